@@ -1,0 +1,25 @@
+# Two entry points: `make demo` and `make test`. Each creates (or reuses) .venv and installs
+# everything it needs on a fresh machine (torch 2.13.0: on this kind of machine pip takes the CPU
+# wheel that lies in /opt/wheels; elsewhere install the CPU wheel first).
+PY ?= python3
+VENV := .venv
+STAMP := $(VENV)/.installed
+
+$(STAMP): pyproject.toml
+	test -x $(VENV)/bin/python || $(PY) -m venv $(VENV)
+	$(VENV)/bin/pip install --quiet "torch==2.13.0"
+	$(VENV)/bin/pip install --quiet -e ".[test]"
+	touch $(STAMP)
+
+.PHONY: demo test bench install
+install: $(STAMP)
+
+demo: $(STAMP)
+	$(VENV)/bin/atnet demo --out runs/demo
+
+test: $(STAMP)
+	$(VENV)/bin/python -m pytest -q -m "not gpu"
+
+bench: $(STAMP)
+	$(VENV)/bin/python benchmarks/bench_flow_adm.py
+	$(VENV)/bin/python benchmarks/bench_train.py

@@ -1,0 +1,28 @@
+"""Corpus adapters: one module per corpus, all producing the one Sample schema."""
+from __future__ import annotations
+
+from pathlib import Path
+
+from . import casme2, samm, smic
+from .base import Corpus, CorpusError, Exclusion, Sample, label_maps, to_frame
+
+ADAPTERS = {"casme2": casme2.load, "samm": samm.load, "smic": smic.load}
+
+
+def load_corpora(roots: dict[str, str | Path | None]) -> Corpus:
+    """Read every corpus given as {"casme2": root, "samm": root, "smic": root} (None skips one)."""
+    out = Corpus()
+    for name, root in roots.items():
+        if root is None:
+            continue
+        if not Path(root).is_dir():
+            raise CorpusError(f"{root}: no such folder; pass the {name} corpus root as you unpacked it.")
+        part = ADAPTERS[name](root)
+        if not part.samples:
+            raise CorpusError(f"{root}: no usable {name} clip found ({len(part.excluded)} left out); "
+                              f"check the layout against the README's 'Data' section.")
+        out.extend(part)
+    return out
+
+
+__all__ = ["Corpus", "CorpusError", "Exclusion", "Sample", "load_corpora", "label_maps", "to_frame"]

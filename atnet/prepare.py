@@ -1,0 +1,111 @@
+"""Preparation (paper section III.A): face box on the apex frame, every window frame cropped with it,
+resized and gray; optical flow of the 64 pairs around the apex; the ADM matrix. Cached per clip."""
+from __future__ import annotations
+
+from dataclasses import asdict, dataclass
+
+import cv2
+import numpy as np
+from joblib import Parallel, delayed
+from tqdm.auto import tqdm
+
+from . import faces
+from .cache import NpzCache, file_stamp, make_key
+from .datasets import CorpusError, Exclusion, Sample
+from .features import adm, assemble, flow, window_pairs
+
+VERSION = 1  # bump when the prepared output changes for the same inputs and settings
+
+
+@dataclass(frozen=True)
+class PrepConfig:
+    size: int = 224            # crop side, px (paper: 224)
+    flow: str = "dis"          # dis | farneback | tvl1
+    adm_mean: str = "circular" # circular | paper (the paper's arithmetic mean of angles)
+    grid: int = 8              # ADM cells per side (paper: 8, i.e. 28 x 28 px cells at 224)
+    half_window: int = 32      # flows on each side of the apex (paper: 32, i.e. 64 flows, 65 frames)
+    face: str = "haar"         # face box backend on the apex frame
+    margin: float = 0.1        # box growth on each side, fraction of the box
+
+
+@dataclass
+class Prepared:
+    apex: np.ndarray   # (size, size) uint8, the cropped apex frame
+    adm: np.ndarray    # (2 * half_window, 2 * grid^2) float32, zero rows first
+    n_valid: int       # rows that hold a real flow
+    box: tuple         # x, y, w, h of the crop in the original frame
+    face: str          # which backend gave the box ("haar" or the fallback taken)
+
+
+def read_gray(path: str) -> np.ndarray:
+    img = cv2.imread(path, cv2.IMREAD_GRAYSCALE)
+    if img is None:
+        raise CorpusError(f"{path}: unreadable image; replace the file or remove the clip from the spreadsheet.")
+    return img
+
+
+def face_box(gray: np.ndarray, cfg: PrepConfig) -> tuple[tuple, str]:
+    box = faces.detect_haar(gray) if cfg.face == "haar" else None
+    if box is None:  # fallback: the centred square of the frame
+        h, w = gray.shape
+        s = min(h, w)
+        return ((w - s) // 2, (h - s) // 2, s, s), "centre-square (no face found)"
+    return faces.expand_box(box, cfg.margin, gray.shape), cfg.face
+
+
+def prepare_clip(s: Sample, cfg: PrepConfig) -> Prepared:
+    index = dict(zip(s.frame_numbers, s.frames))
+    pairs = window_pairs(s.frame_numbers, s.onset, s.apex, s.offset, cfg.half_window)
+    apex_full = read_gray(index[s.apex])
+    box, backend = face_box(apex_full, cfg)
+    crops = {s.apex: faces.crop(apex_full, box, cfg.size)}
+    for n in sorted({n for p in pairs for n in p} - {s.apex}):
+        img = read_gray(index[n])
+        if img.shape != apex_full.shape:
+            raise CorpusError(f"{index[n]}: {img.shape} differs from the apex frame's {apex_full.shape}; "
+                              f"all frames of a clip must have one size.")
+        crops[n] = faces.crop(img, box, cfg.size)
+    rows = [adm(flow(crops[a], crops[b], cfg.flow), cfg.grid, cfg.adm_mean) for a, b in pairs]
+    mat = assemble(rows, 2 * cfg.half_window, 2 * cfg.grid ** 2)
+    return Prepared(crops[s.apex], mat, len(rows), box, backend)
+
+
+def clip_key(s: Sample, cfg: PrepConfig) -> str:
+    index = dict(zip(s.frame_numbers, s.frames))
+    used = sorted({n for p in window_pairs(s.frame_numbers, s.onset, s.apex, s.offset, cfg.half_window)
+                   for n in p} | {s.apex})
+    return make_key({"v": VERSION, "cfg": asdict(cfg), "apex": s.apex, "onset": s.onset, "offset": s.offset,
+                     "frames": [file_stamp(index[n]) for n in used]})
+
+
+def _cached(s: Sample, cfg: PrepConfig, cache_dir: str) -> Prepared | Exclusion:
+    cv2.setNumThreads(1)
+    cache = NpzCache(cache_dir)
+    try:
+        key = clip_key(s, cfg)
+        hit = cache.get(key)
+        if hit is not None:
+            return Prepared(hit["apex"], hit["adm"], int(hit["n_valid"]), tuple(hit["box"].tolist()),
+                            str(hit["face"]))
+        p = prepare_clip(s, cfg)
+    except (CorpusError, OSError) as e:
+        return Exclusion(s.dataset, f"{s.subject.split('/', 1)[1]}/{s.clip}", str(e))
+    cache.put(key, {"apex": p.apex, "adm": p.adm, "n_valid": np.int64(p.n_valid),
+                    "box": np.asarray(p.box, np.int64), "face": np.asarray(p.face)})
+    return p
+
+
+def prepare_all(samples: list[Sample], cfg: PrepConfig, cache_dir: str, jobs: int = 1,
+                progress: bool = True) -> tuple[list[Sample], list[Prepared], list[Exclusion]]:
+    """Prepare every sample (cached, in parallel). Returns the kept samples, their prepared data, and
+    the samples left out with the reason (e.g. an unreadable frame)."""
+    work = (delayed(_cached)(s, cfg, str(cache_dir)) for s in samples)
+    results = Parallel(n_jobs=jobs, return_as="generator")(work)
+    kept, prepared, excluded = [], [], []
+    for s, r in zip(samples, tqdm(results, total=len(samples), desc="prepare", disable=not progress)):
+        if isinstance(r, Exclusion):
+            excluded.append(r)
+        else:
+            kept.append(s)
+            prepared.append(r)
+    return kept, prepared, excluded

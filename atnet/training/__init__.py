@@ -1,0 +1,128 @@
+"""Training (SPEC section 6): SGD, step schedule, apex-frame augmentation, class-balanced oversampling.
+
+The model trained for the fixed number of epochs is the one evaluated: no epoch, threshold or
+hyperparameter is ever chosen on a test fold."""
+from __future__ import annotations
+
+import math
+import random
+from dataclasses import dataclass
+
+import numpy as np
+import torch
+import torch.nn.functional as F
+
+from ..models import ATNet
+
+
+@dataclass(frozen=True)
+class TrainConfig:
+    epochs: int = 50            # paper: 50
+    lr: float = 0.01            # paper: 0.01
+    lr_step: int = 10           # epochs between lr / 10 (paper: 10)
+    lr_gamma: float = 0.1       # paper: divided by 10
+    momentum: float = 0.9       # paper: 0.9
+    weight_decay: float = 5e-6  # paper: 5e-6
+    batch_size: int = 16        # release: 16
+    image_size: int = 224       # spatial stream input side, px (paper: 224)
+    rotate_deg: float = 5.0     # max rotation of the apex frame, degrees (paper: 5, p = 0.5)
+    shift_px: float = 10.0      # max shift, px at 224 (paper: 10, p = 0.5); scaled to image_size
+    aug_p: float = 0.5          # probability of each augmentation (paper: 0.5)
+    balance: bool = True        # oversample every class to the majority count (release)
+    hidden: int = 512           # LSTM hidden units (paper: 512)
+    dropout: float = 0.5        # before the classifier (paper: 0.5)
+    device: str = "auto"        # auto | cpu | cuda
+    seed: int = 0
+
+
+def resolve_device(name: str) -> torch.device:
+    if name == "auto":
+        return torch.device("cuda" if torch.cuda.is_available() else "cpu")
+    if name.startswith("cuda") and not torch.cuda.is_available():
+        raise RuntimeError("--device cuda was asked for but PyTorch sees no CUDA device; use --device cpu.")
+    return torch.device(name)
+
+
+def seed_everything(seed: int) -> None:
+    random.seed(seed)
+    np.random.seed(seed % 2**32)
+    torch.manual_seed(seed)
+
+
+def to_images(apex: np.ndarray, size: int) -> torch.Tensor:
+    """(N, S, S) uint8 -> (N, 1, size, size) float32 in [0, 1]."""
+    x = torch.from_numpy(np.ascontiguousarray(apex)).float().div_(255).unsqueeze(1)
+    if x.shape[-1] != size:
+        x = F.interpolate(x, size=(size, size), mode="area")
+    return x
+
+
+def augment(x: torch.Tensor, cfg: TrainConfig, gen: torch.Generator, src_size: int = 224) -> torch.Tensor:
+    """Random rotation (|angle| <= rotate_deg) and shift (|dx|, |dy| <= shift_px at src_size), each with
+    probability aug_p, per image. (B, 1, H, W) -> same."""
+    b = x.shape[0]
+    rot = (torch.rand(b, generator=gen) < cfg.aug_p) * (torch.rand(b, generator=gen) * 2 - 1) * cfg.rotate_deg
+    do_shift = (torch.rand(b, generator=gen) < cfg.aug_p).float().unsqueeze(1)
+    shift = do_shift * (torch.rand(b, 2, generator=gen) * 2 - 1) * (2 * cfg.shift_px / src_size)
+    a = rot * math.pi / 180
+    theta = torch.zeros(b, 2, 3)
+    theta[:, 0, 0], theta[:, 0, 1], theta[:, 1, 0], theta[:, 1, 1] = a.cos(), -a.sin(), a.sin(), a.cos()
+    theta[:, :, 2] = shift
+    grid = F.affine_grid(theta.to(x), list(x.shape), align_corners=False)
+    return F.grid_sample(x, grid, padding_mode="border", align_corners=False)
+
+
+def epoch_order(labels: np.ndarray, balance: bool, rng: np.random.Generator) -> np.ndarray:
+    """Indices for one epoch; with balance, every class drawn up to the majority count."""
+    if not balance:
+        return rng.permutation(len(labels))
+    classes, counts = np.unique(labels, return_counts=True)
+    idx = []
+    for c in classes:
+        own = np.flatnonzero(labels == c)
+        idx.append(np.concatenate([own, rng.choice(own, counts.max() - len(own), replace=True)]))
+    return rng.permutation(np.concatenate(idx))
+
+
+def fit(method: str, apex: np.ndarray, adm: np.ndarray, labels: np.ndarray, cfg: TrainConfig,
+        src_size: int | None = None) -> ATNet:
+    """Train one model from scratch on the given arrays: apex (N, S, S) uint8, adm (N, 64, 128)."""
+    seed_everything(cfg.seed)
+    device = resolve_device(cfg.device)
+    model = ATNet(method, hidden=cfg.hidden, adm_dim=adm.shape[-1], dropout=cfg.dropout).to(device)
+    opt = torch.optim.SGD(model.parameters(), lr=cfg.lr, momentum=cfg.momentum, weight_decay=cfg.weight_decay)
+    sched = torch.optim.lr_scheduler.StepLR(opt, cfg.lr_step, cfg.lr_gamma)
+    images = to_images(apex, cfg.image_size) if model.spatial is not None else None
+    seqs = torch.from_numpy(adm) if model.temporal is not None else None
+    y = torch.from_numpy(np.asarray(labels, np.int64))
+    rng = np.random.default_rng(cfg.seed)
+    gen = torch.Generator().manual_seed(cfg.seed)
+    src = src_size or apex.shape[-1]
+    model.train()
+    for _ in range(cfg.epochs):
+        order = epoch_order(np.asarray(labels), cfg.balance, rng)
+        for i in range(0, len(order), cfg.batch_size):
+            b = torch.from_numpy(order[i:i + cfg.batch_size])
+            if len(b) < 2 and model.spatial is not None:  # BatchNorm needs two samples
+                continue
+            img = augment(images[b], cfg, gen, src).to(device) if images is not None else None
+            seq = seqs[b].to(device) if seqs is not None else None
+            loss = F.cross_entropy(model(img, seq), y[b].to(device))
+            opt.zero_grad(set_to_none=True)
+            loss.backward()
+            opt.step()
+        sched.step()
+    return model
+
+
+@torch.no_grad()
+def predict(model: ATNet, apex: np.ndarray, adm: np.ndarray, cfg: TrainConfig, batch: int = 64) -> np.ndarray:
+    """-> (N, n_classes) softmax probabilities."""
+    device = next(model.parameters()).device
+    model.eval()
+    out = []
+    for i in range(0, len(adm), batch):
+        img = to_images(apex[i:i + batch], cfg.image_size).to(device) if model.spatial is not None else None
+        seq = torch.from_numpy(adm[i:i + batch]).to(device) if model.temporal is not None else None
+        out.append(torch.softmax(model(img, seq), dim=1).cpu())
+    return torch.cat(out).numpy()
