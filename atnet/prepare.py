@@ -2,14 +2,16 @@
 resized and gray; optical flow of the 64 pairs around the apex; the ADM matrix. Cached per clip."""
 from __future__ import annotations
 
+import hashlib
 from dataclasses import asdict, dataclass
 
 import cv2
 import numpy as np
+import pandas as pd
 from joblib import Parallel, delayed
 from tqdm.auto import tqdm
 
-from . import faces
+from . import CLASSES, faces
 from .cache import NpzCache, file_stamp, make_key
 from .datasets import CorpusError, Exclusion, Sample
 from .features import adm, assemble, flow, window_pairs
@@ -109,3 +111,26 @@ def prepare_all(samples: list[Sample], cfg: PrepConfig, cache_dir: str, jobs: in
             kept.append(s)
             prepared.append(r)
     return kept, prepared, excluded
+
+
+@dataclass
+class Arrays:
+    """What the models see, one row per prepared sample."""
+    table: pd.DataFrame   # dataset, subject (dataset-qualified), clip, label
+    apex: np.ndarray      # (N, S, S) uint8 cropped apex frames
+    adm: np.ndarray       # (N, 64, 128) float32 ADM matrices
+
+    @property
+    def y(self) -> np.ndarray:
+        return self.table["label"].map(CLASSES.index).to_numpy(np.int64)
+
+    def fingerprint(self) -> str:
+        return make_key({"rows": self.table[["subject", "clip", "label"]].to_numpy().tolist(),
+                         "apex": hashlib.sha256(self.apex.tobytes()).hexdigest(),
+                         "adm": hashlib.sha256(self.adm.tobytes()).hexdigest()})
+
+
+def to_arrays(samples: list[Sample], prepared: list[Prepared]) -> Arrays:
+    table = pd.DataFrame({"dataset": [s.dataset for s in samples], "subject": [s.subject for s in samples],
+                          "clip": [s.clip for s in samples], "label": [s.label for s in samples]})
+    return Arrays(table, np.stack([p.apex for p in prepared]), np.stack([p.adm for p in prepared]))

@@ -61,8 +61,10 @@ EMOTIONS = {"casme2": (("disgust", "repression"), ("happiness",), ("surprise",))
             "samm": (("Anger", "Contempt", "Disgust", "Fear", "Sadness"), ("Happiness",), ("Surprise",))}
 DEFAULT_SUBJECTS = (6, 6, 4)     # the demo's size: subjects per corpus
 DEFAULT_FRACTION = 0.4          # ... and the fraction of the composite's clips per class
+VERSION = 2                     # bump when the same settings render different clips
 HEAD_DRIFT_PX = 0.45            # largest linear head drift over a clip (x and y)
 HEAD_SWAY_PX = 0.15             # largest sinusoidal head sway amplitude
+FOLD_GRAY = float(__import__("os").environ.get("FOLD", 150))              # skin folding: gray levels per unit of compression (-div of the AU field)
 
 
 @dataclass(frozen=True)
@@ -183,6 +185,7 @@ def render_clip(shape: CorpusShape, plan: ClipPlan, seed: int, base: np.ndarray,
     fx, fy = _bumps(action_units(plan.label, rng), face, shape.size, affine)
     peak = np.sqrt(fx ** 2 + fy ** 2).max()
     fx, fy = fx * (amp / peak), fy * (amp / peak)
+    fold = FOLD_GRAY * (np.gradient(fx, axis=1) + np.gradient(fy, axis=0))  # compressed skin darkens
     t = np.arange(plan.start, plan.start + plan.n, dtype=np.float64)
     me = _profile(t, plan.onset, plan.apex, plan.offset)
     # blink: 100-150 ms, 2-4 px, at a random time
@@ -210,7 +213,8 @@ def render_clip(shape: CorpusShape, plan: ClipPlan, seed: int, base: np.ndarray,
         if bx is not None and blink[i] > 0:
             mx -= np.float32(blink[i]) * bx
             my -= np.float32(blink[i]) * by
-        img = cv2.remap(base, mx, my, cv2.INTER_LINEAR, borderMode=cv2.BORDER_REFLECT) * np.float32(gain[i])
+        img = cv2.remap(base, mx, my, cv2.INTER_LINEAR, borderMode=cv2.BORDER_REFLECT)
+        img = (img + np.float32(me[i]) * fold) * np.float32(gain[i])
         img += rng.standard_normal((h, w), dtype=np.float32) * noise
         yield n, np.clip(img + 0.5, 0, 255).astype(np.uint8)
 
@@ -317,13 +321,16 @@ def write_sheets(root: Path, plans: dict[str, list[ClipPlan]], seed: int) -> Non
     wb.save(root / "SAMM" / "SAMM_Micro_FACS_Codes_v2.xlsx")
 
 
-def synthesize(out: str | Path, seed: int = 0, full: bool = False, jobs: int = 2, progress: bool = True) -> Path:
-    """Write the three corpora under `out` (CASME2/, SAMM/, SMIC/). Reuses a finished corpus with the
-    same settings; a partial one (killed midway) is rebuilt from scratch."""
+def synthesize(out: str | Path, seed: int = 0, full: bool = False, jobs: int = 2, progress: bool = True,
+               subjects: tuple[int, int, int] | None = None, fraction: float | None = None) -> Path:
+    """Write the three corpora under `out` (CASME2/, SAMM/, SMIC/): the demo's size by default, the
+    full composite's with `full`, or any `subjects` per corpus and `fraction` of the composite's
+    clips per class. Reuses a finished corpus with the same settings; a partial one (killed midway)
+    is rebuilt from scratch."""
     out = Path(out)
-    settings = {"seed": seed, "full": full, "version": 1,
-                "subjects": [s.subjects for s in SHAPES] if full else list(DEFAULT_SUBJECTS),
-                "fraction": 1.0 if full else DEFAULT_FRACTION}
+    settings = {"seed": seed, "version": VERSION,
+                "subjects": list(subjects or ([s.subjects for s in SHAPES] if full else DEFAULT_SUBJECTS)),
+                "fraction": fraction or (1.0 if full else DEFAULT_FRACTION)}
     marker = out / "synth.json"
     if marker.exists() and json.loads(marker.read_text()) == settings:
         return out

@@ -1,0 +1,49 @@
+"""The paper's Table II (CDE: Acc / UF1 / UAR) and Table III (HDE: UF1 / UAR) in the paper's shape,
+our numbers beside the paper's, each row labelled with where it comes from."""
+from __future__ import annotations
+
+import json
+from importlib import resources
+
+LABELS = {"lbptop": "LBP-TOP", "hoof": "HOOF", "micro-attention": "Micro-Attention",
+          "spatial": "ATNet spatial", "temporal": "ATNet temporal", "atnet": "ATNet fusion"}
+CDE_SETS = ("full", "casme2", "samm", "smic")
+HDE_SETS = ("casme2", "samm", "smic")
+SET_NAMES = {"full": "Full", "casme2": "CASME II", "samm": "SAMM", "smic": "SMIC"}
+
+
+def paper_records() -> list[dict]:
+    """The paper's published numbers (real MEGC 2019 composite), as data."""
+    text = resources.files(__package__).joinpath("paper_results.json").read_text()
+    return json.loads(text)["records"]
+
+
+def _cell(rec: dict | None, keys) -> str:
+    if rec is None:
+        return " / ".join("-" for _ in keys)
+    return " / ".join("-" if rec.get(k) is None else f"{rec[k]:.3f}" for k in keys)
+
+
+def _table(ours: list[dict], protocol: str, sets, keys, ours_label: str) -> str:
+    paper = {(r["method"], r["test_set"]): r for r in paper_records() if r["protocol"] == protocol}
+    mine = {(r["method"], r["test_set"]): r for r in ours if r["protocol"] == protocol}
+    methods = [m for m in LABELS if any(k[0] == m for k in mine)]
+    head = "| method | source | " + " | ".join(f"{SET_NAMES[s]} {'/'.join(k.upper() if k != 'acc' else 'Acc' for k in keys)}"
+                                              for s in sets) + " |"
+    lines = [head, "|" + " --- |" * (len(sets) + 2)]
+    for m in methods:
+        lines.append(f"| {LABELS[m]} | {ours_label} | " + " | ".join(_cell(mine.get((m, s)), keys) for s in sets) + " |")
+        lines.append(f"| {LABELS[m]} | paper | " + " | ".join(_cell(paper.get((m, s)), keys) for s in sets) + " |")
+    return "\n".join(lines)
+
+
+def table_ii(ours: list[dict], ours_label: str = "ours") -> str:
+    """CDE (leave one subject out over the composite): Acc / UF1 / UAR for the full set and each corpus."""
+    return "Table II (CDE, leave one subject out): Acc / UF1 / UAR\n\n" + \
+        _table(ours, "cde", CDE_SETS, ("acc", "uf1", "uar"), ours_label)
+
+
+def table_iii(ours: list[dict], ours_label: str = "ours") -> str:
+    """HDE (train on two corpora, test on the third): UF1 / UAR per held-out corpus."""
+    return "Table III (HDE, train on two corpora, test on the third): UF1 / UAR\n\n" + \
+        _table(ours, "hde", HDE_SETS, ("uf1", "uar"), ours_label)
