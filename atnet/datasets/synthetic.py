@@ -9,13 +9,16 @@ facial action units, peaking at 0.2-2 px (log-uniform) with onset-apex-offset of
   positive: AU12 lip corners up and out (sometimes one side), with AU6 cheeks;
   negative: AU4 brows lowered and drawn together, AU9 nose wrinkle, AU15 lip corners down;
   surprise: AU1+2 brows raised, AU26 jaw dropped.
+Skin that the movement compresses darkens and stretched skin lightens (folds and furrows, in
+proportion to the field's divergence, a few gray levels at the largest expressions): the static
+cue that lets an apex-frame classifier see anything, and that also disturbs brightness constancy
+for the flow, as real wrinkles do.
 What makes real clips hard is there too: blinks (larger than the expression), small head motion,
 illumination drift, sensor noise and JPEG compression. Every random draw is seeded by
 (seed, corpus, clip), so the corpus is deterministic whatever the number of workers.
 """
 from __future__ import annotations
 
-import os
 import json
 import math
 import shutil
@@ -64,7 +67,7 @@ DEFAULT_FRACTION = 0.4          # ... and the fraction of the composite's clips 
 VERSION = 2                     # bump when the same settings render different clips
 HEAD_DRIFT_PX = 0.45            # largest linear head drift over a clip (x and y)
 HEAD_SWAY_PX = 0.15             # largest sinusoidal head sway amplitude
-FOLD_GRAY = float(__import__("os").environ.get("FOLD", 150))              # skin folding: gray levels per unit of compression (-div of the AU field)
+FOLD_GRAY = 150.0               # skin folding: gray levels per unit of area change (div of the AU field)
 
 
 @dataclass(frozen=True)
