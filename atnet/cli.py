@@ -5,6 +5,8 @@ of the same name (paper values as defaults), so nothing is hidden in code.
   atnet prepare [corpora] [prep flags]         faces, crops, flow, ADM -> the on-disk cache
   atnet evaluate --protocol cde|hde --method M [corpora] --out DIR [flags]
   atnet report DIR                             Tables II and III from DIR/results.json
+  atnet corpus [corpora] --out table.csv       the composite's Sample table, counts and what was left out
+  atnet score --megc-log FILE                  Acc / UF1 / UAR of a MEGC 2019 log, in total and per corpus
   atnet demo [--out DIR]                       all of it on the synthetic corpus, in minutes
 
 Corpora: --casme2 ROOT --samm ROOT --smic ROOT (any subset), or --synthetic ROOT (written there
@@ -23,7 +25,7 @@ from pathlib import Path
 import pandas as pd
 
 from . import metrics, reports
-from .datasets import CorpusError, load_corpora
+from .datasets import CorpusError, load_corpora, to_frame
 from .datasets import synthetic
 from .models import METHODS
 from .prepare import PrepConfig, prepare_all, to_arrays
@@ -60,7 +62,7 @@ def config_from(args, cls, **base):
 def add_corpus_flags(p: argparse.ArgumentParser) -> None:
     g = p.add_argument_group("corpora")
     for name in ("casme2", "samm", "smic"):
-        g.add_argument(f"--{name}", metavar="ROOT", help=f"{name} root as unpacked (see README 'Data')")
+        g.add_argument(f"--{name}", metavar="ROOT", help=f"{name} root as unpacked (README: 'Your corpora')")
     for name in ("casme2", "samm"):
         g.add_argument(f"--{name}-sheet", metavar="XLSX", help=f"the {name} spreadsheet, if not inside its root")
     g.add_argument("--synthetic", metavar="ROOT", help="the synthetic corpus (written there if absent)")
@@ -85,6 +87,10 @@ def load_and_prepare(args, prep: PrepConfig):
     excluded = pd.DataFrame([asdict(e) for e in corpus.excluded + failed], columns=["dataset", "clip", "reason"])
     if not kept:
         raise CorpusError("no clip could be prepared; see the reasons listed above.")
+    fallback = [f"{s.subject}/{s.clip}" for s, p in zip(kept, prepared) if p.face != prep.face]
+    if fallback:
+        print(f"no face found on the apex frame of {len(fallback)} clip(s); cropped the centred square instead: "
+              + ", ".join(fallback))
     return to_arrays(kept, prepared), excluded
 
 
@@ -109,10 +115,10 @@ def run_evaluations(data, methods, protocols, train: TrainConfig, out: Path, job
             metrics.write_megc_log(preds, out / "predictions" / f"{method}-{protocol}.log")
             new = [{"method": method, "protocol": protocol, **r} for r in metrics.summarize(preds)]
             records = [r for r in records if (r["method"], r["protocol"]) != (method, protocol)] + new
+            path.write_text(json.dumps(records, indent=1))
             full = new[0]
             print(f"{method:>9} {protocol}: Acc {full['acc']:.3f}  UF1 {full['uf1']:.3f}  UAR {full['uar']:.3f}"
                   f"  (n = {full['n']})", flush=True)
-    path.write_text(json.dumps(records, indent=1))
     return records
 
 
@@ -151,6 +157,38 @@ def cmd_report(args) -> None:
     if not path.exists():
         sys.exit(f"{path}: not found; run `atnet evaluate --out {args.dir}` or `atnet demo --out {args.dir}` first.")
     print_tables(json.loads(path.read_text()))
+
+
+def count_table(t: pd.DataFrame) -> str:
+    """SPEC section 2's table: clips per class and corpus, then samples / subjects."""
+    names = [d for d in ("casme2", "samm", "smic") if d in set(t["dataset"])]
+    lines = ["| class | " + " | ".join(names) + " | total |", "|" + " --- |" * (len(names) + 2)]
+    for c in ("negative", "positive", "surprise"):
+        n = [int(((t["dataset"] == d) & (t["label"] == c)).sum()) for d in names]
+        lines.append(f"| {c} | " + " | ".join(map(str, n)) + f" | {sum(n)} |")
+    per = [f"{(t['dataset'] == d).sum()} / {t.loc[t['dataset'] == d, 'subject'].nunique()}" for d in names]
+    lines.append("| samples / subjects | " + " | ".join(per) + f" | {len(t)} / {t['subject'].nunique()} |")
+    return "\n".join(lines)
+
+
+def cmd_corpus(args) -> None:
+    corpus = load_corpora(corpus_roots(args), {n: getattr(args, f"{n}_sheet") for n in ("casme2", "samm")})
+    t = to_frame(corpus.samples)
+    print(count_table(t))
+    report_excluded(pd.DataFrame([asdict(e) for e in corpus.excluded], columns=["dataset", "clip", "reason"]), None)
+    t["subject"] = t["subject"].str.split("/", n=1).str[1]   # as the corpus writes it
+    t.to_csv(args.out, index=False)
+    print(f"wrote {len(t)} samples to {args.out}")
+
+
+def cmd_score(args) -> None:
+    try:
+        preds = metrics.read_megc_log(args.megc_log)
+    except (OSError, ValueError) as e:
+        sys.exit(f"error: {e}")
+    print("| test set | n | Acc | UF1 | UAR |\n| --- | --- | --- | --- | --- |")
+    for r in metrics.summarize(preds):
+        print(f"| {r['test_set']} | {r['n']} | {r['acc']:.4f} | {r['uf1']:.4f} | {r['uar']:.4f} |")
 
 
 def cmd_demo(args) -> None:
@@ -204,6 +242,13 @@ def build_parser() -> argparse.ArgumentParser:
     s = sub.add_parser("report", help="print Tables II and III from a run folder")
     s.add_argument("dir")
     s.set_defaults(func=cmd_report)
+    s = sub.add_parser("corpus", help="write the composite's Sample table; print counts and left-out clips")
+    add_corpus_flags(s)
+    s.add_argument("--out", required=True, help="CSV: dataset,subject,clip,label,onset,apex,offset,fps,n_frames")
+    s.set_defaults(func=cmd_corpus)
+    s = sub.add_parser("score", help="pooled Acc / UF1 / UAR of a MEGC 2019 log")
+    s.add_argument("--megc-log", required=True, metavar="FILE")
+    s.set_defaults(func=cmd_score)
     s = sub.add_parser("demo", help="synth, prepare, CDE and HDE for spatial, temporal and fusion")
     s.add_argument("--out", default="runs/demo")
     s.add_argument("--cache", default=str(DEFAULT_CACHE))

@@ -104,7 +104,7 @@ def prepare_all(samples: list[Sample], cfg: PrepConfig, cache_dir: str, jobs: in
     work = (delayed(_cached)(s, cfg, str(cache_dir)) for s in samples)
     results = Parallel(n_jobs=jobs, return_as="generator")(work)
     kept, prepared, excluded = [], [], []
-    for s, r in zip(samples, tqdm(results, total=len(samples), desc="prepare", disable=not progress)):
+    for r, s in zip(tqdm(results, total=len(samples), desc="prepare", disable=not progress), samples):
         if isinstance(r, Exclusion):
             excluded.append(r)
         else:

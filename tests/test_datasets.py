@@ -10,9 +10,6 @@ from openpyxl import Workbook
 from atnet.datasets import CorpusError, casme2, load_corpora, samm, smic, to_frame
 from atnet.datasets import synthetic
 
-ANNOTATIONS = Path(__file__).resolve().parents[2] / "shared" / "data" / "annotations"
-
-
 def test_synthetic_corpus_reads_back_through_the_adapters(tiny_corpus):
     corpus = load_corpora(synthetic.roots(tiny_corpus))
     t = to_frame(corpus.samples)
@@ -110,35 +107,3 @@ def test_malformed_spreadsheet_is_named(tmp_path):
         casme2.load(tmp_path)
     with pytest.raises(CorpusError, match="no such folder"):
         load_corpora({"samm": tmp_path / "nowhere"})
-
-
-@pytest.mark.realdata
-@pytest.mark.skipif(not ANNOTATIONS.is_dir(), reason="needs ../shared/data/annotations")
-def test_real_casme2_sheet_gives_the_composite_counts(tmp_path):
-    sheet = ANNOTATIONS / "CASME2-coding-20140508.xlsx"
-    df = casme2.read_sheet(sheet)
-    tree = tmp_path / "CASME2_RAW_selected"
-    for _, r in df.iterrows():           # empty frame files for every annotated clip
-        on, off = int(float(r["OnsetFrame"])), int(float(r["OffsetFrame"]))
-        frames(tree / ("sub" + str(r["Subject"]).zfill(2)) / str(r["Filename"]), range(on, off + 1))
-    c = casme2.load(tmp_path, sheet)
-    counts = pd.Series([s.label for s in c.samples]).value_counts().to_dict()
-    assert counts == {"negative": 88, "positive": 32, "surprise": 25}
-    assert len({s.subject for s in c.samples}) == 24
-    assert len(c.samples) + len(c.excluded) == len(df)
-
-
-@pytest.mark.realdata
-@pytest.mark.skipif(not ANNOTATIONS.is_dir(), reason="needs ../shared/data/annotations")
-def test_real_samm_sheet_gives_the_composite_counts(tmp_path):
-    sheet = ANNOTATIONS / "SAMM_Micro_FACS_Codes_v2.xlsx"
-    df = samm.read_sheet(sheet)
-    for _, r in df.iterrows():
-        on, off = int(float(r["Onset Frame"])), int(float(r["Offset Frame"]))
-        subj = str(r["Subject"]).zfill(3)
-        frames(tmp_path / subj / str(r["Filename"]), range(on, off + 1), pattern=subj + "_{:05d}.jpg")
-    c = samm.load(tmp_path, sheet)
-    counts = pd.Series([s.label for s in c.samples]).value_counts().to_dict()
-    assert counts == {"negative": 92, "positive": 26, "surprise": 15}
-    assert len({s.subject for s in c.samples}) == 28
-    assert len(c.samples) + len(c.excluded) == len(df)

@@ -89,8 +89,12 @@ def check_frames(dataset: str, name: str, folder: Path, onset: int, apex: int, o
     if not (onset <= apex <= offset):
         return f"onset {onset}, apex {apex}, offset {offset} are not in order"
     have = set(numbers)
+    for what, n in (("apex", apex), ("onset", onset), ("offset", offset)):
+        if not numbers[0] <= n <= numbers[-1]:
+            return (f"{what} frame {n} is outside the frames {numbers[0]}..{numbers[-1]} in {folder}; "
+                    f"correct the spreadsheet row or restore the frames")
     if apex not in have:
-        return f"apex frame {apex} is outside the frames {numbers[0]}..{numbers[-1]} in {folder}"
+        return f"apex frame {apex} is missing from {folder}"
     missing = [n for n in range(max(onset, numbers[0]), min(offset, numbers[-1]) + 1) if n not in have]
     if missing:
         return f"{len(missing)} frames missing between onset and offset in {folder} (first: {missing[0]})"

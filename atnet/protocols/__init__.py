@@ -68,8 +68,8 @@ def evaluate(method: str, protocol: str, data: Arrays, cfg: TrainConfig, folds_d
     threads = max(1, (os.cpu_count() or 1) // max(1, jobs))
     work = (delayed(_run_fold)(method, data, tr, te, cfg, threads) for _, tr, te in todo)
     results = Parallel(n_jobs=jobs, return_as="generator")(work)
-    for (name, _, _), probs in zip(todo, tqdm(results, total=len(todo), desc=f"{method} {protocol}",
-                                               disable=not progress)):
+    bar = tqdm(results, total=len(todo), desc=f"{method} {protocol}", disable=not progress)
+    for probs, (name, _, _) in zip(bar, todo):
         path = _fold_file(folds_dir, method, protocol, name, key)
         tmp = path.with_suffix(f".tmp{os.getpid()}.npy")
         np.save(tmp, probs.astype(np.float32))
