@@ -28,7 +28,7 @@ from . import metrics, reports
 from .datasets import CorpusError, load_corpora, to_frame
 from .datasets import synthetic
 from .models import METHODS
-from .prepare import PrepConfig, prepare_all, to_arrays
+from .prepare import PrepConfig, prepare_all, read_apex_table, to_arrays
 from .protocols import PROTOCOLS, evaluate
 from .training import TrainConfig
 
@@ -80,7 +80,17 @@ def corpus_roots(args) -> dict:
     return synthetic.roots(root)
 
 
+APEX_METHODS = ("spatial",)
+
+
 def load_and_prepare(args, prep: PrepConfig):
+    if getattr(args, "apex_table", None):
+        wrong = [m for m in getattr(args, "method", APEX_METHODS) if m not in APEX_METHODS]
+        if wrong:
+            raise CorpusError(f"{args.apex_table}: an apex-image table has no flow, so --method {wrong[0]} cannot "
+                              f"run on it; use --method {' '.join(APEX_METHODS)}.")
+        data, failed = read_apex_table(args.apex_table, prep)
+        return data, pd.DataFrame([asdict(e) for e in failed], columns=["dataset", "clip", "reason"])
     sheets = {n: getattr(args, f"{n}_sheet", None) for n in ("casme2", "samm")}
     corpus = load_corpora(corpus_roots(args), sheets)
     kept, prepared, failed = prepare_all(corpus.samples, prep, Path(args.cache) / "prepared", jobs=args.jobs)
@@ -182,6 +192,8 @@ def cmd_corpus(args) -> None:
 
 
 def cmd_score(args) -> None:
+    if not Path(args.megc_log).is_file():
+        sys.exit(f"error: {args.megc_log}: not found; pass a MEGC 2019 log, e.g. predictions/atnet-cde.log of a run.")
     try:
         preds = metrics.read_megc_log(args.megc_log)
     except (OSError, ValueError) as e:
@@ -233,6 +245,8 @@ def build_parser() -> argparse.ArgumentParser:
     s.set_defaults(func=cmd_prepare)
     s = sub.add_parser("evaluate", help="train and test under a protocol; write predictions and scores")
     add_corpus_flags(s)
+    s.add_argument("--apex-table", metavar="CSV", help="corpora as apex frames only: a CSV of dataset, subject, "
+                                                       "clip, label, image (for --method spatial)")
     s.add_argument("--protocol", nargs="+", choices=PROTOCOLS, default=["cde"])
     s.add_argument("--method", nargs="+", choices=METHODS, default=["atnet"])
     s.add_argument("--out", required=True, help="run folder: predictions, results.json, excluded.csv")

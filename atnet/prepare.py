@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import hashlib
 from dataclasses import asdict, dataclass
+from pathlib import Path
 
 import cv2
 import numpy as np
@@ -134,3 +135,48 @@ def to_arrays(samples: list[Sample], prepared: list[Prepared]) -> Arrays:
     table = pd.DataFrame({"dataset": [s.dataset for s in samples], "subject": [s.subject for s in samples],
                           "clip": [s.clip for s in samples], "label": [s.label for s in samples]})
     return Arrays(table, np.stack([p.apex for p in prepared]), np.stack([p.adm for p in prepared]))
+
+
+APEX_COLUMNS = ("dataset", "subject", "clip", "label", "image")
+
+
+def read_apex_table(path: str | Path, cfg: PrepConfig) -> tuple[Arrays, list[Exclusion]]:
+    """An apex-image table (CSV: dataset, subject, clip, label, image; the image path relative to the
+    CSV's folder or absolute), for corpora distributed as apex frames only. Each image gets the same
+    face box and crop as a clip's apex frame. The ADM is all zeros: only apex-frame methods apply."""
+    path = Path(path)
+    try:
+        t = pd.read_csv(path, dtype=str)
+    except (OSError, ValueError) as e:
+        raise CorpusError(f"{path}: cannot be read as a CSV ({e}).") from e
+    missing = [c for c in APEX_COLUMNS if c not in t.columns]
+    if missing:
+        raise CorpusError(f"{path}: no column {missing[0]!r} (found {list(t.columns)}); an apex table needs the "
+                          f"columns {', '.join(APEX_COLUMNS)}.")
+    rows, crops, excluded = [], [], []
+    for i, r in t.iterrows():
+        name = f"{r['subject']}/{r['clip']}"
+        label = str(r["label"]).strip().lower()
+        if r["dataset"] not in ("casme2", "samm", "smic"):
+            excluded.append(Exclusion(str(r["dataset"]), name, f"{path} row {i + 2}: dataset must be casme2, samm "
+                                                                f"or smic"))
+            continue
+        if label not in CLASSES:
+            excluded.append(Exclusion(r["dataset"], name, f"{path} row {i + 2}: label {r['label']!r} is not "
+                                                          f"negative, positive or surprise"))
+            continue
+        image = Path(r["image"]) if Path(r["image"]).is_absolute() else path.parent / r["image"]
+        try:
+            gray = read_gray(str(image))
+        except CorpusError as e:
+            excluded.append(Exclusion(r["dataset"], name, str(e)))
+            continue
+        box, _ = face_box(gray, cfg)
+        crops.append(faces.crop(gray, box, cfg.size))
+        subject = r["subject"] if "/" in r["subject"] else f"{r['dataset']}/{r['subject']}"
+        rows.append({"dataset": r["dataset"], "subject": subject, "clip": r["clip"], "label": label})
+    if not rows:
+        first = f"; the first: {excluded[0].reason}" if excluded else ""
+        raise CorpusError(f"{path}: no usable row ({len(excluded)} left out{first}).")
+    adm_zero = np.zeros((len(rows), 2 * cfg.half_window, 2 * cfg.grid ** 2), np.float32)
+    return Arrays(pd.DataFrame(rows), np.stack(crops), adm_zero), excluded

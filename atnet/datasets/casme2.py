@@ -70,7 +70,8 @@ def load(root: str | Path, sheet: str | Path | None = None) -> Corpus:
             onset, apex, offset = (int(float(row[c])) for c in ("OnsetFrame", "ApexFrame", "OffsetFrame"))
         except ValueError:
             skip(f"non-numeric onset/apex/offset ({row['OnsetFrame']}, {row['ApexFrame']}, "
-                 f"{row['OffsetFrame']}) in {sheet.name}")
+                 f"{row['OffsetFrame']}) in {sheet.name}; write the frame numbers into the row "
+                 f"to use the clip")
             continue
         got = check_frames("casme2", name, tree / subject / clip, onset, apex, offset)
         if isinstance(got, str):

@@ -71,7 +71,8 @@ def load(root: str | Path, sheet: str | Path | None = None) -> Corpus:
             onset, apex, offset = (int(float(row[c])) for c in ("Onset Frame", "Apex Frame", "Offset Frame"))
         except ValueError:
             skip(f"non-numeric onset/apex/offset ({row['Onset Frame']}, {row['Apex Frame']}, "
-                 f"{row['Offset Frame']}) in {sheet.name}")
+                 f"{row['Offset Frame']}) in {sheet.name}; write the frame numbers into the row "
+                 f"to use the clip")
             continue
         got = check_frames("samm", name, tree / subject / clip, onset, apex, offset)
         if isinstance(got, str):
