@@ -27,6 +27,7 @@ import pandas as pd
 from . import metrics, reports
 from .datasets import CorpusError, load_corpora, to_frame
 from .datasets import synthetic
+from .baselines import BASELINES
 from .models import METHODS
 from .prepare import PrepConfig, prepare_all, read_apex_table, to_arrays
 from .protocols import PROTOCOLS, evaluate
@@ -113,21 +114,22 @@ def report_excluded(excluded: pd.DataFrame, out: Path | None) -> None:
         excluded.to_csv(out / "excluded.csv", index=False)
 
 
-def run_evaluations(data, methods, protocols, train: TrainConfig, out: Path, jobs: int) -> list[dict]:
+def run_evaluations(data, methods, protocols, train: TrainConfig, out: Path, jobs: int,
+                    flow_backend: str = "dis") -> list[dict]:
     """Evaluate and write predictions (CSV + MEGC log) and results.json (records merged by key)."""
     (out / "predictions").mkdir(parents=True, exist_ok=True)
     path = out / "results.json"
     records = json.loads(path.read_text()) if path.exists() else []
     for protocol in protocols:
         for method in methods:
-            preds = evaluate(method, protocol, data, train, out / "folds", jobs=jobs)
+            preds = evaluate(method, protocol, data, train, out / "folds", jobs=jobs, flow_backend=flow_backend)
             preds.to_csv(out / "predictions" / f"{method}-{protocol}.csv", index=False)
             metrics.write_megc_log(preds, out / "predictions" / f"{method}-{protocol}.log")
             new = [{"method": method, "protocol": protocol, **r} for r in metrics.summarize(preds)]
             records = [r for r in records if (r["method"], r["protocol"]) != (method, protocol)] + new
             path.write_text(json.dumps(records, indent=1))
             full = new[0]
-            print(f"{method:>9} {protocol}: Acc {full['acc']:.3f}  UF1 {full['uf1']:.3f}  UAR {full['uar']:.3f}"
+            print(f"{method:>16} {protocol}: Acc {full['acc']:.3f}  UF1 {full['uf1']:.3f}  UAR {full['uar']:.3f}"
                   f"  (n = {full['n']})", flush=True)
     return records
 
@@ -152,7 +154,7 @@ def cmd_evaluate(args) -> None:
     data, excluded = load_and_prepare(args, prep)
     report_excluded(excluded, out)
     (out / "settings.json").write_text(json.dumps({"prep": asdict(prep), "train": asdict(train)}, indent=1))
-    records = run_evaluations(data, args.method, args.protocol, train, out, args.jobs)
+    records = run_evaluations(data, args.method, args.protocol, train, out, args.jobs, prep.flow)
     print_tables(records)
 
 
@@ -215,7 +217,7 @@ def cmd_demo(args) -> None:
                           f"{data.table['subject'].nunique()} subjects",
                 "prep": asdict(prep), "train": asdict(train)}
     (out / "settings.json").write_text(json.dumps(settings, indent=1))
-    records = run_evaluations(data, METHODS, PROTOCOLS, train, out, args.jobs)
+    records = run_evaluations(data, BASELINES + METHODS, PROTOCOLS, train, out, args.jobs, prep.flow)
     text = print_tables(records, "ours (synthetic)")
     wall = time.time() - t0
     lines = [f"Demo settings: corpus {settings['corpus']}; crop {prep.size} px, flow {prep.flow}, "
@@ -248,7 +250,7 @@ def build_parser() -> argparse.ArgumentParser:
     s.add_argument("--apex-table", metavar="CSV", help="corpora as apex frames only: a CSV of dataset, subject, "
                                                        "clip, label, image (for --method spatial)")
     s.add_argument("--protocol", nargs="+", choices=PROTOCOLS, default=["cde"])
-    s.add_argument("--method", nargs="+", choices=METHODS, default=["atnet"])
+    s.add_argument("--method", nargs="+", choices=METHODS + BASELINES, default=["atnet"])
     s.add_argument("--out", required=True, help="run folder: predictions, results.json, excluded.csv")
     add_config_flags(s, PrepConfig)
     add_config_flags(s, TrainConfig)

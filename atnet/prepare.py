@@ -17,7 +17,7 @@ from .cache import NpzCache, file_stamp, make_key
 from .datasets import CorpusError, Exclusion, Sample
 from .features import adm, assemble, flow, window_pairs
 
-VERSION = 1  # bump when the prepared output changes for the same inputs and settings
+VERSION = 2  # bump when the prepared output changes for the same inputs and settings
 
 
 @dataclass(frozen=True)
@@ -29,6 +29,7 @@ class PrepConfig:
     half_window: int = 32      # flows on each side of the apex (paper: 32, i.e. 64 flows, 65 frames)
     face: str = "haar"         # face box backend on the apex frame
     margin: float = 0.1        # box growth on each side, fraction of the box
+    volume_size: int = 112     # side of the window frames kept for the handcrafted baselines, px
 
 
 @dataclass
@@ -38,6 +39,7 @@ class Prepared:
     n_valid: int       # rows that hold a real flow
     box: tuple         # x, y, w, h of the crop in the original frame
     face: str          # which backend gave the box ("haar" or the fallback taken)
+    volume: np.ndarray # (T, volume_size, volume_size) uint8: the window's frames inside onset..offset
 
 
 def read_gray(path: str) -> np.ndarray:
@@ -70,7 +72,9 @@ def prepare_clip(s: Sample, cfg: PrepConfig) -> Prepared:
         crops[n] = faces.crop(img, box, cfg.size)
     rows = [adm(flow(crops[a], crops[b], cfg.flow), cfg.grid, cfg.adm_mean) for a, b in pairs]
     mat = assemble(rows, 2 * cfg.half_window, 2 * cfg.grid ** 2)
-    return Prepared(crops[s.apex], mat, len(rows), box, backend)
+    used = sorted({n for p in pairs for n in p}) or [s.apex]
+    volume = np.stack([cv2.resize(crops[n], (cfg.volume_size,) * 2, interpolation=cv2.INTER_AREA) for n in used])
+    return Prepared(crops[s.apex], mat, len(rows), box, backend, volume)
 
 
 def clip_key(s: Sample, cfg: PrepConfig) -> str:
@@ -89,12 +93,12 @@ def _cached(s: Sample, cfg: PrepConfig, cache_dir: str) -> Prepared | Exclusion:
         hit = cache.get(key)
         if hit is not None:
             return Prepared(hit["apex"], hit["adm"], int(hit["n_valid"]), tuple(hit["box"].tolist()),
-                            str(hit["face"]))
+                            str(hit["face"]), hit["volume"])
         p = prepare_clip(s, cfg)
     except (CorpusError, OSError) as e:
         return Exclusion(s.dataset, f"{s.subject.split('/', 1)[1]}/{s.clip}", str(e))
     cache.put(key, {"apex": p.apex, "adm": p.adm, "n_valid": np.int64(p.n_valid),
-                    "box": np.asarray(p.box, np.int64), "face": np.asarray(p.face)})
+                    "box": np.asarray(p.box, np.int64), "face": np.asarray(p.face), "volume": p.volume})
     return p
 
 
@@ -120,6 +124,7 @@ class Arrays:
     table: pd.DataFrame   # dataset, subject (dataset-qualified), clip, label
     apex: np.ndarray      # (N, S, S) uint8 cropped apex frames
     adm: np.ndarray       # (N, 64, 128) float32 ADM matrices
+    volumes: list | None = None   # per sample (T, S, S) uint8 window frames, for the handcrafted baselines
 
     @property
     def y(self) -> np.ndarray:
@@ -128,13 +133,15 @@ class Arrays:
     def fingerprint(self) -> str:
         return make_key({"rows": self.table[["subject", "clip", "label"]].to_numpy().tolist(),
                          "apex": hashlib.sha256(self.apex.tobytes()).hexdigest(),
-                         "adm": hashlib.sha256(self.adm.tobytes()).hexdigest()})
+                         "adm": hashlib.sha256(self.adm.tobytes()).hexdigest(),
+                         "volumes": [hashlib.sha256(v.tobytes()).hexdigest() for v in self.volumes or []]})
 
 
 def to_arrays(samples: list[Sample], prepared: list[Prepared]) -> Arrays:
     table = pd.DataFrame({"dataset": [s.dataset for s in samples], "subject": [s.subject for s in samples],
                           "clip": [s.clip for s in samples], "label": [s.label for s in samples]})
-    return Arrays(table, np.stack([p.apex for p in prepared]), np.stack([p.adm for p in prepared]))
+    return Arrays(table, np.stack([p.apex for p in prepared]), np.stack([p.adm for p in prepared]),
+                  [p.volume for p in prepared])
 
 
 APEX_COLUMNS = ("dataset", "subject", "clip", "label", "image")

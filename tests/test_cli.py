@@ -12,11 +12,11 @@ FAST = ["--size", "64", "--epochs", "1", "--image-size", "32", "--hidden", "8", 
 def test_evaluate_writes_predictions_and_pooled_results(tiny_corpus, tmp_path, capsys):
     out = tmp_path / "run"
     args = ["evaluate", "--synthetic", str(tiny_corpus), "--cache", str(tmp_path / "cache"), "--out", str(out),
-            "--protocol", "cde", "hde", "--method", "temporal", "atnet", *FAST]
+            "--protocol", "cde", "hde", "--method", "temporal", "atnet", "hoof-n4-tim10", "lbptop-p4-tim10", *FAST]
     main(args)
     records = json.loads((out / "results.json").read_text())
     keys = {(r["method"], r["protocol"], r["test_set"]) for r in records}
-    assert keys == {(m, p, t) for m in ("temporal", "atnet") for p in ("cde", "hde")
+    assert keys == {(m, p, t) for m in ("temporal", "atnet", "hoof-n4-tim10", "lbptop-p4-tim10") for p in ("cde", "hde")
                     for t in ("full", "casme2", "samm", "smic")}
     for r in records:
         assert {"method", "protocol", "test_set", "acc", "uf1", "uar"} <= set(r)

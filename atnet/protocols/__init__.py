@@ -20,6 +20,8 @@ from joblib import Parallel, delayed
 from tqdm.auto import tqdm
 
 from .. import CLASSES
+from .. import baselines
+from ..baselines import BASELINES
 from ..cache import make_key
 from ..prepare import Arrays
 from ..training import TrainConfig, fit, predict
@@ -57,17 +59,26 @@ def _fold_file(folder: Path, method: str, protocol: str, fold: str, key: str) ->
 
 
 def evaluate(method: str, protocol: str, data: Arrays, cfg: TrainConfig, folds_dir: str | Path,
-             jobs: int = 1, progress: bool = True) -> pd.DataFrame:
-    """Train `method` once per fold of `protocol` and predict its test samples. Returns the predictions
-    table: dataset, subject, clip, fold, truth, pred (class ids) and one probability per class."""
+             jobs: int = 1, progress: bool = True, flow_backend: str = "dis") -> pd.DataFrame:
+    """Train `method` (a network of models.METHODS or a baseline of baselines.BASELINES) once per
+    fold of `protocol` and predict its test samples. Returns the predictions table: dataset, subject,
+    clip, fold, truth, pred (class ids) and one score per class (softmax probabilities; for the
+    SVMs, a softmax of their decision values)."""
     folds_dir = Path(folds_dir)
     folds_dir.mkdir(parents=True, exist_ok=True)
-    key = make_key({"data": data.fingerprint(), "cfg": asdict(cfg), "method": method})
+    settings = {"flow": flow_backend} if method in BASELINES else asdict(cfg)   # an SVM has no TrainConfig
+    key = make_key({"data": data.fingerprint(), "cfg": settings, "method": method})
     folds = splits(protocol, data.table)
     todo = [f for f in folds if not _fold_file(folds_dir, method, protocol, f[0], key).exists()]
-    threads = max(1, (os.cpu_count() or 1) // max(1, jobs))
-    work = (delayed(_run_fold)(method, data, tr, te, cfg, threads) for _, tr, te in todo)
-    results = Parallel(n_jobs=jobs, return_as="generator")(work)
+    if method in BASELINES:   # features once (pure, parallel over clips), then one SVM per fold
+        if data.volumes is None:
+            raise ValueError(f"{method} needs the clips' frames; an apex-image table has none.")
+        x = baselines.features(method, data.volumes, flow_backend, jobs) if todo else None
+        results = (baselines.fit_predict(x[tr], data.y[tr], x[te]) for _, tr, te in todo)
+    else:
+        threads = max(1, (os.cpu_count() or 1) // max(1, jobs))
+        work = (delayed(_run_fold)(method, data, tr, te, cfg, threads) for _, tr, te in todo)
+        results = Parallel(n_jobs=jobs, return_as="generator")(work)
     bar = tqdm(results, total=len(todo), desc=f"{method} {protocol}", disable=not progress)
     for probs, (name, _, _) in zip(bar, todo):
         path = _fold_file(folds_dir, method, protocol, name, key)

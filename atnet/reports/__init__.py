@@ -5,7 +5,9 @@ from __future__ import annotations
 import json
 from importlib import resources
 
-LABELS = {"lbptop": "LBP-TOP", "hoof": "HOOF", "micro-attention": "Micro-Attention",
+LABELS = {**{f"lbptop-p{p}-tim{n}": f"LBP-TOP {{3,3,3,{p}}} TIM={n}" for n in (10, 64) for p in (4, 8)},
+          **{f"hoof-n{b}-tim{n}": f"HOOF N={b} TIM={n}" for n in (10, 64) for b in (4, 8)},
+          "micro-attention": "Micro-Attention",
           "spatial": "ATNet spatial", "temporal": "ATNet temporal", "atnet": "ATNet fusion"}
 CDE_SETS = ("full", "casme2", "samm", "smic")
 HDE_SETS = ("casme2", "samm", "smic")
