@@ -23,4 +23,5 @@ test: $(STAMP)
 bench: $(STAMP)
 	$(VENV)/bin/python benchmarks/bench_flow_adm.py
 	$(VENV)/bin/python benchmarks/bench_train.py
+	$(VENV)/bin/python benchmarks/bench_baselines.py
 	$(VENV)/bin/python benchmarks/bench_demo.py

@@ -277,5 +277,5 @@ def main(argv=None) -> None:
     args = build_parser().parse_args(argv)
     try:
         args.func(args)
-    except CorpusError as e:
+    except (CorpusError, ValueError) as e:   # user mistakes: one sentence, no traceback
         sys.exit(f"error: {e}")

@@ -66,7 +66,8 @@ def evaluate(method: str, protocol: str, data: Arrays, cfg: TrainConfig, folds_d
     SVMs, a softmax of their decision values)."""
     folds_dir = Path(folds_dir)
     folds_dir.mkdir(parents=True, exist_ok=True)
-    settings = {"flow": flow_backend} if method in BASELINES else asdict(cfg)   # an SVM has no TrainConfig
+    settings = ({"flow": flow_backend, "svm": repr(baselines.classifier())} if method in BASELINES
+                else asdict(cfg))
     key = make_key({"data": data.fingerprint(), "cfg": settings, "method": method})
     folds = splits(protocol, data.table)
     todo = [f for f in folds if not _fold_file(folds_dir, method, protocol, f[0], key).exists()]
