@@ -223,7 +223,8 @@ def cmd_demo(args) -> None:
     lines = [f"Demo settings: corpus {settings['corpus']}; crop {prep.size} px, flow {prep.flow}, "
              f"ADM mean {prep.adm_mean}; spatial input {train.image_size} px, {train.epochs} epochs "
              f"(lr {train.lr} / 10 every {train.lr_step}), LSTM hidden {train.hidden}, batch {train.batch_size}, "
-             f"class-balanced {train.balance}, device {train.device}.",
+             f"class-balanced {train.balance}, device {train.device}. Baselines: the window's frames at "
+             f"{prep.volume_size} px, class-weighted degree-2 polynomial SVMs.",
              "The paper rows are the paper's numbers on the real MEGC 2019 composite (442 clips); the 'ours' "
              "rows are this run on the synthetic corpus. They are not the same data.",
              f"Wall time {wall:.0f} s on {os.cpu_count()} cores (peak memory: benchmarks/bench_demo.py)."]
