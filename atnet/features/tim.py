@@ -34,5 +34,7 @@ def tim(volume: np.ndarray, n: int, method: str = "tim") -> np.ndarray:
     x = v.reshape(t, -1)                                    # (T, D)
     mean = x.mean(0)
     y = _curve(np.arange(1, t + 1, dtype=np.float64), t)    # (T - 1, T)
-    w = np.linalg.lstsq(y.T, x - mean, rcond=None)[0]       # (T - 1, D): frames = mean + y^T w
+    # frames = mean + y^T w; the rows of y are orthogonal with squared norm T / 2 (the DCT-II basis),
+    # so the exact least-squares fit is a projection
+    w = (y @ (x - mean)) * (2.0 / t)                        # (T - 1, D)
     return (mean + _curve(pos, t).T @ w).reshape(n, *v.shape[1:])
