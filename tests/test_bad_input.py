@@ -122,10 +122,11 @@ def test_apex_table_runs_the_spatial_stream(tmp_path, capsys):
     rows.append(("samm", "006", "odd", "contempt", f"{rows[0][4]}"))
     pd.DataFrame(rows, columns=["dataset", "subject", "clip", "label", "image"]).to_csv(tmp_path / "apex.csv", index=False)
     out = tmp_path / "run"
-    main(["evaluate", "--apex-table", str(tmp_path / "apex.csv"), "--method", "spatial", "--protocol", "cde", "hde",
-          "--out", str(out), "--size", "64", "--epochs", "1", "--image-size", "32", "--jobs", "1"])
+    main(["evaluate", "--apex-table", str(tmp_path / "apex.csv"), "--method", "spatial", "micro-attention",
+          "--protocol", "cde", "hde", "--out", str(out), "--size", "64", "--epochs", "1", "--image-size", "32", "--jobs", "1"])
     preds = pd.read_csv(out / "predictions" / "spatial-cde.csv")
     assert len(preds) == 12 and preds["subject"].nunique() == 4
+    assert len(pd.read_csv(out / "predictions" / "micro-attention-hde.csv")) == 12
     excluded = pd.read_csv(out / "excluded.csv")
     assert set(excluded["clip"]) == {"006/broken", "006/odd"}
     assert "missing.png: unreadable image" in excluded.set_index("clip").loc["006/broken", "reason"]

@@ -63,3 +63,18 @@ def test_training_learns_a_separable_toy_problem_and_is_seeded():
     assert (probs.argmax(1) == y).mean() > 0.9
     again = predict(fit("temporal", apex, adm, y, cfg), apex, adm, cfg)
     np.testing.assert_allclose(probs, again, atol=1e-6)
+
+
+def test_micro_attention_has_a_unit_per_stage_and_masks_in_0_1():
+    model = ATNet("micro-attention", hidden=16).eval()
+    units = [b.attention for b in model.spatial.stages]
+    assert len(units) == 4 and all(u is not None for u in units) and model.temporal is None
+    assert model.head.in_features == 512
+    masks = []
+    hooks = [u.register_forward_hook(lambda m, i, o: masks.append(o)) for u in units]
+    logits = model(torch.rand(2, 1, 64, 64), None)
+    for h in hooks:
+        h.remove()
+    assert logits.shape == (2, 3) and torch.isfinite(logits).all()
+    assert [m.shape[1] for m in masks] == [1, 1, 1, 1] and all(((m > 0) & (m < 1)).all() for m in masks)
+    assert all(b.attention is None for b in ATNet("spatial").spatial.stages)

@@ -1,5 +1,6 @@
 """ATNet (SPEC section 5): spatial ResNet-10, temporal LSTM, each L2-normalised, concatenated,
-dropout 0.5, linear 3. `method` picks the streams: "atnet" (fusion), "spatial", "temporal"."""
+dropout 0.5, linear 3. `method` picks the streams: "atnet" (fusion), "spatial", "temporal"; and
+"micro-attention", the paper's apex-frame baseline: ResNet-10 with attention units, L2, linear 3."""
 from __future__ import annotations
 
 import torch
@@ -9,7 +10,7 @@ from torch import nn
 from .resnet10 import ResNet10
 from .temporal import TemporalLSTM
 
-METHODS = ("spatial", "temporal", "atnet")
+METHODS = ("spatial", "temporal", "atnet", "micro-attention")
 
 
 class ATNet(nn.Module):
@@ -19,7 +20,8 @@ class ATNet(nn.Module):
         if method not in METHODS:
             raise ValueError(f"unknown method {method!r}; choose one of {', '.join(METHODS)}")
         self.method = method
-        self.spatial = ResNet10() if method in ("spatial", "atnet") else None
+        self.spatial = (ResNet10(attention=method == "micro-attention")
+                        if method in ("spatial", "atnet", "micro-attention") else None)
         self.temporal = TemporalLSTM(adm_dim, hidden) if method in ("temporal", "atnet") else None
         dim = (self.spatial.out_dim if self.spatial else 0) + (self.temporal.out_dim if self.temporal else 0)
         self.dropout = nn.Dropout(dropout)
