@@ -22,7 +22,7 @@ def load_corpora(roots: dict[str, str | Path | None], sheets: dict[str, str | Pa
         part = ADAPTERS[name](root, sheets[name]) if sheets.get(name) else ADAPTERS[name](root)
         if not part.samples:
             raise CorpusError(f"{root}: no usable {name} clip found ({len(part.excluded)} left out); "
-                              f"check the layout against the README's 'Data' section.")
+                              f"check the layout against the README's 'Your corpora' section.")
         out.extend(part)
     return out
 
