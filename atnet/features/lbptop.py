@@ -87,11 +87,15 @@ def _lbp_chunk(img: np.ndarray, p: int, r_row: float, r_col: float, margin: tupl
     mr, mc = margin
     ang = 2 * np.pi * np.arange(p, dtype=np.double) / p
     coords = np.round(np.vstack([-r_row * np.sin(ang), r_col * np.cos(ang)]).T, 5)
-    pad = int(np.ceil(np.abs(coords).max())) + 1
     on_grid = [float(dr).is_integer() and float(dc).is_integer() for dr, dc in coords]
     exact = img.dtype if np.issubdtype(img.dtype, np.integer) else np.float64
-    padded = np.zeros((k, h + 2 * pad, w + 2 * pad), exact)          # zero outside (mode "constant", cval 0)
-    padded[:, pad:pad + h, pad:pad + w] = img
+    reach_r, reach_c = (int(np.ceil(np.abs(coords[:, j]).max())) for j in (0, 1))
+    if mr >= reach_r and mc >= reach_c:   # every sample of the kept pixels lies inside: no padding
+        pad, padded = 0, np.ascontiguousarray(img, exact)
+    else:
+        pad = max(reach_r, reach_c) + 1
+        padded = np.zeros((k, h + 2 * pad, w + 2 * pad), exact)      # zero outside (mode "constant", cval 0)
+        padded[:, pad:pad + h, pad:pad + w] = img
     fpadded = padded if all(on_grid) else padded.astype(np.float64)  # interpolated samples need float64
     centre = padded[:, pad + mr:pad + h - mr, pad + mc:pad + w - mc]
     fcentre = fpadded[:, pad + mr:pad + h - mr, pad + mc:pad + w - mc]
@@ -105,16 +109,19 @@ def _lbp_chunk(img: np.ndarray, p: int, r_row: float, r_col: float, margin: tupl
     code = np.zeros((k, oh, ow), np.uint8 if p <= 8 else np.int64)
     buf, buf2, gebuf = np.empty((k, oh, ow)), np.empty((k, oh, ow)), np.empty((k, oh, ow), bool)
     bits = np.empty((k, oh, ow), np.uint8)
+    hbuf = np.empty((k, fpadded.shape[1], ow))
     across: dict[float, np.ndarray] = {}   # dc -> the interpolation along columns, over every padded row
     for i, (dr, dc) in enumerate(coords):
         r0, c0, r1, c1 = int(np.floor(dr)), int(np.floor(dc)), int(np.ceil(dr)), int(np.ceil(dc))
         if on_grid[i]:              # interpolation returns the pixel itself: compare the pixels
-            ge = shifted(r0, c0, padded) >= centre
+            ge = np.greater_equal(shifted(r0, c0, padded), centre, out=gebuf)
         else:   # weights per row and per column, computed as scikit-image does per pixel (bit for bit)
             if dc not in across:    # top and bottom rows of every sample sharing this dc: computed once
                 fc = (cols + dc) - np.floor(cols + dc)
-                across[dc] = ((1 - fc) * fpadded[:, :, pad + mc + c0:pad + mc + c0 + ow]
-                              + fc * fpadded[:, :, pad + mc + c1:pad + mc + c1 + ow])
+                h_dc = np.multiply(1 - fc, fpadded[:, :, pad + mc + c0:pad + mc + c0 + ow])
+                h_dc += np.multiply(fc, fpadded[:, :, pad + mc + c1:pad + mc + c1 + ow],
+                                    out=hbuf if hbuf.shape == h_dc.shape else None)
+                across[dc] = h_dc
             fr = (rows + dr) - np.floor(rows + dr)
             top = across[dc][:, pad + mr + r0:pad + mr + r0 + oh]
             bottom = across[dc][:, pad + mr + r1:pad + mr + r1 + oh]
