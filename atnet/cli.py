@@ -27,14 +27,15 @@ import pandas as pd
 from . import metrics, reports
 from .datasets import CorpusError, load_corpora, to_frame
 from .datasets import synthetic
+from .features import BACKENDS as FLOW_BACKENDS
+from .features.adm import MEANS as ADM_MEANS
 from .baselines import BASELINES
 from .models import METHODS
 from .prepare import PrepConfig, prepare_all, read_apex_table, to_arrays
 from .protocols import PROTOCOLS, evaluate
 from .training import TrainConfig
 
-CHOICES = {"flow": ("dis", "farneback", "tvl1"), "adm_mean": ("circular", "paper"), "face": ("haar",),
-           "device": ("auto", "cpu", "cuda")}
+CHOICES = {"flow": FLOW_BACKENDS, "adm_mean": ADM_MEANS, "face": ("haar",), "device": ("auto", "cpu", "cuda")}
 DEFAULT_CACHE = Path(".cache/atnet")
 
 # The demo's settings: the paper's recipe, scaled so that 3 methods x (16 CDE folds + 3 HDE folds)
@@ -82,6 +83,14 @@ def corpus_roots(args) -> dict:
     return synthetic.roots(root)
 
 
+def load_corpus(args):
+    return load_corpora(corpus_roots(args), {n: getattr(args, f"{n}_sheet", None) for n in ("casme2", "samm")})
+
+
+def exclusions(items) -> pd.DataFrame:
+    return pd.DataFrame([asdict(e) for e in items], columns=["dataset", "clip", "reason"])
+
+
 APEX_METHODS = ("spatial", "micro-attention")
 
 
@@ -92,12 +101,12 @@ def load_and_prepare(args, prep: PrepConfig):
             raise CorpusError(f"{args.apex_table}: an apex-image table has no flow, so --method {wrong[0]} cannot "
                               f"run on it; use --method {' '.join(APEX_METHODS)}.")
         data, failed = read_apex_table(args.apex_table, prep)
-        return data, pd.DataFrame([asdict(e) for e in failed], columns=["dataset", "clip", "reason"])
-    sheets = {n: getattr(args, f"{n}_sheet", None) for n in ("casme2", "samm")}
-    corpus = load_corpora(corpus_roots(args), sheets)
+        return data, exclusions(failed)
+    corpus = load_corpus(args)
     kept, prepared, failed = prepare_all(corpus.samples, prep, Path(args.cache) / "prepared", jobs=args.jobs)
-    excluded = pd.DataFrame([asdict(e) for e in corpus.excluded + failed], columns=["dataset", "clip", "reason"])
+    excluded = exclusions(corpus.excluded + failed)
     if not kept:
+        report_excluded(excluded, None)
         raise CorpusError("no clip could be prepared; see the reasons listed above.")
     fallback = [f"{s.subject}/{s.clip}" for s, p in zip(kept, prepared) if p.face != prep.face]
     if fallback:
@@ -128,7 +137,9 @@ def run_evaluations(data, methods, protocols, train: TrainConfig, out: Path, job
             metrics.write_megc_log(preds, out / "predictions" / f"{method}-{protocol}.log")
             new = [{"method": method, "protocol": protocol, **r} for r in metrics.summarize(preds)]
             records = [r for r in records if (r["method"], r["protocol"]) != (method, protocol)] + new
-            path.write_text(json.dumps(records, indent=1))
+            tmp = path.with_suffix(".json.tmp")    # written whole, then renamed: a kill leaves the old file
+            tmp.write_text(json.dumps(records, indent=1))
+            os.replace(tmp, path)
             full = new[0]
             print(f"{method:>16} {protocol}: Acc {full['acc']:.3f}  UF1 {full['uf1']:.3f}  UAR {full['uar']:.3f}"
                   f"  (n = {full['n']})", flush=True)
@@ -185,10 +196,10 @@ def count_table(t: pd.DataFrame) -> str:
 
 
 def cmd_corpus(args) -> None:
-    corpus = load_corpora(corpus_roots(args), {n: getattr(args, f"{n}_sheet") for n in ("casme2", "samm")})
+    corpus = load_corpus(args)
     t = to_frame(corpus.samples)
     print(count_table(t))
-    report_excluded(pd.DataFrame([asdict(e) for e in corpus.excluded], columns=["dataset", "clip", "reason"]), None)
+    report_excluded(exclusions(corpus.excluded), None)
     t["subject"] = t["subject"].str.split("/", n=1).str[1]   # as the corpus writes it
     t.to_csv(args.out, index=False)
     print(f"wrote {len(t)} samples to {args.out}")

@@ -3,7 +3,7 @@ resized and gray; optical flow of the 64 pairs around the apex; the ADM matrix. 
 from __future__ import annotations
 
 import hashlib
-from dataclasses import asdict, dataclass
+from dataclasses import asdict, dataclass, field
 from pathlib import Path
 
 import cv2
@@ -125,16 +125,21 @@ class Arrays:
     apex: np.ndarray      # (N, S, S) uint8 cropped apex frames
     adm: np.ndarray       # (N, 64, 128) float32 ADM matrices
     volumes: list | None = None   # per sample (T, S, S) uint8 window frames, for the handcrafted baselines
+    _digests: dict = field(default_factory=dict, repr=False, compare=False)
 
     @property
     def y(self) -> np.ndarray:
         return self.table["label"].map(CLASSES.index).to_numpy(np.int64)
 
-    def fingerprint(self) -> str:
+    def fingerprint(self, parts: tuple[str, ...] = ("apex", "adm", "volumes")) -> str:
+        """A key of the rows and the named arrays (each hashed once, then remembered)."""
+        for part in parts:
+            if part not in self._digests:
+                arrays = getattr(self, part)
+                arrays = arrays if isinstance(arrays, list) else [arrays] if arrays is not None else []
+                self._digests[part] = [hashlib.sha256(a.tobytes()).hexdigest() for a in arrays]
         return make_key({"rows": self.table[["subject", "clip", "label"]].to_numpy().tolist(),
-                         "apex": hashlib.sha256(self.apex.tobytes()).hexdigest(),
-                         "adm": hashlib.sha256(self.adm.tobytes()).hexdigest(),
-                         "volumes": [hashlib.sha256(v.tobytes()).hexdigest() for v in self.volumes or []]})
+                         **{part: self._digests[part] for part in parts}})
 
 
 def to_arrays(samples: list[Sample], prepared: list[Prepared]) -> Arrays:

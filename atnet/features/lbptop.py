@@ -119,8 +119,7 @@ def _lbp_chunk(img: np.ndarray, p: int, r_row: float, r_col: float, margin: tupl
             if dc not in across:    # top and bottom rows of every sample sharing this dc: computed once
                 fc = (cols + dc) - np.floor(cols + dc)
                 h_dc = np.multiply(1 - fc, fpadded[:, :, pad + mc + c0:pad + mc + c0 + ow])
-                h_dc += np.multiply(fc, fpadded[:, :, pad + mc + c1:pad + mc + c1 + ow],
-                                    out=hbuf if hbuf.shape == h_dc.shape else None)
+                h_dc += np.multiply(fc, fpadded[:, :, pad + mc + c1:pad + mc + c1 + ow], out=hbuf)
                 across[dc] = h_dc
             fr = (rows + dr) - np.floor(rows + dr)
             top = across[dc][:, pad + mr + r0:pad + mr + r0 + oh]

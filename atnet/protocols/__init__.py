@@ -46,12 +46,11 @@ def splits(protocol: str, table: pd.DataFrame) -> list[tuple[str, np.ndarray, np
     raise ValueError(f"unknown protocol {protocol!r}; choose one of {', '.join(PROTOCOLS)}")
 
 
-def _run_fold(method, data: Arrays, train, test, cfg: TrainConfig, threads: int) -> np.ndarray:
+def _run_fold(method, apex, adm, y, train, test, cfg: TrainConfig, threads: int) -> np.ndarray:
     import torch
     torch.set_num_threads(threads)
-    y = data.y
-    model = fit(method, data.apex[train], data.adm[train], y[train], cfg)
-    return predict(model, data.apex[test], data.adm[test], cfg)
+    model = fit(method, apex[train], adm[train], y[train], cfg)
+    return predict(model, apex[test], adm[test], cfg)
 
 
 def _fold_file(folder: Path, method: str, protocol: str, fold: str, key: str) -> Path:
@@ -66,19 +65,22 @@ def evaluate(method: str, protocol: str, data: Arrays, cfg: TrainConfig, folds_d
     SVMs, a softmax of their decision values)."""
     folds_dir = Path(folds_dir)
     folds_dir.mkdir(parents=True, exist_ok=True)
-    settings = ({"flow": flow_backend, "svm": repr(baselines.classifier())} if method in BASELINES
-                else asdict(cfg))
-    key = make_key({"data": data.fingerprint(), "cfg": settings, "method": method})
+    baseline = method in BASELINES
+    if baseline and data.volumes is None:
+        raise ValueError(f"{method} needs the clips' frames; an apex-image table has none.")
+    # the key covers what the method reads: window frames for an SVM, apex frames and ADM for a network
+    settings = {"flow": flow_backend, "svm": repr(baselines.classifier())} if baseline else asdict(cfg)
+    parts = ("volumes",) if baseline else ("apex", "adm")
+    key = make_key({"data": data.fingerprint(parts), "cfg": settings, "method": method})
     folds = splits(protocol, data.table)
+    y = data.y
     todo = [f for f in folds if not _fold_file(folds_dir, method, protocol, f[0], key).exists()]
-    if method in BASELINES:   # features once (pure, parallel over clips), then one SVM per fold
-        if data.volumes is None:
-            raise ValueError(f"{method} needs the clips' frames; an apex-image table has none.")
+    if baseline:   # features once (pure, parallel over clips), then one SVM per fold
         x = baselines.features(method, data.volumes, flow_backend, jobs) if todo else None
-        results = (baselines.fit_predict(x[tr], data.y[tr], x[te]) for _, tr, te in todo)
-    else:
+        results = (baselines.fit_predict(x[tr], y[tr], x[te]) for _, tr, te in todo)
+    else:          # workers get the arrays a network reads, not the window frames
         threads = max(1, (os.cpu_count() or 1) // max(1, jobs))
-        work = (delayed(_run_fold)(method, data, tr, te, cfg, threads) for _, tr, te in todo)
+        work = (delayed(_run_fold)(method, data.apex, data.adm, y, tr, te, cfg, threads) for _, tr, te in todo)
         results = Parallel(n_jobs=jobs, return_as="generator")(work)
     bar = tqdm(results, total=len(todo), desc=f"{method} {protocol}", disable=not progress)
     for probs, (name, _, _) in zip(bar, todo):
@@ -91,7 +93,7 @@ def evaluate(method: str, protocol: str, data: Arrays, cfg: TrainConfig, folds_d
         probs = np.load(_fold_file(folds_dir, method, protocol, name, key))
         part = data.table.iloc[test][["dataset", "subject", "clip"]].copy()
         part["fold"] = name
-        part["truth"] = data.y[test]
+        part["truth"] = y[test]
         part["pred"] = probs.argmax(1)
         for c, name_c in enumerate(CLASSES):
             part[f"p_{name_c}"] = probs[:, c]
