@@ -82,7 +82,12 @@ def plane_histogram(images: np.ndarray, p: int, r_row: float, r_col: float, marg
 
 
 def _lbp_chunk(img: np.ndarray, p: int, r_row: float, r_col: float, margin: tuple[int, int]) -> np.ndarray:
-    """Raw P-bit codes (bit i: neighbour i >= centre) of the pixels inside the margin."""
+    """Raw P-bit codes (bit i: neighbour i >= centre) of the pixels inside the margin.
+
+    Each image is handled as one flat row-major run, so that a sample of every pixel is the image
+    shifted by one flat offset: each operation runs over the kept rows of an image contiguously, with
+    the per-row and per-column weights broadcast (2x faster than 3-D slices). The columns of the
+    margin get codes from the neighbouring row and are cut away at the end."""
     k, h, w = img.shape
     mr, mc = margin
     ang = 2 * np.pi * np.arange(p, dtype=np.double) / p
@@ -90,48 +95,45 @@ def _lbp_chunk(img: np.ndarray, p: int, r_row: float, r_col: float, margin: tupl
     on_grid = [float(dr).is_integer() and float(dc).is_integer() for dr, dc in coords]
     exact = img.dtype if np.issubdtype(img.dtype, np.integer) else np.float64
     reach_r, reach_c = (int(np.ceil(np.abs(coords[:, j]).max())) for j in (0, 1))
-    if mr >= reach_r and mc >= reach_c:   # every sample of the kept pixels lies inside: no padding
-        pad, padded = 0, np.ascontiguousarray(img, exact)
-    else:
-        pad = max(reach_r, reach_c) + 1
-        padded = np.zeros((k, h + 2 * pad, w + 2 * pad), exact)      # zero outside (mode "constant", cval 0)
-        padded[:, pad:pad + h, pad:pad + w] = img
-    fpadded = padded if all(on_grid) else padded.astype(np.float64)  # interpolated samples need float64
-    centre = padded[:, pad + mr:pad + h - mr, pad + mc:pad + w - mc]
-    fcentre = fpadded[:, pad + mr:pad + h - mr, pad + mc:pad + w - mc]
-    oh, ow = centre.shape[1:]
-    rows = np.arange(mr, h - mr, dtype=np.double)[:, None]        # (oh, 1)
-    cols = np.arange(mc, w - mc, dtype=np.double)[None, :]        # (1, ow)
+    # zero outside the image (scikit-image's mode "constant", cval 0), unless no kept pixel looks there
+    pad = 0 if (mr >= reach_r and mc >= reach_c) else max(reach_r, reach_c) + 1
+    hh, ww = h + 2 * pad, w + 2 * pad
+    n = hh * ww
+    lo, hi = (pad + mr) * ww, (pad + h - mr) * ww       # the kept rows, as a flat span of each image
+    ext = np.zeros(k * n + 2 * ww, exact)              # one row of zeros before and after the images
+    ext[ww:ww + k * n].reshape(k, hh, ww)[:, pad:pad + h, pad:pad + w] = img
+    fext = ext if all(on_grid) else ext.astype(np.float64)   # interpolated samples need float64
 
-    def shifted(dr: int, dc: int, a: np.ndarray) -> np.ndarray:    # a[:, r + dr, c + dc] for every pixel
-        return a[:, pad + mr + dr:pad + mr + dr + oh, pad + mc + dc:pad + mc + dc + ow]
+    def kept(a: np.ndarray, off: int, start: int = ww) -> np.ndarray:   # a[pixel + off], kept rows of each image
+        return np.lib.stride_tricks.as_strided(a[start + lo + off:], (k, hi - lo), (n * a.itemsize, a.itemsize),
+                                               writeable=False)
 
-    code = np.zeros((k, oh, ow), np.uint8 if p <= 8 else np.int64)
-    buf, buf2, gebuf = np.empty((k, oh, ow)), np.empty((k, oh, ow)), np.empty((k, oh, ow), bool)
-    bits = np.empty((k, oh, ow), np.uint8)
-    hbuf = np.empty((k, fpadded.shape[1], ow))
-    across: dict[float, np.ndarray] = {}   # dc -> the interpolation along columns, over every padded row
+    centre, fcentre = kept(ext, 0), kept(fext, 0)
+    rows = np.repeat(np.arange(mr, h - mr, dtype=np.double), ww)    # each kept position's row and column,
+    cols = np.tile(np.arange(-pad, w + pad, dtype=np.double), hh)   # in the image's own coordinates
+    code = np.zeros((k, hi - lo), np.uint8 if p <= 8 else np.int64)
+    buf, buf2, gebuf = np.empty(code.shape), np.empty(code.shape), np.empty(code.shape, bool)
+    bits = np.empty(code.shape, np.uint8)
+    across: dict[float, np.ndarray] = {}   # dc -> the interpolation along columns, over whole images
     for i, (dr, dc) in enumerate(coords):
         r0, c0, r1, c1 = int(np.floor(dr)), int(np.floor(dc)), int(np.ceil(dr)), int(np.ceil(dc))
         if on_grid[i]:              # interpolation returns the pixel itself: compare the pixels
-            ge = np.greater_equal(shifted(r0, c0, padded), centre, out=gebuf)
+            ge = np.greater_equal(kept(ext, r0 * ww + c0), centre, out=gebuf)
         else:   # weights per row and per column, computed as scikit-image does per pixel (bit for bit)
-            if dc not in across:    # top and bottom rows of every sample sharing this dc: computed once
+            if dc not in across:    # shared by the samples above and below with this dc
                 fc = (cols + dc) - np.floor(cols + dc)
-                h_dc = np.multiply(1 - fc, fpadded[:, :, pad + mc + c0:pad + mc + c0 + ow])
-                h_dc += np.multiply(fc, fpadded[:, :, pad + mc + c1:pad + mc + c1 + ow], out=hbuf)
-                across[dc] = h_dc
+                a = np.multiply(1 - fc, fext[ww + c0:ww + c0 + k * n].reshape(k, n))
+                a += np.multiply(fc, fext[ww + c1:ww + c1 + k * n].reshape(k, n), out=np.empty_like(a))
+                across[dc] = a.ravel()
             fr = (rows + dr) - np.floor(rows + dr)
-            top = across[dc][:, pad + mr + r0:pad + mr + r0 + oh]
-            bottom = across[dc][:, pad + mr + r1:pad + mr + r1 + oh]
-            value = np.multiply(1 - fr, top, out=buf)
-            value += np.multiply(fr, bottom, out=buf2)
+            value = np.multiply(1 - fr, kept(across[dc], r0 * ww, 0), out=buf)
+            value += np.multiply(fr, kept(across[dc], r1 * ww, 0), out=buf2)
             ge = np.greater_equal(value, fcentre, out=gebuf)    # the same test as value - centre >= 0
         if code.dtype == np.uint8:
             code |= np.left_shift(ge.view(np.uint8), i, out=bits)
         else:
             code |= ge.astype(code.dtype) << i
-    return code
+    return code.reshape(k, h - 2 * mr, ww)[:, :, pad + mc:pad + w - mc]
 
 
 def lbp_top(volume: np.ndarray, p: int = 8, radii: tuple[float, float, float] = (3, 3, 3)) -> np.ndarray:
