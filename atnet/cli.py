@@ -8,6 +8,7 @@ of the same name (paper values as defaults), so nothing is hidden in code.
   atnet corpus [corpora] --out table.csv       the composite's Sample table, counts and what was left out
   atnet score --megc-log FILE                  Acc / UF1 / UAR of a MEGC 2019 log, in total and per corpus
   atnet demo [--out DIR]                       all of it on the synthetic corpus, in minutes
+  atnet faces CLIP --out faces.csv [--montage PNG]   per-frame face, landmarks and crop of a video or folder
 
 Corpora: --casme2 ROOT --samm ROOT --smic ROOT (any subset), or --synthetic ROOT (written there
 first if it is not already); with none given, the synthetic corpus under the cache folder.
@@ -24,9 +25,10 @@ from pathlib import Path
 
 import pandas as pd
 
-from . import metrics, reports
+from . import faces, metrics, reports
 from .datasets import CorpusError, load_corpora, to_frame
 from .datasets import synthetic
+from .faces.table import clip_faces
 from .features import BACKENDS as FLOW_BACKENDS
 from .features.adm import MEANS as ADM_MEANS
 from .baselines import BASELINES
@@ -35,7 +37,7 @@ from .prepare import PrepConfig, prepare_all, read_apex_table, to_arrays
 from .protocols import PROTOCOLS, evaluate
 from .training import TrainConfig
 
-CHOICES = {"flow": FLOW_BACKENDS, "adm_mean": ADM_MEANS, "face": ("haar",), "device": ("auto", "cpu", "cuda")}
+CHOICES = {"flow": FLOW_BACKENDS, "adm_mean": ADM_MEANS, "face": faces.BACKENDS, "reference": ("apex", "onset"), "device": ("auto", "cpu", "cuda")}
 DEFAULT_CACHE = Path(".cache/atnet")
 
 # The demo's settings: the paper's recipe, scaled so that 3 methods x (16 CDE folds + 3 HDE folds)
@@ -108,11 +110,22 @@ def load_and_prepare(args, prep: PrepConfig):
     if not kept:
         report_excluded(excluded, None)
         raise CorpusError("no clip could be prepared; see the reasons listed above.")
-    fallback = [f"{s.subject}/{s.clip}" for s, p in zip(kept, prepared) if p.face != prep.face]
-    if fallback:
-        print(f"no face found on the apex frame of {len(fallback)} clip(s); cropped the centred square instead: "
-              + ", ".join(fallback))
+    report_fallbacks(kept, prepared, prep)
     return to_arrays(kept, prepared), excluded
+
+
+FALLBACK = {"manual": "the box file's box", "haar": "OpenCV's Haar cascade",
+            "centre-square": "the centred square of the frame (no face found by any backend)"}
+
+
+def report_fallbacks(kept, prepared, prep: PrepConfig) -> None:
+    """Every clip where the chosen backend found no face on the reference frame, with the fallback taken."""
+    fallback = [(s.key, p.face) for s, p in zip(kept, prepared) if p.face != prep.face]
+    if fallback:
+        print(f"no face found by {prep.face} on the {prep.reference} frame of {len(fallback)} clip(s); the fallback "
+              f"taken:")
+        for key, served in fallback:
+            print(f"  {key}: {FALLBACK.get(served, served)}")
 
 
 def report_excluded(excluded: pd.DataFrame, out: Path | None) -> None:
@@ -245,6 +258,33 @@ def cmd_demo(args) -> None:
     print(f"\nWrote {out / 'results.json'}, {out / 'tables.md'}, predictions in {out / 'predictions'}.")
 
 
+def cmd_faces(args) -> None:
+    manual = None
+    if args.box_file:
+        boxes = faces.read_box_file(args.box_file)
+        clip = Path(args.clip)
+        manual = boxes.get(clip.name, boxes.get(clip.stem))
+    elif args.face == "manual":
+        raise CorpusError("--face manual needs --box-file CSV (columns clip,x,y,w,h; clip as the video's or "
+                          "folder's name).")
+    if args.face == "dlib" and not faces.dlib_available():
+        raise CorpusError(faces.DLIB_MISSING)
+    table, ref, image = clip_faces(args.clip, args.face, args.margin, args.align, manual, args.reference)
+    table.to_csv(args.out, index=False)
+    found = int(table["found"].sum())
+    print(f"{args.clip}: a face found by {args.face} on {found} of {len(table)} frames; wrote {args.out}")
+    missing = table.loc[table["found"] == 0]
+    if len(missing):
+        served = ", ".join(f"{f} ({FALLBACK.get(b, b)})" for f, b in zip(missing["frame"], missing["backend"]))
+        print(f"no face found by {args.face} on frame(s): {served}")
+    print(f"the pipeline's crop (the square on the reference frame): centre ({ref[0]:.1f}, {ref[1]:.1f}), "
+          f"side {ref[2]:.1f} px, turned {ref[3]:.1f} degrees")
+    if args.montage and image is not None:
+        import cv2
+        cv2.imwrite(args.montage, image)
+        print(f"wrote {args.montage}: frames cropped with that square, each frame's landmarks in red")
+
+
 def build_parser() -> argparse.ArgumentParser:
     p = argparse.ArgumentParser(prog="atnet", description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     sub = p.add_subparsers(dest="cmd", required=True)
@@ -278,6 +318,17 @@ def build_parser() -> argparse.ArgumentParser:
     s = sub.add_parser("score", help="pooled Acc / UF1 / UAR of a MEGC 2019 log")
     s.add_argument("--megc-log", required=True, metavar="FILE")
     s.set_defaults(func=cmd_score)
+    s = sub.add_parser("faces", help="per-frame faces, landmarks and crop of a video or a folder of frames")
+    s.add_argument("clip", help="a video file (mp4, avi, ...) or a folder of numbered frames")
+    s.add_argument("--out", required=True, help="CSV: frame,found,backend,x,y,w,h,cx,cy,side,angle,x0,y0..x67,y67")
+    s.add_argument("--montage", metavar="PNG", help="also write a montage of the crops the pipeline takes")
+    s.add_argument("--face", choices=faces.BACKENDS, default=PrepConfig.face, help="default %(default)s")
+    s.add_argument("--box-file", metavar="CSV", help="manual boxes: clip,x,y,w,h, clip = the video's or folder's name")
+    s.add_argument("--margin", type=float, default=PrepConfig.margin, help="default %(default)s")
+    s.add_argument("--align", action=argparse.BooleanOptionalAction, default=PrepConfig.align)
+    s.add_argument("--reference", type=int, metavar="FRAME", help="the frame whose square crops the clip "
+                                                                  "(default: the first)")
+    s.set_defaults(func=cmd_faces)
     s = sub.add_parser("demo", help="synth, prepare, CDE and HDE for spatial, temporal and fusion")
     s.add_argument("--out", default="runs/demo")
     s.add_argument("--cache", default=str(DEFAULT_CACHE))

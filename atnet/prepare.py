@@ -1,5 +1,6 @@
-"""Preparation (paper section III.A): face box on the apex frame, every window frame cropped with it,
-resized and gray; optical flow of the 64 pairs around the apex; the ADM matrix. Cached per clip."""
+"""Preparation (paper section III.A): the face on the reference frame (the apex, or the onset), every
+window frame cropped with its square (aligned by landmarks where the backend gives them), resized and
+gray; optical flow of the 64 pairs around the apex; the ADM matrix. Cached per clip."""
 from __future__ import annotations
 
 import hashlib
@@ -17,7 +18,7 @@ from .cache import NpzCache, file_stamp, make_key
 from .datasets import CorpusError, Exclusion, Sample
 from .features import adm, assemble, flow, window_pairs
 
-VERSION = 2  # bump when the prepared output changes for the same inputs and settings
+VERSION = 3  # bump when the prepared output changes for the same inputs and settings
 
 
 @dataclass(frozen=True)
@@ -27,8 +28,11 @@ class PrepConfig:
     adm_mean: str = "circular" # circular | paper (the paper's arithmetic mean of angles)
     grid: int = 8              # ADM cells per side (paper: 8, i.e. 28 x 28 px cells at 224)
     half_window: int = 32      # flows on each side of the apex (paper: 32, i.e. 64 flows, 65 frames)
-    face: str = "haar"         # face box backend on the apex frame
-    margin: float = 0.1        # box growth on each side, fraction of the box
+    face: str = faces.DEFAULT  # dlib (68 landmarks; the default where installed) | haar | manual (needs box_file)
+    box_file: str = ""         # CSV clip,x,y,w,h: the boxes for --face manual, else the fallback where no face is found
+    reference: str = "apex"    # apex | onset: the frame whose face square crops the whole clip
+    align: bool = True         # turn and scale the square by the landmarks (eyes, nose) where the backend has them
+    margin: float = 0.1        # square growth on each side, fraction of the face
     volume_size: int = 112     # side of the window frames kept for the handcrafted baselines, px
 
 
@@ -37,9 +41,11 @@ class Prepared:
     apex: np.ndarray   # (size, size) uint8, the cropped apex frame
     adm: np.ndarray    # (2 * half_window, 2 * grid^2) float32, zero rows first
     n_valid: int       # rows that hold a real flow
-    box: tuple         # x, y, w, h of the crop in the original frame
-    face: str          # which backend gave the box ("haar" or the fallback taken)
+    box: tuple         # x, y, w, h of the crop square (before its turn) in the original frame
+    face: str          # the backend that served the clip: dlib | haar | manual | centre-square (no face found)
     volume: np.ndarray # (T, volume_size, volume_size) uint8: the window's frames inside onset..offset
+    angle: float = 0.0 # the crop square's turn, degrees (0 without landmarks or alignment)
+    landmarks: np.ndarray = field(default_factory=lambda: np.zeros((0, 2), np.float32))  # (68, 2) on the reference frame
 
 
 def read_gray(path: str) -> np.ndarray:
@@ -49,64 +55,91 @@ def read_gray(path: str) -> np.ndarray:
     return img
 
 
-def face_box(gray: np.ndarray, cfg: PrepConfig) -> tuple[tuple, str]:
-    box = faces.detect_haar(gray) if cfg.face == "haar" else None
-    if box is None:  # fallback: the centred square of the frame
-        h, w = gray.shape
-        s = min(h, w)
-        return ((w - s) // 2, (h - s) // 2, s, s), "centre-square (no face found)"
-    return faces.expand_box(box, cfg.margin, gray.shape), cfg.face
+def check_faces(cfg: PrepConfig) -> dict:
+    """The manual boxes (clip -> box) the settings name, after checking the backend can run; any
+    problem is one sentence naming the file or the flag."""
+    if cfg.face not in faces.BACKENDS:
+        raise CorpusError(f"--face {cfg.face}: unknown; use one of {', '.join(faces.BACKENDS)}.")
+    if cfg.face == "dlib" and not faces.dlib_available():
+        raise CorpusError(faces.DLIB_MISSING)
+    if cfg.face == "manual" and not cfg.box_file:
+        raise CorpusError("--face manual needs --box-file CSV (columns clip,x,y,w,h; clip as dataset/subject/clip).")
+    return faces.read_box_file(cfg.box_file) if cfg.box_file else {}
 
 
-def prepare_clip(s: Sample, cfg: PrepConfig) -> Prepared:
+def face_square(gray: np.ndarray, cfg: PrepConfig, manual=None, source: str = "") -> tuple[tuple, str, faces.Face | None]:
+    """The crop square on the reference frame and the backend that served it (faces.locate)."""
+    return faces.locate(gray, cfg.face, cfg.margin, cfg.align, manual, source=source)
+
+
+def reference_frame(s: Sample, cfg: PrepConfig) -> int:
+    n = s.apex if cfg.reference == "apex" else s.onset
+    if n not in s.frame_numbers:
+        folder = Path(s.frames[0]).parent if s.frames else "the clip"
+        raise CorpusError(f"{folder}: the {cfg.reference} frame {n} is outside the clip's frames "
+                          f"{s.frame_numbers[0]}..{s.frame_numbers[-1]}; correct the annotation or pass "
+                          f"--reference apex.")
+    return n
+
+
+def prepare_clip(s: Sample, cfg: PrepConfig, manual=None) -> Prepared:
     index = dict(zip(s.frame_numbers, s.frames))
     pairs = window_pairs(s.frame_numbers, s.onset, s.apex, s.offset, cfg.half_window)
-    apex_full = read_gray(index[s.apex])
-    box, backend = face_box(apex_full, cfg)
-    crops = {s.apex: faces.crop(apex_full, box, cfg.size)}
-    for n in sorted({n for p in pairs for n in p} - {s.apex}):
+    ref = reference_frame(s, cfg)
+    ref_full = read_gray(index[ref])
+    sq, backend, face = face_square(ref_full, cfg, manual, source=f"{s.key} ({index[ref]})")
+    crops = {ref: faces.crop(ref_full, sq, cfg.size)}
+    for n in sorted(({n for p in pairs for n in p} | {s.apex}) - {ref}):
         img = read_gray(index[n])
-        if img.shape != apex_full.shape:
-            raise CorpusError(f"{index[n]}: {img.shape} differs from the apex frame's {apex_full.shape}; "
+        if img.shape != ref_full.shape:
+            raise CorpusError(f"{index[n]}: {img.shape} differs from the reference frame's {ref_full.shape}; "
                               f"all frames of a clip must have one size.")
-        crops[n] = faces.crop(img, box, cfg.size)
+        crops[n] = faces.crop(img, sq, cfg.size)
     rows = [adm(flow(crops[a], crops[b], cfg.flow), cfg.grid, cfg.adm_mean) for a, b in pairs]
     mat = assemble(rows, 2 * cfg.half_window, 2 * cfg.grid ** 2)
     used = sorted({n for p in pairs for n in p}) or [s.apex]
     volume = np.stack([cv2.resize(crops[n], (cfg.volume_size,) * 2, interpolation=cv2.INTER_AREA) for n in used])
-    return Prepared(crops[s.apex], mat, len(rows), box, backend, volume)
+    cx, cy, side, angle = sq
+    box = (int(round(cx - side / 2)), int(round(cy - side / 2)), int(round(side)), int(round(side)))
+    marks = face.landmarks if face is not None and face.landmarks is not None else np.zeros((0, 2), np.float32)
+    return Prepared(crops[s.apex], mat, len(rows), box, backend, volume, float(angle), marks)
 
 
-def clip_key(s: Sample, cfg: PrepConfig) -> str:
+def clip_key(s: Sample, cfg: PrepConfig, manual=None) -> str:
     index = dict(zip(s.frame_numbers, s.frames))
+    ref = s.apex if cfg.reference == "apex" else s.onset
     used = sorted({n for p in window_pairs(s.frame_numbers, s.onset, s.apex, s.offset, cfg.half_window)
-                   for n in p} | {s.apex})
-    return make_key({"v": VERSION, "cfg": asdict(cfg), "apex": s.apex, "onset": s.onset, "offset": s.offset,
-                     "frames": [file_stamp(index[n]) for n in used]})
+                   for n in p} | ({s.apex, ref} & set(index)))
+    settings = {**asdict(cfg), "box_file": manual}   # the clip's own box, not the file's name
+    return make_key({"v": VERSION, "cfg": settings, "apex": s.apex, "onset": s.onset, "offset": s.offset,
+                     "ref": ref, "frames": [file_stamp(index[n]) for n in used]})
 
 
-def _cached(s: Sample, cfg: PrepConfig, cache_dir: str) -> Prepared | Exclusion:
+def _cached(s: Sample, cfg: PrepConfig, cache_dir: str, manual=None) -> Prepared | Exclusion:
     cv2.setNumThreads(1)
     cache = NpzCache(cache_dir)
     try:
-        key = clip_key(s, cfg)
+        key = clip_key(s, cfg, manual)
         hit = cache.get(key)
         if hit is not None:
             return Prepared(hit["apex"], hit["adm"], int(hit["n_valid"]), tuple(hit["box"].tolist()),
-                            str(hit["face"]), hit["volume"])
-        p = prepare_clip(s, cfg)
+                            str(hit["face"]), hit["volume"], float(hit["angle"]), hit["landmarks"])
+        p = prepare_clip(s, cfg, manual)
     except (CorpusError, OSError) as e:
         return Exclusion(s.dataset, f"{s.subject.split('/', 1)[1]}/{s.clip}", str(e))
     cache.put(key, {"apex": p.apex, "adm": p.adm, "n_valid": np.int64(p.n_valid),
-                    "box": np.asarray(p.box, np.int64), "face": np.asarray(p.face), "volume": p.volume})
+                    "box": np.asarray(p.box, np.int64), "face": np.asarray(p.face), "volume": p.volume,
+                    "angle": np.float64(p.angle), "landmarks": np.asarray(p.landmarks, np.float32)})
     return p
 
 
 def prepare_all(samples: list[Sample], cfg: PrepConfig, cache_dir: str, jobs: int = 1,
                 progress: bool = True) -> tuple[list[Sample], list[Prepared], list[Exclusion]]:
-    """Prepare every sample (cached, in parallel). Returns the kept samples, their prepared data, and
-    the samples left out with the reason (e.g. an unreadable frame)."""
-    work = (delayed(_cached)(s, cfg, str(cache_dir)) for s in samples)
+    """Prepare every sample (cached, in parallel, with a progress bar; a killed run resumes from the
+    clips already cached). Returns the kept samples, their prepared data (each records the face
+    backend that served it), and the samples left out with the reason (e.g. an unreadable frame)."""
+    boxes = check_faces(cfg)
+    work = (delayed(_cached)(s, cfg, str(cache_dir), boxes.get(s.key)) for s in samples)
     results = Parallel(n_jobs=jobs, return_as="generator")(work)
     kept, prepared, excluded = [], [], []
     for r, s in zip(tqdm(results, total=len(samples), desc="prepare", disable=not progress), samples):
@@ -165,6 +198,7 @@ def read_apex_table(path: str | Path, cfg: PrepConfig) -> tuple[Arrays, list[Exc
     if missing:
         raise CorpusError(f"{path}: no column {missing[0]!r} (found {list(t.columns)}); an apex table needs the "
                           f"columns {', '.join(APEX_COLUMNS)}.")
+    boxes = check_faces(cfg)
     rows, crops, excluded = [], [], []
     for i, r in t.iterrows():
         name = f"{r['subject']}/{r['clip']}"
@@ -183,8 +217,12 @@ def read_apex_table(path: str | Path, cfg: PrepConfig) -> tuple[Arrays, list[Exc
         except CorpusError as e:
             excluded.append(Exclusion(r["dataset"], name, str(e)))
             continue
-        box, _ = face_box(gray, cfg)
-        crops.append(faces.crop(gray, box, cfg.size))
+        try:
+            sq, _, _ = face_square(gray, cfg, boxes.get(f"{r['dataset']}/{r['subject']}/{r['clip']}"), str(image))
+        except CorpusError as e:
+            excluded.append(Exclusion(r["dataset"], name, str(e)))
+            continue
+        crops.append(faces.crop(gray, sq, cfg.size))
         subject = r["subject"] if "/" in r["subject"] else f"{r['dataset']}/{r['subject']}"
         rows.append({"dataset": r["dataset"], "subject": subject, "clip": r["clip"], "label": label})
     if not rows:

@@ -35,7 +35,9 @@ def samples(tiny_corpus):
 def test_prepare_finds_faces_and_fills_the_adm(samples, tmp_path):
     kept, prepared, excluded = prepare_all(samples, CFG, tmp_path, jobs=2, progress=False)
     assert len(kept) == len(samples) and not excluded
-    assert all(p.face == "haar" for p in prepared)            # a real face on every apex frame
+    assert faces.DEFAULT == "dlib"                              # installed with the package
+    assert all(p.face == "dlib" for p in prepared)            # a real face on every apex frame
+    assert all(p.landmarks.shape == (68, 2) and abs(p.angle) < 10 for p in prepared)
     for s, p in zip(kept, prepared):
         assert p.apex.shape == (64, 64) and p.adm.shape == (64, 128)
         assert not p.adm[:64 - p.n_valid].any()                # zero rows first
