@@ -213,3 +213,34 @@ def test_faces_command_on_a_folder_and_a_video(tmp_path, astronaut, capsys):
         main(["faces", str(folder), "--out", str(tmp_path / "g.csv"), "--reference", "40"])
     t2, _, _ = clip_faces(folder, "haar")
     assert (t2["backend"] == "haar").all() and t2["x0"].isna().all()       # Haar: boxes, no landmarks
+
+
+@pytest.mark.slow
+def test_megamind_faces_are_found_and_the_alignment_does_not_jitter(megamind):
+    """Real footage: 270 frames with four shot cuts and a head that moves. A face is found on at
+    least 95% of the frames. Between consecutive frames of one shot the aligned square moves with
+    the face: its centre's displacement differs from the face's own motion (the median optical flow
+    inside the square) by less than 2% of the square's side, on 85% of the pairs and in the median
+    by less than 1%. (The literal 'moves less than 2%' cannot hold frame by frame here: the face
+    itself moves more than that on about a fifth of the pairs. The pipeline crops a whole clip with
+    one reference square, so its crop does not move at all.)"""
+    table, ref, _ = clip_faces(megamind, "dlib")
+    frames = [g for _, g in iter_video(megamind)]
+    assert len(table) == len(frames) == 270 and list(table["frame"]) == list(range(270))
+    assert table["found"].mean() >= 0.95, table.loc[table["found"] == 0, "frame"].tolist()
+    dis = cv2.DISOpticalFlow_create(cv2.DISOPTICAL_FLOW_PRESET_MEDIUM)
+    errors = []
+    for i in range(1, len(frames)):
+        a, b = table.iloc[i - 1], table.iloc[i]
+        cut = np.abs(frames[i].astype(np.int16) - frames[i - 1]).mean() > 20
+        if cut or not (a["found"] and b["found"]):
+            continue
+        x0, y0, s = int(max(a["cx"] - a["side"] / 2, 0)), int(max(a["cy"] - a["side"] / 2, 0)), int(a["side"])
+        pair = [np.ascontiguousarray(g[y0:y0 + s, x0:x0 + s]) for g in (frames[i - 1], frames[i])]
+        f = dis.calc(*pair, None)
+        face_motion = np.median(f.reshape(-1, 2), axis=0)
+        moved = np.array([b["cx"] - a["cx"], b["cy"] - a["cy"]])
+        errors.append(np.hypot(*(moved - face_motion)) / b["side"])
+    errors = np.array(errors)
+    assert len(errors) > 250
+    assert (errors < 0.02).mean() >= 0.85 and np.median(errors) < 0.01, (np.median(errors), (errors < 0.02).mean())
