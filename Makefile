@@ -24,4 +24,5 @@ bench: $(STAMP)
 	$(VENV)/bin/python benchmarks/bench_flow_adm.py
 	$(VENV)/bin/python benchmarks/bench_train.py
 	$(VENV)/bin/python benchmarks/bench_baselines.py
+	$(VENV)/bin/python benchmarks/bench_faces.py
 	$(VENV)/bin/python benchmarks/bench_demo.py

@@ -67,7 +67,7 @@ def check_faces(cfg: PrepConfig) -> dict:
     return faces.read_box_file(cfg.box_file) if cfg.box_file else {}
 
 
-def face_square(gray: np.ndarray, cfg: PrepConfig, manual=None, source: str = "") -> tuple[tuple, str, faces.Face | None]:
+def find_square(gray: np.ndarray, cfg: PrepConfig, manual=None, source: str = "") -> tuple[tuple, str, faces.Face | None]:
     """The crop square on the reference frame and the backend that served it (faces.locate)."""
     return faces.locate(gray, cfg.face, cfg.margin, cfg.align, manual, source=source)
 
@@ -87,7 +87,10 @@ def prepare_clip(s: Sample, cfg: PrepConfig, manual=None) -> Prepared:
     pairs = window_pairs(s.frame_numbers, s.onset, s.apex, s.offset, cfg.half_window)
     ref = reference_frame(s, cfg)
     ref_full = read_gray(index[ref])
-    sq, backend, face = face_square(ref_full, cfg, manual, source=f"{s.key} ({index[ref]})")
+    if cfg.face == "manual" and manual is None:
+        raise CorpusError(f"{cfg.box_file}: no row for the clip {s.key}; add one (clip,x,y,w,h) or pass --face dlib "
+                          f"or --face haar.")
+    sq, backend, face = find_square(ref_full, cfg, manual, source=f"{s.key} ({index[ref]})")
     crops = {ref: faces.crop(ref_full, sq, cfg.size)}
     for n in sorted(({n for p in pairs for n in p} | {s.apex}) - {ref}):
         img = read_gray(index[n])
@@ -218,7 +221,8 @@ def read_apex_table(path: str | Path, cfg: PrepConfig) -> tuple[Arrays, list[Exc
             excluded.append(Exclusion(r["dataset"], name, str(e)))
             continue
         try:
-            sq, _, _ = face_square(gray, cfg, boxes.get(f"{r['dataset']}/{r['subject']}/{r['clip']}"), str(image))
+            key = f"{r['dataset']}/{str(r['subject']).split('/')[-1]}/{r['clip']}"
+            sq, _, _ = find_square(gray, cfg, boxes.get(key), f"{image} ({key})")
         except CorpusError as e:
             excluded.append(Exclusion(r["dataset"], name, str(e)))
             continue

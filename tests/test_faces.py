@@ -138,7 +138,7 @@ def test_fallbacks_are_taken_recorded_and_listed(faceless, tiny_corpus, tmp_path
     kept, prepared, excluded = prepare_all([faceless, good], replace(cfg, face="manual"), tmp_path / "c2", jobs=1,
                                            progress=False)
     assert [p.face for p in prepared] == ["manual"] and len(excluded) == 1
-    assert "the box file has no row for this clip" in excluded[0].reason and good.key in excluded[0].reason
+    assert f"boxes.csv: no row for the clip {good.key}" in excluded[0].reason
     with pytest.raises(CorpusError, match="--face manual needs --box-file"):
         prepare_all([good], replace(CFG, face="manual"), tmp_path / "c3", jobs=1, progress=False)
 

@@ -38,8 +38,9 @@ DLIB_MISSING = ("dlib or its landmark model is not installed; `pip install dlib-
 # 68-point indices: nose 27-35, right eye 36-41, left eye 42-47 (dlib / iBUG 300-W numbering).
 EYES_NOSE = np.arange(27, 48)
 # Those 21 points in the unit square of a face box: dlib's landmarks on scikit-image's astronaut,
-# expressed in OpenCV's Haar box there (177, 66, 95, 95) and averaged with their mirror image, so
-# that an aligned crop covers what the Haar box covers on an upright face (checked in the tests).
+# expressed in the Haar box of her face that atnet.datasets.synthetic uses (177, 66, 95, 95) and
+# averaged with their mirror image, so that an aligned crop covers about what OpenCV's Haar box
+# covers on an upright face (tests/test_faces.py checks it within 8%).
 TEMPLATE = np.array([
     [0.5, 0.379], [0.5, 0.474], [0.5, 0.558], [0.5, 0.642], [0.395, 0.689], [0.447, 0.705], [0.5, 0.716],
     [0.553, 0.705], [0.605, 0.689], [0.184, 0.384], [0.237, 0.353], [0.311, 0.353], [0.363, 0.405],
