@@ -6,6 +6,7 @@ from __future__ import annotations
 import hashlib
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
+from typing import Iterator
 
 import cv2
 import numpy as np
@@ -16,6 +17,7 @@ from tqdm.auto import tqdm
 from . import CLASSES, faces
 from .cache import NpzCache, file_stamp, make_key
 from .datasets import CorpusError, Exclusion, Sample
+from .faces.video import is_video, iter_video
 from .features import adm, assemble, flow, window_pairs
 
 VERSION = 3  # bump when the prepared output changes for the same inputs and settings
@@ -55,6 +57,25 @@ def read_gray(path: str) -> np.ndarray:
     return img
 
 
+def read_frames(s: Sample, numbers) -> Iterator[tuple[int, np.ndarray]]:
+    """(frame number, grayscale frame) for the given numbers, in ascending order: each from its image
+    file, or, for a clip held in a video (every frame's file is the video, frame number = index in
+    it; see faces.video.video_sample), decoded in order from the video's first frame."""
+    index = dict(zip(s.frame_numbers, s.frames))
+    wanted = sorted(set(numbers))
+    if wanted and is_video(index[wanted[0]]):
+        video, left = index[wanted[0]], set(wanted)
+        for n, gray in iter_video(video):
+            if n in left:
+                left.discard(n)
+                yield n, gray
+                if not left:
+                    return
+        raise CorpusError(f"{video}: frame {min(left)} could not be decoded; re-encode the video or shorten the clip.")
+    for n in wanted:
+        yield n, read_gray(index[n])
+
+
 def check_faces(cfg: PrepConfig) -> dict:
     """The manual boxes (clip -> box) the settings name, after checking the backend can run; any
     problem is one sentence naming the file or the flag."""
@@ -86,14 +107,13 @@ def prepare_clip(s: Sample, cfg: PrepConfig, manual=None) -> Prepared:
     index = dict(zip(s.frame_numbers, s.frames))
     pairs = window_pairs(s.frame_numbers, s.onset, s.apex, s.offset, cfg.half_window)
     ref = reference_frame(s, cfg)
-    ref_full = read_gray(index[ref])
+    _, ref_full = next(read_frames(s, [ref]))
     if cfg.face == "manual" and manual is None:
         raise CorpusError(f"{cfg.box_file}: no row for the clip {s.key}; add one (clip,x,y,w,h) or pass --face dlib "
                           f"or --face haar.")
     sq, backend, face = find_square(ref_full, cfg, manual, source=f"{s.key} ({index[ref]})")
     crops = {ref: faces.crop(ref_full, sq, cfg.size)}
-    for n in sorted(({n for p in pairs for n in p} | {s.apex}) - {ref}):
-        img = read_gray(index[n])
+    for n, img in read_frames(s, ({n for p in pairs for n in p} | {s.apex}) - {ref}):
         if img.shape != ref_full.shape:
             raise CorpusError(f"{index[n]}: {img.shape} differs from the reference frame's {ref_full.shape}; "
                               f"all frames of a clip must have one size.")

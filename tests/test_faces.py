@@ -244,3 +244,25 @@ def test_megamind_faces_are_found_and_the_alignment_does_not_jitter(megamind):
     errors = np.array(errors)
     assert len(errors) > 250
     assert (errors < 0.02).mean() >= 0.85 and np.median(errors) < 0.01, (np.median(errors), (errors < 0.02).mean())
+
+
+def test_a_clip_prepares_the_same_from_a_video_as_from_its_frames(tiny_corpus, tmp_path):
+    """A clip written losslessly (FFV1) into a video prepares array for array as its frame folder."""
+    from atnet.faces.video import video_sample
+
+    s = load_corpora(synthetic.roots(tiny_corpus)).samples[0]
+    video = tmp_path / "clip.avi"
+    first = cv2.imread(s.frames[0], cv2.IMREAD_GRAYSCALE)
+    w = cv2.VideoWriter(str(video), cv2.VideoWriter_fourcc(*"FFV1"), 25, first.shape[::-1], False)
+    for f in s.frames:
+        w.write(cv2.imread(f, cv2.IMREAD_GRAYSCALE))
+    w.release()
+    k = s.frame_numbers.index
+    v = video_sample(video, s.dataset, s.subject.split("/")[1], s.clip, s.label, k(s.onset), k(s.apex), k(s.offset))
+    assert v.frame_numbers == tuple(range(len(s.frames)))
+    (_, [a], _), (_, [b], _) = (prepare_all([x], CFG, tmp_path / "cache", jobs=1, progress=False) for x in (s, v))
+    assert a.face == b.face == "dlib" and a.box == b.box and a.n_valid == b.n_valid
+    for name in ("apex", "adm", "volume", "landmarks"):
+        np.testing.assert_array_equal(getattr(a, name), getattr(b, name), err_msg=name)
+    with pytest.raises(CorpusError, match=r"clip.avi: onset 5, apex 3, offset 9 must be in order"):
+        video_sample(video, "casme2", "sub01", "x", "positive", 5, 3, 9)

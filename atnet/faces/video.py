@@ -11,7 +11,7 @@ from typing import Iterator
 import cv2
 import numpy as np
 
-from ..datasets.base import CorpusError, list_frames
+from ..datasets.base import CorpusError, Sample, list_frames
 
 VIDEO_SUFFIXES = {".mp4", ".avi", ".mov", ".mkv", ".m4v", ".mpg", ".mpeg", ".wmv"}
 REENCODE = "re-encode it (e.g. `ffmpeg -i IN -c:v libx264 OUT.mp4`) or extract its frames into a folder"
@@ -92,3 +92,21 @@ def iter_clip(path: str | Path) -> Iterator[tuple[int, np.ndarray]]:
         if img is None:
             raise CorpusError(f"{f}: unreadable image; replace the file or remove it from the folder.")
         yield n, img
+
+
+def video_sample(path: str | Path, dataset: str, subject: str, clip: str, label: str, onset: int, apex: int,
+                 offset: int) -> Sample:
+    """A corpus Sample whose frames are a video's (frame numbers 0..n-1, the video's index): prepare
+    reads it like a frame folder. onset, apex and offset are frame indices in the video."""
+    path = Path(path)
+    n = video_length(path)
+    if n == 0:
+        n = sum(1 for _ in iter_video(path))
+    cap = _open(path)
+    fps = float(cap.get(cv2.CAP_PROP_FPS)) or 0.0
+    cap.release()
+    if not 0 <= onset <= apex <= offset < n:
+        raise CorpusError(f"{path}: onset {onset}, apex {apex}, offset {offset} must be in order within the video's "
+                          f"frames 0..{n - 1}.")
+    return Sample(dataset, f"{dataset}/{subject}", clip, label, onset, apex, offset, fps, (str(path),) * n,
+                  tuple(range(n)))
