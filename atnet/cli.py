@@ -3,12 +3,12 @@ of the same name (paper values as defaults), so nothing is hidden in code.
 
   atnet synth OUT [--full]                     write the synthetic CASME II / SAMM / SMIC-HS corpora
   atnet prepare [corpora] [prep flags]         faces, crops, flow, ADM -> the on-disk cache
+  atnet faces CLIP --out faces.csv            per-frame face, landmarks and crop of a video or folder
   atnet evaluate --protocol cde|hde --method M [corpora] --out DIR [flags]
   atnet report DIR                             Tables II and III from DIR/results.json
   atnet corpus [corpora] --out table.csv       the composite's Sample table, counts and what was left out
   atnet score --megc-log FILE                  Acc / UF1 / UAR of a MEGC 2019 log, in total and per corpus
   atnet demo [--out DIR]                       all of it on the synthetic corpus, in minutes
-  atnet faces CLIP --out faces.csv [--montage PNG]   per-frame face, landmarks and crop of a video or folder
 
 Corpora: --casme2 ROOT --samm ROOT --smic ROOT (any subset), or --synthetic ROOT (written there
 first if it is not already); with none given, the synthetic corpus under the cache folder.
