@@ -172,6 +172,33 @@ def cmd_prepare(args) -> None:
     print(f"prepared {len(data.table)} clips into {Path(args.cache) / 'prepared'}")
 
 
+def cmd_faces(args) -> None:
+    manual = None
+    if args.box_file:
+        boxes = faces.read_box_file(args.box_file)
+        clip = Path(args.clip)
+        manual = boxes.get(clip.name, boxes.get(clip.stem))
+    elif args.face == "manual":
+        raise CorpusError("--face manual needs --box-file CSV (columns clip,x,y,w,h; clip as the video's or "
+                          "folder's name).")
+    if args.face == "dlib" and not faces.dlib_available():
+        raise CorpusError(faces.DLIB_MISSING)
+    table, ref, image = clip_faces(args.clip, args.face, args.margin, args.align, manual, args.reference)
+    table.to_csv(args.out, index=False)
+    found = int(table["found"].sum())
+    print(f"{args.clip}: a face found by {args.face} on {found} of {len(table)} frames; wrote {args.out}")
+    missing = table.loc[table["found"] == 0]
+    if len(missing):
+        served = ", ".join(f"{f} ({FALLBACK.get(b, b)})" for f, b in zip(missing["frame"], missing["backend"]))
+        print(f"no face found by {args.face} on frame(s): {served}")
+    print(f"the pipeline's crop (the square on the reference frame): centre ({ref[0]:.1f}, {ref[1]:.1f}), "
+          f"side {ref[2]:.1f} px, turned {ref[3]:.1f} degrees")
+    if args.montage and image is not None:
+        import cv2
+        cv2.imwrite(args.montage, image)
+        print(f"wrote {args.montage}: frames cropped with that square, each frame's landmarks in red")
+
+
 def cmd_evaluate(args) -> None:
     out = Path(args.out)
     out.mkdir(parents=True, exist_ok=True)
@@ -256,33 +283,6 @@ def cmd_demo(args) -> None:
     print("\n".join(lines))
     (out / "tables.md").write_text(text + "\n\n" + "\n\n".join(lines) + "\n")
     print(f"\nWrote {out / 'results.json'}, {out / 'tables.md'}, predictions in {out / 'predictions'}.")
-
-
-def cmd_faces(args) -> None:
-    manual = None
-    if args.box_file:
-        boxes = faces.read_box_file(args.box_file)
-        clip = Path(args.clip)
-        manual = boxes.get(clip.name, boxes.get(clip.stem))
-    elif args.face == "manual":
-        raise CorpusError("--face manual needs --box-file CSV (columns clip,x,y,w,h; clip as the video's or "
-                          "folder's name).")
-    if args.face == "dlib" and not faces.dlib_available():
-        raise CorpusError(faces.DLIB_MISSING)
-    table, ref, image = clip_faces(args.clip, args.face, args.margin, args.align, manual, args.reference)
-    table.to_csv(args.out, index=False)
-    found = int(table["found"].sum())
-    print(f"{args.clip}: a face found by {args.face} on {found} of {len(table)} frames; wrote {args.out}")
-    missing = table.loc[table["found"] == 0]
-    if len(missing):
-        served = ", ".join(f"{f} ({FALLBACK.get(b, b)})" for f, b in zip(missing["frame"], missing["backend"]))
-        print(f"no face found by {args.face} on frame(s): {served}")
-    print(f"the pipeline's crop (the square on the reference frame): centre ({ref[0]:.1f}, {ref[1]:.1f}), "
-          f"side {ref[2]:.1f} px, turned {ref[3]:.1f} degrees")
-    if args.montage and image is not None:
-        import cv2
-        cv2.imwrite(args.montage, image)
-        print(f"wrote {args.montage}: frames cropped with that square, each frame's landmarks in red")
 
 
 def build_parser() -> argparse.ArgumentParser:
