@@ -37,7 +37,8 @@ from .prepare import PrepConfig, prepare_all, read_apex_table, to_arrays
 from .protocols import PROTOCOLS, evaluate
 from .training import TrainConfig
 
-CHOICES = {"flow": FLOW_BACKENDS, "adm_mean": ADM_MEANS, "face": faces.BACKENDS, "reference": ("apex", "onset"), "device": ("auto", "cpu", "cuda")}
+CHOICES = {"flow": FLOW_BACKENDS, "adm_mean": ADM_MEANS, "face": faces.BACKENDS, "reference": ("apex", "onset"),
+           "device": ("auto", "cpu", "cuda")}
 DEFAULT_CACHE = Path(".cache/atnet")
 
 # The demo's settings: the paper's recipe, scaled so that 3 methods x (16 CDE folds + 3 HDE folds)

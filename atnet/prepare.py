@@ -47,7 +47,8 @@ class Prepared:
     face: str          # the backend that served the clip: dlib | haar | manual | centre-square (no face found)
     volume: np.ndarray # (T, volume_size, volume_size) uint8: the window's frames inside onset..offset
     angle: float = 0.0 # the crop square's turn, degrees (0 without landmarks or alignment)
-    landmarks: np.ndarray = field(default_factory=lambda: np.zeros((0, 2), np.float32))  # (68, 2) on the reference frame
+    # (68, 2) landmarks on the reference frame; (0, 2) without (haar, manual, centre-square)
+    landmarks: np.ndarray = field(default_factory=lambda: np.zeros((0, 2), np.float32))
 
 
 def read_gray(path: str) -> np.ndarray:
@@ -88,7 +89,7 @@ def check_faces(cfg: PrepConfig) -> dict:
     return faces.read_box_file(cfg.box_file) if cfg.box_file else {}
 
 
-def find_square(gray: np.ndarray, cfg: PrepConfig, manual=None, source: str = "") -> tuple[tuple, str, faces.Face | None]:
+def find_square(gray: np.ndarray, cfg: PrepConfig, manual=None, source: str = ""):
     """The crop square on the reference frame and the backend that served it (faces.locate)."""
     return faces.locate(gray, cfg.face, cfg.margin, cfg.align, manual, source=source)
 

@@ -3,7 +3,6 @@
 crops the pipeline takes (every frame cropped with the reference frame's square)."""
 from __future__ import annotations
 
-import math
 from pathlib import Path
 
 import cv2
