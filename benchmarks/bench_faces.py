@@ -9,12 +9,13 @@ Per clip: finding the face once on the reference frame (what prepare does) vs on
 frames (detecting every frame).
 Corpus: `prepare_all` on a generated synthetic corpus at the default settings (224 px, DIS), a fresh
 cache each time, 1 and 2 workers, dlib and haar: clips per second, worker start-up included.
-Run: .venv/bin/python benchmarks/bench_faces.py
+Run: .venv/bin/python benchmarks/bench_faces.py [frame] [clip] [corpus]   (all three by default)
 """
 from __future__ import annotations
 
 import os
 import platform
+import sys
 import tempfile
 import time
 from dataclasses import replace
@@ -103,14 +104,15 @@ def corpus() -> None:
             print(f"| face {face} | {rate[0]:.2f} | {rate[1]:.2f} | {rate[1] / rate[0]:.2f}x |")
 
 
-def main() -> None:
+def main(parts: list[str]) -> None:
     cv2.setNumThreads(1)
     print(f"machine: {platform.processor() or platform.machine()}, {os.cpu_count()} CPUs, OpenCV {cv2.__version__}, "
-          f"cv2 threads 1\n")
-    per_frame()
-    per_clip()
-    corpus()
+          f"cv2 threads 1; load average before: {os.getloadavg()[0]:.2f}\n")
+    for name, part in (("frame", per_frame), ("clip", per_clip), ("corpus", corpus)):
+        if not parts or name in parts:
+            part()
+    print(f"\nload average after: {os.getloadavg()[0]:.2f}")
 
 
 if __name__ == "__main__":
-    main()
+    main(sys.argv[1:])
