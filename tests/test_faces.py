@@ -266,3 +266,12 @@ def test_a_clip_prepares_the_same_from_a_video_as_from_its_frames(tiny_corpus, t
         np.testing.assert_array_equal(getattr(a, name), getattr(b, name), err_msg=name)
     with pytest.raises(CorpusError, match=r"clip.avi: onset 5, apex 3, offset 9 must be in order"):
         video_sample(video, "casme2", "sub01", "x", "positive", 5, 3, 9)
+
+
+def test_without_dlib_the_user_is_told_what_to_install(monkeypatch, tiny_corpus, tmp_path):
+    monkeypatch.setattr(faces, "dlib_available", lambda: False)
+    s = load_corpora(synthetic.roots(tiny_corpus)).samples[:1]
+    with pytest.raises(CorpusError, match="pip install dlib-bin face_recognition_models.*or pass --face haar"):
+        prepare_all(s, replace(CFG, face="dlib"), tmp_path, jobs=1, progress=False)
+    _, [p], _ = prepare_all(s, replace(CFG, face="haar"), tmp_path, jobs=1, progress=False)
+    assert p.face == "haar" and p.landmarks.shape == (0, 2) and p.angle == 0
