@@ -1,0 +1,4 @@
+"""`python -m atnet` is the `atnet` command."""
+from .cli import main
+
+main()
