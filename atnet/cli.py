@@ -186,7 +186,10 @@ def print_tables(records: list[dict], label: str = "ours") -> str:
 
 
 def cmd_report(args) -> None:
-    path = Path(args.dir) / "results.json"
+    summary, path = Path(args.dir) / "summary.json", Path(args.dir) / "results.json"
+    if summary.exists():   # a reproduction: mean ± std over seeds
+        print_tables(json.loads(summary.read_text())["summary"])
+        return
     if not path.exists():
         sys.exit(f"{path}: not found; run `atnet evaluate --out {args.dir}` or `atnet demo --out {args.dir}` first.")
     print_tables(json.loads(path.read_text()))
@@ -287,24 +290,35 @@ def cmd_reproduce(args) -> None:
     args.method = methods
     data, excluded = load_and_prepare(args, prep)
     report_excluded(excluded, out)
-    corpus = (f"{'apex-image table ' + args.apex_table if args.apex_table else 'real corpora' if real else 'synthetic (seed 0, default size)'}: "
-              f"{len(data.table)} clips, {data.table['subject'].nunique()} subjects, {len(excluded)} left out (excluded.csv)")
+    source = (f"apex-image table {args.apex_table}" if args.apex_table else "real corpora" if real
+              else "synthetic (seed 0, default size)")
+    corpus = (f"{source}: {len(data.table)} clips, {data.table['subject'].nunique()} subjects, "
+              f"{len(excluded)} left out (excluded.csv)")
+    saved = set((out / "folds").glob("*.npy")) if (out / "folds").exists() else set()
     records, runs = run_evaluations(data, methods, args.protocol, train, out, args.jobs, prep.flow, seeds=seeds)
     wall = time.time() - t0
+    log = out / "invocations.json"     # every command that worked on this folder, so a resumed run's cost adds up
+    calls = json.loads(log.read_text()) if log.exists() else []
+    calls.append({"started": time.strftime("%Y-%m-%d %H:%M:%S", time.localtime(t0)), "wall_s": round(wall, 1),
+                  "folds_trained": len(set((out / "folds").glob("*.npy")) - saved)})
+    log.write_text(json.dumps(calls, indent=1))
     context = {
         "notes": [f"Corpus: {corpus}.",
                   f"Networks: {len(seeds)} seed(s) {seeds}; cells are mean ± sample standard deviation over seeds "
                   "when there are several. The SVM baselines are deterministic and run once.",
-                  f"Training preset: {preset} ({'the paper recipe' if preset == 'paper' else 'the demo recipe, scaled for CPU: ' + json.dumps(DEMO_TRAIN)}).",
+                  f"Training preset: {preset} (" + ("the paper's recipe" if preset == "paper" else
+                                                    f"the demo's recipe, scaled for CPU: {json.dumps(DEMO_TRAIN)}")
+                  + "; the exact settings are listed below).",
                   "The 'paper' rows are the paper's numbers on the real MEGC 2019 composite (442 clips)"
                   + ("" if real else "; the 'ours' rows are this run on the synthetic corpus, not the same data") + ".",
                   "Every number here is computed from the predictions in predictions/ (one CSV per method, protocol "
                   "and seed); a fold's model is trained on the other folds only, with no choice made on a test fold.",
-                  f"Wall time of the command that wrote this report: {wall:.0f} s on {os.cpu_count()} cores "
-                  "(folds saved by an earlier, interrupted run are reused, not recomputed)."],
+                  f"Wall time on {os.cpu_count()} cores: {wall:.0f} s for the command that wrote this report, "
+                  f"{sum(c['wall_s'] for c in calls):.0f} s over the {len(calls)} command(s) that worked on this folder "
+                  f"(invocations.json); folds saved by an earlier run are reused, never recomputed."],
         "command": "atnet " + " ".join(args.argv),
         "corpus": corpus, "preset": preset, "methods": list(methods), "protocols": list(args.protocol),
-        "seeds": seeds, "prep": asdict(prep), "train": asdict(train), "wall_s": round(wall, 1),
+        "seeds": seeds, "prep": asdict(prep), "train": asdict(train), "invocations": calls,
         "packages": package_versions()}
     summary = write_report(out, runs, context, "ours" if real else "ours (synthetic)")
     print_tables(summary, "ours" if real else "ours (synthetic)")
