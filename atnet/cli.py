@@ -9,6 +9,7 @@ of the same name (paper values as defaults), so nothing is hidden in code.
   atnet corpus [corpora] --out table.csv       the composite's Sample table, counts and what was left out
   atnet score --megc-log FILE                  Acc / UF1 / UAR of a MEGC 2019 log, in total and per corpus
   atnet demo [--out DIR]                       all of it on the synthetic corpus, in minutes
+  atnet reproduce [corpora] [--seeds N]        all twelve rows of Tables II and III, resumable, with a report
 
 Corpora: --casme2 ROOT --samm ROOT --smic ROOT (any subset), or --synthetic ROOT (written there
 first if it is not already); with none given, the synthetic corpus under the cache folder.
@@ -139,25 +140,33 @@ def report_excluded(excluded: pd.DataFrame, out: Path | None) -> None:
 
 
 def run_evaluations(data, methods, protocols, train: TrainConfig, out: Path, jobs: int,
-                    flow_backend: str = "dis") -> list[dict]:
-    """Evaluate and write predictions (CSV + MEGC log) and results.json (records merged by key)."""
+                    flow_backend: str = "dis", seeds: list[int] | None = None) -> tuple[list[dict], list[dict]]:
+    """Evaluate and write predictions (CSV + MEGC log) and results.json (records merged by key).
+    With `seeds`, each network runs once per seed (files and records tagged with it); a baseline is
+    deterministic and runs once. Returns (records, runs: which predictions file each run wrote)."""
     (out / "predictions").mkdir(parents=True, exist_ok=True)
     path = out / "results.json"
     records = json.loads(path.read_text()) if path.exists() else []
+    runs = []
     for protocol in protocols:
         for method in methods:
-            preds = evaluate(method, protocol, data, train, out / "folds", jobs=jobs, flow_backend=flow_backend)
-            preds.to_csv(out / "predictions" / f"{method}-{protocol}.csv", index=False)
-            metrics.write_megc_log(preds, out / "predictions" / f"{method}-{protocol}.log")
-            new = [{"method": method, "protocol": protocol, **r} for r in metrics.summarize(preds)]
-            records = [r for r in records if (r["method"], r["protocol"]) != (method, protocol)] + new
-            tmp = path.with_suffix(".json.tmp")    # written whole, then renamed: a kill leaves the old file
-            tmp.write_text(json.dumps(records, indent=1))
-            os.replace(tmp, path)
-            full = new[0]
-            print(f"{method:>16} {protocol}: Acc {full['acc']:.3f}  UF1 {full['uf1']:.3f}  UAR {full['uar']:.3f}"
-                  f"  (n = {full['n']})", flush=True)
-    return records
+            for seed in ([None] if seeds is None or method in BASELINES else seeds):
+                cfg = train if seed is None else replace(train, seed=seed)
+                name = f"{method}-{protocol}" + ("" if seed is None else f"-seed{seed}")
+                preds = evaluate(method, protocol, data, cfg, out / "folds", jobs=jobs, flow_backend=flow_backend)
+                preds.to_csv(out / "predictions" / f"{name}.csv", index=False)
+                metrics.write_megc_log(preds, out / "predictions" / f"{name}.log")
+                runs.append({"method": method, "protocol": protocol, "seed": seed, "predictions": f"{name}.csv"})
+                new = [{"method": method, "protocol": protocol, "seed": seed, **r} for r in metrics.summarize(preds)]
+                records = [r for r in records if (r["method"], r["protocol"], r.get("seed")) != (method, protocol, seed)]
+                records += new
+                tmp = path.with_suffix(".json.tmp")    # written whole, then renamed: a kill leaves the old file
+                tmp.write_text(json.dumps(records, indent=1))
+                os.replace(tmp, path)
+                full = new[0]
+                print(f"{method:>16} {protocol}{'' if seed is None else f' seed {seed}'}: Acc {full['acc']:.3f}  "
+                      f"UF1 {full['uf1']:.3f}  UAR {full['uar']:.3f}  (n = {full['n']})", flush=True)
+    return records, runs
 
 
 def cmd_synth(args) -> None:
@@ -207,7 +216,7 @@ def cmd_evaluate(args) -> None:
     data, excluded = load_and_prepare(args, prep)
     report_excluded(excluded, out)
     (out / "settings.json").write_text(json.dumps({"prep": asdict(prep), "train": asdict(train)}, indent=1))
-    records = run_evaluations(data, args.method, args.protocol, train, out, args.jobs, prep.flow)
+    records, _ = run_evaluations(data, args.method, args.protocol, train, out, args.jobs, prep.flow)
     print_tables(records)
 
 
@@ -218,7 +227,10 @@ def print_tables(records: list[dict], label: str = "ours") -> str:
 
 
 def cmd_report(args) -> None:
-    path = Path(args.dir) / "results.json"
+    summary, path = Path(args.dir) / "summary.json", Path(args.dir) / "results.json"
+    if summary.exists():   # a reproduction: mean ± std over seeds
+        print_tables(json.loads(summary.read_text())["summary"])
+        return
     if not path.exists():
         sys.exit(f"{path}: not found; run `atnet evaluate --out {args.dir}` or `atnet demo --out {args.dir}` first.")
     print_tables(json.loads(path.read_text()))
@@ -270,7 +282,7 @@ def cmd_demo(args) -> None:
                           f"{data.table['subject'].nunique()} subjects",
                 "prep": asdict(prep), "train": asdict(train)}
     (out / "settings.json").write_text(json.dumps(settings, indent=1))
-    records = run_evaluations(data, BASELINES + DEMO_NETWORKS, PROTOCOLS, train, out, args.jobs, prep.flow)
+    records, _ = run_evaluations(data, BASELINES + DEMO_NETWORKS, PROTOCOLS, train, out, args.jobs, prep.flow)
     text = print_tables(records, "ours (synthetic)")
     wall = time.time() - t0
     lines = [f"Demo settings: corpus {settings['corpus']}; crop {prep.size} px, flow {prep.flow}, "
@@ -284,6 +296,75 @@ def cmd_demo(args) -> None:
     print("\n".join(lines))
     (out / "tables.md").write_text(text + "\n\n" + "\n\n".join(lines) + "\n")
     print(f"\nWrote {out / 'results.json'}, {out / 'tables.md'}, predictions in {out / 'predictions'}.")
+
+
+REPRODUCE_METHODS = BASELINES + ("micro-attention",) + DEMO_NETWORKS   # the twelve rows of Tables II and III
+VERSIONED = ("atnet", "torch", "numpy", "opencv-contrib-python-headless", "scikit-image", "scikit-learn", "pandas",
+             "joblib", "matplotlib", "dlib-bin", "face_recognition_models")
+
+
+def package_versions() -> dict:
+    from importlib import metadata
+    import platform
+    out = {"python": platform.python_version(), "platform": platform.platform(), "cpus": os.cpu_count()}
+    for name in VERSIONED:
+        try:
+            out[name] = metadata.version(name)
+        except metadata.PackageNotFoundError:
+            out[name] = None
+    return out
+
+
+def cmd_reproduce(args) -> None:
+    from .reports.reproduce import write_report
+    t0 = time.time()
+    out = Path(args.out)
+    out.mkdir(parents=True, exist_ok=True)
+    real = bool(args.apex_table or args.casme2 or args.samm or args.smic)
+    preset = args.preset if args.preset != "auto" else ("paper" if real else "demo")
+    prep = config_from(args, PrepConfig)
+    train = config_from(args, TrainConfig, **(DEMO_TRAIN if preset == "demo" else {}))
+    if args.seeds < 1:
+        raise ValueError(f"--seeds {args.seeds}: give at least 1.")
+    seeds = [train.seed + i for i in range(args.seeds)]
+    methods = args.method or (APEX_METHODS if args.apex_table else REPRODUCE_METHODS)
+    args.method = methods
+    data, excluded = load_and_prepare(args, prep)
+    report_excluded(excluded, out)
+    source = (f"apex-image table {args.apex_table}" if args.apex_table else "real corpora" if real
+              else "synthetic (seed 0, default size)")
+    corpus = (f"{source}: {len(data.table)} clips, {data.table['subject'].nunique()} subjects, "
+              f"{len(excluded)} left out (excluded.csv)")
+    saved = set((out / "folds").glob("*.npy")) if (out / "folds").exists() else set()
+    records, runs = run_evaluations(data, methods, args.protocol, train, out, args.jobs, prep.flow, seeds=seeds)
+    wall = time.time() - t0
+    log = out / "invocations.json"     # every command that worked on this folder, so a resumed run's cost adds up
+    calls = json.loads(log.read_text()) if log.exists() else []
+    calls.append({"started": time.strftime("%Y-%m-%d %H:%M:%S", time.localtime(t0)), "wall_s": round(wall, 1),
+                  "folds_trained": len(set((out / "folds").glob("*.npy")) - saved)})
+    log.write_text(json.dumps(calls, indent=1))
+    context = {
+        "notes": [f"Corpus: {corpus}.",
+                  f"Networks: {len(seeds)} seed(s) {seeds}; cells are mean ± sample standard deviation over seeds "
+                  "when there are several. The SVM baselines are deterministic and run once.",
+                  f"Training preset: {preset} (" + ("the paper's recipe" if preset == "paper" else
+                                                    f"the demo's recipe, scaled for CPU: {json.dumps(DEMO_TRAIN)}")
+                  + "; the exact settings are listed below).",
+                  "The 'paper' rows are the paper's numbers on the real MEGC 2019 composite (442 clips)"
+                  + ("" if real else "; the 'ours' rows are this run on the synthetic corpus, not the same data") + ".",
+                  "Every number here is computed from the predictions in predictions/ (one CSV per method, protocol "
+                  "and seed); a fold's model is trained on the other folds only, with no choice made on a test fold.",
+                  f"Wall time on {os.cpu_count()} cores: {wall:.0f} s for the command that wrote this report, "
+                  f"{sum(c['wall_s'] for c in calls):.0f} s over the {len(calls)} command(s) that worked on this folder "
+                  f"(invocations.json); folds saved by an earlier run are reused, never recomputed."],
+        "command": "atnet " + " ".join(args.argv),
+        "corpus": corpus, "preset": preset, "methods": list(methods), "protocols": list(args.protocol),
+        "seeds": seeds, "prep": asdict(prep), "train": asdict(train), "invocations": calls,
+        "packages": package_versions()}
+    summary = write_report(out, runs, context, "ours" if real else "ours (synthetic)")
+    print_tables(summary, "ours" if real else "ours (synthetic)")
+    print(f"Wrote {out / 'report.md'}, {out / 'report.html'}, figures in {out / 'figures'}, "
+          f"predictions in {out / 'predictions'} ({wall:.0f} s).")
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -309,6 +390,20 @@ def build_parser() -> argparse.ArgumentParser:
     add_config_flags(s, PrepConfig)
     add_config_flags(s, TrainConfig)
     s.set_defaults(func=cmd_evaluate)
+    s = sub.add_parser("reproduce", help="every row of Tables II and III, resumable, with a report (MD, HTML, PNG)")
+    add_corpus_flags(s)
+    s.add_argument("--apex-table", metavar="CSV", help="apex frames only (the spatial and Micro-Attention rows)")
+    s.add_argument("--protocol", nargs="+", choices=PROTOCOLS, default=list(PROTOCOLS))
+    s.add_argument("--method", nargs="+", choices=METHODS + BASELINES, default=None,
+                   help="default: all twelve rows (the two apex methods with --apex-table)")
+    s.add_argument("--seeds", type=int, default=3, help="runs per network, seeds seed .. seed+N-1 (default %(default)s)")
+    s.add_argument("--preset", choices=("auto", "paper", "demo"), default="auto",
+                   help="training recipe before any flag: the paper's, or the demo's CPU-sized one "
+                        "(auto: demo on the synthetic corpus, paper on real corpora)")
+    s.add_argument("--out", default="runs/reproduce", help="run folder (default %(default)s); rerun to resume")
+    add_config_flags(s, PrepConfig)
+    add_config_flags(s, TrainConfig)
+    s.set_defaults(func=cmd_reproduce)
     s = sub.add_parser("report", help="print Tables II and III from a run folder")
     s.add_argument("dir")
     s.set_defaults(func=cmd_report)
@@ -340,6 +435,7 @@ def build_parser() -> argparse.ArgumentParser:
 
 def main(argv=None) -> None:
     args = build_parser().parse_args(argv)
+    args.argv = list(sys.argv[1:] if argv is None else argv)
     try:
         args.func(args)
     except (CorpusError, ValueError) as e:   # user mistakes: one sentence, no traceback

@@ -75,6 +75,10 @@ def evaluate(method: str, protocol: str, data: Arrays, cfg: TrainConfig, folds_d
     folds = splits(protocol, data.table)
     y = data.y
     todo = [f for f in folds if not _fold_file(folds_dir, method, protocol, f[0], key).exists()]
+    if progress:   # says what a rerun reuses: finished folds are never recomputed
+        tag = "" if baseline else f" seed {cfg.seed}"
+        print(f"{method} {protocol}{tag}: {len(folds) - len(todo)} of {len(folds)} folds already saved, "
+              f"{len(todo)} to run", flush=True)
     if baseline:   # features once (pure, parallel over clips), then one SVM per fold
         x = baselines.features(method, data.volumes, flow_backend, jobs) if todo else None
         results = (baselines.fit_predict(x[tr], y[tr], x[te]) for _, tr, te in todo)
