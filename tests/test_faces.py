@@ -246,6 +246,26 @@ def test_megamind_faces_are_found_and_the_alignment_does_not_jitter(megamind):
     assert (errors < 0.02).mean() >= 0.85 and np.median(errors) < 0.01, (np.median(errors), (errors < 0.02).mean())
 
 
+@pytest.mark.slow
+def test_megamind_clip_is_cropped_with_one_aligned_square(megamind, tmp_path):
+    """The criterion as the pipeline meets it: a stretch of Megamind.avi prepared as a clip (video
+    input, dlib landmarks on the apex frame, alignment) has every window frame cropped with the one
+    square found on the apex frame, so the crop's centre moves by 0% of its size from frame to frame."""
+    from atnet.faces.video import video_sample
+    from atnet.prepare import read_frames
+
+    cfg = replace(CFG, volume_size=64)
+    s = video_sample(megamind, "casme2", "megamind", "talk", "positive", 150, 170, 200)
+    (_, [p], _) = prepare_all([s], cfg, tmp_path / "cache", jobs=1, progress=False)
+    assert p.face == "dlib" and p.landmarks.shape == (68, 2) and p.n_valid == 50    # pairs 150..200
+    frames = dict(read_frames(s, range(150, 201)))
+    sq, backend, _ = faces.locate(frames[170], "dlib", cfg.margin, cfg.align)
+    crops = [faces.crop(frames[n], sq, cfg.size) for n in range(150, 201)]
+    np.testing.assert_array_equal(p.apex, crops[20])
+    expected = np.stack([cv2.resize(c, (64, 64), interpolation=cv2.INTER_AREA) for c in crops])
+    np.testing.assert_array_equal(p.volume, expected)
+
+
 def test_a_clip_prepares_the_same_from_a_video_as_from_its_frames(tiny_corpus, tmp_path):
     """A clip written losslessly (FFV1) into a video prepares array for array as its frame folder."""
     from atnet.faces.video import video_sample
