@@ -131,7 +131,7 @@ def prepare_clip(s: Sample, cfg: PrepConfig, manual=None) -> Prepared:
 
 def clip_key(s: Sample, cfg: PrepConfig, manual=None) -> str:
     index = dict(zip(s.frame_numbers, s.frames))
-    ref = s.apex if cfg.reference == "apex" else s.onset
+    ref = reference_frame(s, cfg)
     used = sorted({n for p in window_pairs(s.frame_numbers, s.onset, s.apex, s.offset, cfg.half_window)
                    for n in p} | ({s.apex, ref} & set(index)))
     settings = {**asdict(cfg), "box_file": manual}   # the clip's own box, not the file's name

@@ -99,12 +99,11 @@ def video_sample(path: str | Path, dataset: str, subject: str, clip: str, label:
     """A corpus Sample whose frames are a video's (frame numbers 0..n-1, the video's index): prepare
     reads it like a frame folder. onset, apex and offset are frame indices in the video."""
     path = Path(path)
-    n = video_length(path)
+    cap = _open(path)
+    n, fps = max(int(cap.get(cv2.CAP_PROP_FRAME_COUNT)), 0), float(cap.get(cv2.CAP_PROP_FPS)) or 0.0
+    cap.release()
     if n == 0:
         n = sum(1 for _ in iter_video(path))
-    cap = _open(path)
-    fps = float(cap.get(cv2.CAP_PROP_FPS)) or 0.0
-    cap.release()
     if not 0 <= onset <= apex <= offset < n:
         raise CorpusError(f"{path}: onset {onset}, apex {apex}, offset {offset} must be in order within the video's "
                           f"frames 0..{n - 1}.")

@@ -27,12 +27,16 @@ TABLES = {"cde": ("Table II (CDE, leave one subject out): Acc / UF1 / UAR", CDE_
           "hde": ("Table III (HDE, train on two corpora, test on the third): UF1 / UAR", HDE_SETS, ("uf1", "uar"))}
 
 
-def run_records(runs: list[dict], folder: Path) -> list[dict]:
+def load_predictions(runs: list[dict], folder: Path) -> list[tuple[dict, pd.DataFrame]]:
     """runs: [{"method", "protocol", "seed" (None for a baseline), "predictions": file name}] ->
-    one record per run and test set, computed from DIR/predictions/<file>."""
+    each run with its predictions table, read once from DIR/predictions/<file>."""
+    return [(run, pd.read_csv(folder / "predictions" / run["predictions"])) for run in runs]
+
+
+def run_records(loaded: list[tuple[dict, pd.DataFrame]]) -> list[dict]:
+    """One record per run and test set, computed from its predictions."""
     out = []
-    for run in runs:
-        preds = pd.read_csv(folder / "predictions" / run["predictions"])
+    for run, preds in loaded:
         for r in metrics.summarize(preds):
             out.append({"method": run["method"], "protocol": run["protocol"], "seed": run["seed"], **r})
     return out
@@ -52,11 +56,10 @@ def aggregate(records: list[dict]) -> list[dict]:
     return out
 
 
-def confusions(runs: list[dict], folder: Path) -> dict[tuple[str, str], np.ndarray]:
+def confusions(loaded: list[tuple[dict, pd.DataFrame]]) -> dict[tuple[str, str], np.ndarray]:
     """Pooled confusion matrix per (method, protocol), summed over its seeds."""
     cms: dict[tuple[str, str], np.ndarray] = {}
-    for run in runs:
-        preds = pd.read_csv(folder / "predictions" / run["predictions"])
+    for run, preds in loaded:
         key = (run["method"], run["protocol"])
         cms[key] = cms.get(key, 0) + metrics.confusion(preds["truth"], preds["pred"])
     return cms
@@ -125,9 +128,10 @@ def write_report(folder: str | Path, runs: list[dict], context: dict, label: str
     """Compute every number from the predictions of `runs` and write the report files. `context`
     holds what the report states: corpus, settings, seeds, packages, wall time. Returns the summary."""
     folder = Path(folder)
-    records = run_records(runs, folder)
+    loaded = load_predictions(runs, folder)
+    records = run_records(loaded)
     summary = aggregate(records)
-    cms = confusions(runs, folder)
+    cms = confusions(loaded)
     n_seeds = {(r["method"], r["protocol"]): r["n_seeds"] for r in summary}
     figures = _plots(summary, cms, n_seeds, folder / "figures")
     (folder / "summary.json").write_text(json.dumps({"runs": records, "summary": summary}, indent=1))
