@@ -183,6 +183,9 @@ def cmd_prepare(args) -> None:
 
 
 def cmd_faces(args) -> None:
+    for target in (args.out, args.montage):   # before the work, not after it
+        if target and not Path(target).parent.is_dir():
+            raise CorpusError(f"{target}: its folder does not exist; create it or pass another path.")
     manual = None
     if args.box_file:
         boxes = faces.read_box_file(args.box_file)
@@ -205,7 +208,12 @@ def cmd_faces(args) -> None:
           f"side {ref[2]:.1f} px, turned {ref[3]:.1f} degrees")
     if args.montage and image is not None:
         import cv2
-        cv2.imwrite(args.montage, image)
+        try:
+            written = cv2.imwrite(args.montage, image)
+        except cv2.error:
+            written = False
+        if not written:
+            raise CorpusError(f"{args.montage}: the montage could not be written; pass a .png path you can write to.")
         print(f"wrote {args.montage}: frames cropped with that square, each frame's landmarks in red")
 
 

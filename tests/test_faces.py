@@ -211,6 +211,10 @@ def test_faces_command_on_a_folder_and_a_video(tmp_path, astronaut, capsys):
     assert "a face found by dlib on 12 of 12 frames" in capsys.readouterr().out
     with pytest.raises(SystemExit, match=r"reference frame 40 is outside the clip's frames 1..12; pass one of them"):
         main(["faces", str(folder), "--out", str(tmp_path / "g.csv"), "--reference", "40"])
+    with pytest.raises(SystemExit, match=r"nowhere/m.png: its folder does not exist; create it"):
+        main(["faces", str(folder), "--out", str(tmp_path / "g.csv"), "--montage", str(tmp_path / "nowhere" / "m.png")])
+    with pytest.raises(SystemExit, match=r"m.txt: the montage could not be written; pass a .png path"):
+        main(["faces", str(folder), "--out", str(tmp_path / "g.csv"), "--montage", str(tmp_path / "m.txt")])
     t2, _, _ = clip_faces(folder, "haar")
     assert (t2["backend"] == "haar").all() and t2["x0"].isna().all()       # Haar: boxes, no landmarks
 
