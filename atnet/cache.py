@@ -2,13 +2,15 @@
 
 A key is the SHA-256 of a JSON description of the inputs (frame paths with size and mtime) and the
 settings. Entries are written to a temporary file in the same folder and renamed into place, so a
-run killed midway leaves either a whole entry or none; an unreadable entry is recomputed."""
+run killed midway leaves either a whole entry or none; an unreadable entry is recomputed. Every
+other file atnet writes goes through `atomic` too; `sweep` clears what killed writers left."""
 from __future__ import annotations
 
 import hashlib
 import json
 import os
-import tempfile
+import threading
+from contextlib import contextmanager
 from pathlib import Path
 
 import numpy as np
@@ -43,11 +45,49 @@ class NpzCache:
     def put(self, key: str, arrays: dict) -> None:
         p = self.path(key)
         p.parent.mkdir(parents=True, exist_ok=True)
-        fd, tmp = tempfile.mkstemp(dir=p.parent, suffix=".tmp")
+        with atomic(p) as tmp, open(tmp, "wb") as f:
+            np.savez(f, **arrays)
+
+
+@contextmanager
+def atomic(path: str | Path):
+    """Yields a temporary path beside `path` (named with this process and thread) and renames it
+    onto `path` when the block ends without error; on error it is removed. A process killed
+    midway leaves only the temporary file, which `sweep` removes once its writer is gone."""
+    path = Path(path)
+    tmp = path.with_name(f".{path.name}.{os.getpid()}-{threading.get_ident()}.tmp")
+    try:
+        yield tmp
+        os.replace(tmp, path)
+    finally:
+        if tmp.exists():
+            tmp.unlink()
+
+
+def write_atomic(path: str | Path, text: str) -> None:
+    with atomic(path) as tmp:
+        Path(tmp).write_text(text)
+
+
+def _alive(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:
+        return True
+    return True
+
+
+def sweep(folder: str | Path) -> int:
+    """Remove the temporary files that killed writers left under `folder`; returns how many."""
+    removed = 0
+    for tmp in Path(folder).rglob(".*.tmp") if Path(folder).is_dir() else []:
         try:
-            with os.fdopen(fd, "wb") as f:
-                np.savez(f, **arrays)
-            os.replace(tmp, p)
-        finally:
-            if os.path.exists(tmp):
-                os.unlink(tmp)
+            pid = int(tmp.name.rsplit(".", 2)[-2].split("-")[0])
+        except ValueError:
+            continue
+        if not _alive(pid):
+            tmp.unlink(missing_ok=True)
+            removed += 1
+    return removed

@@ -25,8 +25,12 @@ from dataclasses import asdict, fields, replace
 from pathlib import Path
 
 import pandas as pd
+from filelock import FileLock
+from pydantic import BaseModel, ConfigDict
 
 from . import faces, metrics, reports
+from .cache import sweep, write_atomic
+from .config import at_least, ranged_type
 from .datasets import CorpusError, load_corpora, to_frame
 from .datasets import synthetic
 from .faces.table import clip_faces
@@ -35,7 +39,8 @@ from .features.adm import MEANS as ADM_MEANS
 from .baselines import BASELINES
 from .models import METHODS
 from .prepare import PrepConfig, prepare_all, read_apex_table, to_arrays
-from .protocols import PROTOCOLS, evaluate
+from .protocols import PROTOCOLS, check_protocol, evaluate
+from .readers import read_json
 from .training import TrainConfig
 
 CHOICES = {"flow": FLOW_BACKENDS, "adm_mean": ADM_MEANS, "face": faces.BACKENDS, "reference": ("apex", "onset"),
@@ -56,8 +61,16 @@ def add_config_flags(p: argparse.ArgumentParser, cls) -> None:
         if isinstance(f.default, bool):
             g.add_argument(flag, dest=f.name, action=argparse.BooleanOptionalAction, default=None)
         else:
-            g.add_argument(flag, dest=f.name, type=type(f.default), choices=CHOICES.get(f.name), default=None,
-                           help=f"default {f.default}")
+            rng = f.metadata.get("range")
+            kind = ranged_type(type(f.default), rng) if rng else type(f.default)
+            g.add_argument(flag, dest=f.name, type=kind, choices=CHOICES.get(f.name), default=None,
+                           help=f"default {f.default}" + (f", range {range_text(rng)}" if rng else ""))
+
+
+def range_text(rng) -> str:
+    lo, hi, lo_open, hi_open = rng
+    return (("(" if lo_open else "[") + ("-inf" if lo is None else str(lo)) + ", " +
+            ("inf" if hi is None else str(hi)) + (")" if hi_open or hi is None else "]"))
 
 
 def config_from(args, cls, **base):
@@ -74,7 +87,7 @@ def add_corpus_flags(p: argparse.ArgumentParser) -> None:
         g.add_argument(f"--{name}-sheet", metavar="XLSX", help=f"the {name} spreadsheet, if not inside its root")
     g.add_argument("--synthetic", metavar="ROOT", help="the synthetic corpus (written there if absent)")
     g.add_argument("--cache", default=str(DEFAULT_CACHE), help="cache folder (default %(default)s)")
-    g.add_argument("--jobs", type=int, default=2, help="worker processes (default %(default)s)")
+    g.add_argument("--jobs", type=at_least(1), default=2, help="worker processes (default %(default)s)")
 
 
 def corpus_roots(args) -> dict:
@@ -107,6 +120,8 @@ def load_and_prepare(args, prep: PrepConfig):
         data, failed = read_apex_table(args.apex_table, prep)
         return data, exclusions(failed)
     corpus = load_corpus(args)
+    for protocol in getattr(args, "protocol", None) or []:   # refused before any clip is prepared
+        check_protocol(protocol, to_frame(corpus.samples))
     kept, prepared, failed = prepare_all(corpus.samples, prep, Path(args.cache) / "prepared", jobs=args.jobs)
     excluded = exclusions(corpus.excluded + failed)
     if not kept:
@@ -136,7 +151,7 @@ def report_excluded(excluded: pd.DataFrame, out: Path | None) -> None:
         for r in excluded.itertuples():
             print(f"  {r.dataset} {r.clip}: {r.reason}")
     if out is not None:
-        excluded.to_csv(out / "excluded.csv", index=False)
+        write_atomic(out / "excluded.csv", excluded.to_csv(index=False))
 
 
 def run_evaluations(data, methods, protocols, train: TrainConfig, out: Path, jobs: int,
@@ -145,24 +160,26 @@ def run_evaluations(data, methods, protocols, train: TrainConfig, out: Path, job
     With `seeds`, each network runs once per seed (files and records tagged with it); a baseline is
     deterministic and runs once. Returns (records, runs: which predictions file each run wrote)."""
     (out / "predictions").mkdir(parents=True, exist_ok=True)
+    sweep(out)   # temporary files of a killed run
     path = out / "results.json"
-    records = json.loads(path.read_text()) if path.exists() else []
-    runs = []
+    if path.exists():
+        reports.read_results(path)   # a damaged file is named before any training, not after it
+    records, runs = [], []
     for protocol in protocols:
         for method in methods:
             for seed in ([None] if seeds is None or method in BASELINES else seeds):
                 cfg = train if seed is None else replace(train, seed=seed)
                 name = f"{method}-{protocol}" + ("" if seed is None else f"-seed{seed}")
                 preds = evaluate(method, protocol, data, cfg, out / "folds", jobs=jobs, flow_backend=flow_backend)
-                preds.to_csv(out / "predictions" / f"{name}.csv", index=False)
+                write_atomic(out / "predictions" / f"{name}.csv", preds.to_csv(index=False))
                 metrics.write_megc_log(preds, out / "predictions" / f"{name}.log")
                 runs.append({"method": method, "protocol": protocol, "seed": seed, "predictions": f"{name}.csv"})
                 new = [{"method": method, "protocol": protocol, "seed": seed, **r} for r in metrics.summarize(preds)]
-                records = [r for r in records if (r["method"], r["protocol"], r.get("seed")) != (method, protocol, seed)]
-                records += new
-                tmp = path.with_suffix(".json.tmp")    # written whole, then renamed: a kill leaves the old file
-                tmp.write_text(json.dumps(records, indent=1))
-                os.replace(tmp, path)
+                with FileLock(out / ".results.json.lock"):   # another run on this folder may write too
+                    records = reports.read_results(path) if path.exists() else []
+                    records = [r for r in records
+                               if (r["method"], r["protocol"], r.get("seed")) != (method, protocol, seed)] + new
+                    write_atomic(path, json.dumps(records, indent=1))   # whole, then renamed
                 full = new[0]
                 print(f"{method:>16} {protocol}{'' if seed is None else f' seed {seed}'}: Acc {full['acc']:.3f}  "
                       f"UF1 {full['uf1']:.3f}  UAR {full['uar']:.3f}  (n = {full['n']})", flush=True)
@@ -223,7 +240,7 @@ def cmd_evaluate(args) -> None:
     prep, train = config_from(args, PrepConfig), config_from(args, TrainConfig)
     data, excluded = load_and_prepare(args, prep)
     report_excluded(excluded, out)
-    (out / "settings.json").write_text(json.dumps({"prep": asdict(prep), "train": asdict(train)}, indent=1))
+    write_atomic(out / "settings.json", json.dumps({"prep": asdict(prep), "train": asdict(train)}, indent=1))
     records, _ = run_evaluations(data, args.method, args.protocol, train, out, args.jobs, prep.flow)
     print_tables(records)
 
@@ -237,11 +254,12 @@ def print_tables(records: list[dict], label: str = "ours") -> str:
 def cmd_report(args) -> None:
     summary, path = Path(args.dir) / "summary.json", Path(args.dir) / "results.json"
     if summary.exists():   # a reproduction: mean ± std over seeds
-        print_tables(json.loads(summary.read_text())["summary"])
+        print_tables(reports.read_summary(summary))
         return
     if not path.exists():
-        sys.exit(f"{path}: not found; run `atnet evaluate --out {args.dir}` or `atnet demo --out {args.dir}` first.")
-    print_tables(json.loads(path.read_text()))
+        raise CorpusError(f"{path}: not found; run `atnet evaluate --out {args.dir}` or `atnet demo --out {args.dir}` "
+                          f"first.")
+    print_tables(reports.read_results(path))
 
 
 def count_table(t: pd.DataFrame) -> str:
@@ -267,12 +285,7 @@ def cmd_corpus(args) -> None:
 
 
 def cmd_score(args) -> None:
-    if not Path(args.megc_log).is_file():
-        sys.exit(f"error: {args.megc_log}: not found; pass a MEGC 2019 log, e.g. predictions/atnet-cde.log of a run.")
-    try:
-        preds = metrics.read_megc_log(args.megc_log)
-    except (OSError, ValueError) as e:
-        sys.exit(f"error: {e}")
+    preds = metrics.read_megc_log(args.megc_log)
     print("| test set | n | Acc | UF1 | UAR |\n| --- | --- | --- | --- | --- |")
     for r in metrics.summarize(preds):
         print(f"| {r['test_set']} | {r['n']} | {r['acc']:.4f} | {r['uf1']:.4f} | {r['uar']:.4f} |")
@@ -289,7 +302,7 @@ def cmd_demo(args) -> None:
     settings = {"corpus": f"synthetic (seed 0, default size): {len(data.table)} clips, "
                           f"{data.table['subject'].nunique()} subjects",
                 "prep": asdict(prep), "train": asdict(train)}
-    (out / "settings.json").write_text(json.dumps(settings, indent=1))
+    write_atomic(out / "settings.json", json.dumps(settings, indent=1))
     records, _ = run_evaluations(data, BASELINES + DEMO_NETWORKS, PROTOCOLS, train, out, args.jobs, prep.flow)
     text = print_tables(records, "ours (synthetic)")
     wall = time.time() - t0
@@ -302,7 +315,7 @@ def cmd_demo(args) -> None:
              "rows are this run on the synthetic corpus. They are not the same data.",
              f"Wall time {wall:.0f} s on {os.cpu_count()} cores (peak memory: benchmarks/bench_demo.py)."]
     print("\n".join(lines))
-    (out / "tables.md").write_text(text + "\n\n" + "\n\n".join(lines) + "\n")
+    write_atomic(out / "tables.md", text + "\n\n" + "\n\n".join(lines) + "\n")
     print(f"\nWrote {out / 'results.json'}, {out / 'tables.md'}, predictions in {out / 'predictions'}.")
 
 
@@ -323,6 +336,14 @@ def package_versions() -> dict:
     return out
 
 
+class Invocation(BaseModel):
+    """One row of a reproduction's invocations.json."""
+    model_config = ConfigDict(extra="allow")
+    started: str
+    wall_s: float
+    folds_trained: int
+
+
 def cmd_reproduce(args) -> None:
     from .reports.reproduce import write_report
     t0 = time.time()
@@ -332,8 +353,6 @@ def cmd_reproduce(args) -> None:
     preset = args.preset if args.preset != "auto" else ("paper" if real else "demo")
     prep = config_from(args, PrepConfig)
     train = config_from(args, TrainConfig, **(DEMO_TRAIN if preset == "demo" else {}))
-    if args.seeds < 1:
-        raise ValueError(f"--seeds {args.seeds}: give at least 1.")
     seeds = [train.seed + i for i in range(args.seeds)]
     methods = args.method or (APEX_METHODS if args.apex_table else REPRODUCE_METHODS)
     args.method = methods
@@ -347,10 +366,12 @@ def cmd_reproduce(args) -> None:
     records, runs = run_evaluations(data, methods, args.protocol, train, out, args.jobs, prep.flow, seeds=seeds)
     wall = time.time() - t0
     log = out / "invocations.json"     # every command that worked on this folder, so a resumed run's cost adds up
-    calls = json.loads(log.read_text()) if log.exists() else []
-    calls.append({"started": time.strftime("%Y-%m-%d %H:%M:%S", time.localtime(t0)), "wall_s": round(wall, 1),
-                  "folds_trained": len(set((out / "folds").glob("*.npy")) - saved)})
-    log.write_text(json.dumps(calls, indent=1))
+    with FileLock(out / ".invocations.json.lock"):
+        calls = read_json(log, list[Invocation], "delete it; it only sums the wall time of earlier commands") \
+            if log.exists() else []
+        calls.append({"started": time.strftime("%Y-%m-%d %H:%M:%S", time.localtime(t0)), "wall_s": round(wall, 1),
+                      "folds_trained": len(set((out / "folds").glob("*.npy")) - saved)})
+        write_atomic(log, json.dumps(calls, indent=1))
     context = {
         "notes": [f"Corpus: {corpus}.",
                   f"Networks: {len(seeds)} seed(s) {seeds}; cells are mean ± sample standard deviation over seeds "
@@ -381,8 +402,8 @@ def build_parser() -> argparse.ArgumentParser:
     s = sub.add_parser("synth", help="write the synthetic corpora")
     s.add_argument("out")
     s.add_argument("--full", action="store_true", help="the full composite's size (442 clips, 68 subjects)")
-    s.add_argument("--seed", type=int, default=0)
-    s.add_argument("--jobs", type=int, default=2)
+    s.add_argument("--seed", type=at_least(0), default=0)
+    s.add_argument("--jobs", type=at_least(1), default=2)
     s.set_defaults(func=cmd_synth)
     s = sub.add_parser("prepare", help="faces, crops, flow and ADM into the cache")
     add_corpus_flags(s)
@@ -404,7 +425,7 @@ def build_parser() -> argparse.ArgumentParser:
     s.add_argument("--protocol", nargs="+", choices=PROTOCOLS, default=list(PROTOCOLS))
     s.add_argument("--method", nargs="+", choices=METHODS + BASELINES, default=None,
                    help="default: all twelve rows (the two apex methods with --apex-table)")
-    s.add_argument("--seeds", type=int, default=3, help="runs per network, seeds seed .. seed+N-1 (default %(default)s)")
+    s.add_argument("--seeds", type=at_least(1), default=3, help="runs per network, seeds seed .. seed+N-1 (default %(default)s)")
     s.add_argument("--preset", choices=("auto", "paper", "demo"), default="auto",
                    help="training recipe before any flag: the paper's, or the demo's CPU-sized one "
                         "(auto: demo on the synthetic corpus, paper on real corpora)")
@@ -428,15 +449,16 @@ def build_parser() -> argparse.ArgumentParser:
     s.add_argument("--montage", metavar="PNG", help="also write a montage of the crops the pipeline takes")
     s.add_argument("--face", choices=faces.BACKENDS, default=PrepConfig.face, help="default %(default)s")
     s.add_argument("--box-file", metavar="CSV", help="manual boxes: clip,x,y,w,h, clip = the video's or folder's name")
-    s.add_argument("--margin", type=float, default=PrepConfig.margin, help="default %(default)s")
+    s.add_argument("--margin", type=ranged_type(float, PrepConfig.__dataclass_fields__["margin"].metadata["range"]),
+                   default=PrepConfig.margin, help="default %(default)s")
     s.add_argument("--align", action=argparse.BooleanOptionalAction, default=PrepConfig.align)
-    s.add_argument("--reference", type=int, metavar="FRAME", help="the frame whose square crops the clip "
+    s.add_argument("--reference", type=at_least(0), metavar="FRAME", help="the frame whose square crops the clip "
                                                                   "(default: the first)")
     s.set_defaults(func=cmd_faces)
     s = sub.add_parser("demo", help="synth, prepare, CDE and HDE for spatial, temporal and fusion")
     s.add_argument("--out", default="runs/demo")
     s.add_argument("--cache", default=str(DEFAULT_CACHE))
-    s.add_argument("--jobs", type=int, default=2)
+    s.add_argument("--jobs", type=at_least(1), default=2)
     s.set_defaults(func=cmd_demo)
     return p
 
@@ -446,5 +468,9 @@ def main(argv=None) -> None:
     args.argv = list(sys.argv[1:] if argv is None else argv)
     try:
         args.func(args)
-    except (CorpusError, ValueError) as e:   # user mistakes: one sentence, no traceback
+    except CorpusError as e:   # user mistakes: one sentence, no traceback; anything else is a bug and shows one
         sys.exit(f"error: {e}")
+    except KeyboardInterrupt:
+        print("\ninterrupted: every clip and fold finished so far is saved; run the same command again to resume.",
+              file=sys.stderr)
+        sys.exit(130)

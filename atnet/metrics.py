@@ -18,6 +18,9 @@ import numpy as np
 import pandas as pd
 
 from . import CLASSES
+from .cache import write_atomic
+from .errors import CorpusError
+from .readers import existing_file, one_line
 
 
 def confusion(truth, pred, n_classes: int = len(CLASSES)) -> np.ndarray:
@@ -59,21 +62,47 @@ def write_megc_log(preds: pd.DataFrame, path: str | Path) -> None:
         dataset, name = subject.split("/", 1)
         lines.append(f"{dataset} {name}")
         lines += [f"{c} {int(t)} {int(p)}" for c, t, p in zip(part["clip"], part["truth"], part["pred"])]
-    Path(path).write_text("\n".join(lines) + "\n")
+    write_atomic(path, "\n".join(lines) + "\n")
+
+
+DATASETS = ("casme2", "samm", "smic")
 
 
 def read_megc_log(path: str | Path) -> pd.DataFrame:
-    """-> DataFrame(dataset, subject, clip, truth, pred)."""
-    rows, dataset, subject = [], None, None
-    for i, line in enumerate(Path(path).read_text().splitlines(), 1):
+    """-> DataFrame(dataset, subject, clip, truth, pred). A subject line is a dataset name (casme2,
+    samm or smic) and a subject; every other line is a clip line with class ids 0-2. A malformed
+    line, a clip listed twice for one subject, or a log with no clip line is one sentence naming
+    the file and the line."""
+    fix = "a MEGC 2019 log holds 'dataset subject' lines, each followed by 'clip truth pred' lines"
+    path = existing_file(path, "a log file", "pass the log itself, e.g. DIR/predictions/atnet-cde.log of a run")
+    try:
+        text = path.read_text()
+    except (OSError, UnicodeDecodeError) as e:
+        raise CorpusError(f"{path}: cannot be read as text ({one_line(e)}); {fix}.") from None
+    rows, first, dataset, subject = [], {}, None, None
+    for i, line in enumerate(text.splitlines(), 1):
         parts = line.split()
         if not parts:
             continue
-        if len(parts) == 2:
-            dataset, subject = parts[0], f"{parts[0]}/{parts[1]}"
-        elif len(parts) == 3 and subject is not None and parts[1].isdigit() and parts[2].isdigit():
-            rows.append((dataset, subject, parts[0], int(parts[1]), int(parts[2])))
-        else:
-            raise ValueError(f"{path}:{i}: expected 'dataset subject' or 'clip truth pred', got {line!r}; "
-                             f"fix the line or regenerate the log.")
+        if len(parts) == 2 and parts[0].lower() in DATASETS:
+            dataset, subject = parts[0].lower(), f"{parts[0].lower()}/{parts[1]}"
+            continue
+        if len(parts) != 3:
+            raise CorpusError(f"{path}:{i}: expected 'dataset subject' (dataset {', '.join(DATASETS)}) or "
+                              f"'clip truth pred', got {one_line(line, 80)!r}; fix the line or regenerate the log.")
+        if subject is None:
+            raise CorpusError(f"{path}:{i}: the clip line {one_line(line, 80)!r} comes before any 'dataset subject' "
+                              f"line; {fix}.")
+        ids = [int(p) if p.isdigit() else -1 for p in parts[1:]]
+        if not all(0 <= c < len(CLASSES) for c in ids):
+            raise CorpusError(f"{path}:{i}: truth and prediction must be class ids 0 (negative), 1 (positive) or "
+                              f"2 (surprise), got {parts[1]!r} and {parts[2]!r}; fix the line or regenerate the log.")
+        key = (subject, parts[0])
+        if key in first:
+            raise CorpusError(f"{path}:{i}: clip {parts[0]} of {subject} is already listed on line {first[key]}; a "
+                              f"log lists each clip once, so delete one of the lines.")
+        first[key] = i
+        rows.append((dataset, subject, parts[0], ids[0], ids[1]))
+    if not rows:
+        raise CorpusError(f"{path}: holds no clip line, so there is nothing to score; {fix}.")
     return pd.DataFrame(rows, columns=["dataset", "subject", "clip", "truth", "pred"])

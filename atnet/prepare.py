@@ -11,31 +11,39 @@ from typing import Iterator
 import cv2
 import numpy as np
 import pandas as pd
-from joblib import Parallel, delayed
 from tqdm.auto import tqdm
 
 from . import CLASSES, faces
-from .cache import NpzCache, file_stamp, make_key
+from . import parallel
+from .cache import NpzCache, file_stamp, make_key, sweep
+from .config import bounded, check_fields
 from .datasets import CorpusError, Exclusion, Sample
 from .faces.video import is_video, iter_video
 from .features import adm, assemble, flow, window_pairs
+from .readers import empty_cell, first_rows, read_gray, read_table
 
 VERSION = 3  # bump when the prepared output changes for the same inputs and settings
 
 
 @dataclass(frozen=True)
 class PrepConfig:
-    size: int = 224            # crop side, px (paper: 224)
-    flow: str = "dis"          # dis | farneback | tvl1
-    adm_mean: str = "circular" # circular | paper (the paper's arithmetic mean of angles)
-    grid: int = 8              # ADM cells per side (paper: 8, i.e. 28 x 28 px cells at 224)
-    half_window: int = 32      # flows on each side of the apex (paper: 32, i.e. 64 flows, 65 frames)
-    face: str = faces.DEFAULT  # dlib (68 landmarks; the default where installed) | haar | manual (needs box_file)
-    box_file: str = ""         # CSV clip,x,y,w,h: the boxes for --face manual, else the fallback where no face is found
-    reference: str = "apex"    # apex | onset: the frame whose face square crops the whole clip
-    align: bool = True         # turn and scale the square by the landmarks (eyes, nose) where the backend has them
-    margin: float = 0.1        # square growth on each side, fraction of the face
-    volume_size: int = 112     # side of the window frames kept for the handcrafted baselines, px
+    size: int = bounded(224, 32)          # crop side, px (paper: 224)
+    flow: str = "dis"                     # dis | farneback | tvl1
+    adm_mean: str = "circular"            # circular | paper (the paper's arithmetic mean of angles)
+    grid: int = bounded(8, 1)             # ADM cells per side (paper: 8, i.e. 28 x 28 px cells at 224)
+    half_window: int = bounded(32, 1)     # flows on each side of the apex (paper: 32, i.e. 64 flows, 65 frames)
+    face: str = faces.DEFAULT             # dlib (68 landmarks; the default where installed) | haar | manual (needs box_file)
+    box_file: str = ""                    # CSV clip,x,y,w,h: the boxes for --face manual, else the fallback where no face is found
+    reference: str = "apex"               # apex | onset: the frame whose face square crops the whole clip
+    align: bool = True                    # turn and scale the square by the landmarks (eyes, nose) where the backend has them
+    margin: float = bounded(0.1, 0.0, 2.0)  # square growth on each side, fraction of the face
+    volume_size: int = bounded(112, 16)   # side of the window frames kept for the handcrafted baselines, px
+
+    def __post_init__(self):
+        check_fields(self)
+        if self.grid > self.size // 4:
+            raise CorpusError(f"--grid {self.grid} with --size {self.size}: an ADM cell must be at least 4 px, so "
+                              f"use --grid {self.size // 4} or less (or a larger --size).")
 
 
 @dataclass
@@ -49,13 +57,6 @@ class Prepared:
     angle: float = 0.0 # the crop square's turn, degrees (0 without landmarks or alignment)
     # (68, 2) landmarks on the reference frame; (0, 2) without (haar, manual, centre-square)
     landmarks: np.ndarray = field(default_factory=lambda: np.zeros((0, 2), np.float32))
-
-
-def read_gray(path: str) -> np.ndarray:
-    img = cv2.imread(path, cv2.IMREAD_GRAYSCALE)
-    if img is None:
-        raise CorpusError(f"{path}: unreadable image; replace the file or remove the clip from the spreadsheet.")
-    return img
 
 
 def read_frames(s: Sample, numbers) -> Iterator[tuple[int, np.ndarray]]:
@@ -163,8 +164,8 @@ def prepare_all(samples: list[Sample], cfg: PrepConfig, cache_dir: str, jobs: in
     clips already cached). Returns the kept samples, their prepared data (each records the face
     backend that served it), and the samples left out with the reason (e.g. an unreadable frame)."""
     boxes = check_faces(cfg)
-    work = (delayed(_cached)(s, cfg, str(cache_dir), boxes.get(s.key)) for s in samples)
-    results = Parallel(n_jobs=jobs, return_as="generator")(work)
+    sweep(cache_dir)   # temporary files of a killed run
+    results = parallel.run(_cached, ((s, cfg, str(cache_dir), boxes.get(s.key)) for s in samples), jobs)
     kept, prepared, excluded = [], [], []
     for r, s in zip(tqdm(results, total=len(samples), desc="prepare", disable=not progress), samples):
         if isinstance(r, Exclusion):
@@ -214,19 +215,24 @@ def read_apex_table(path: str | Path, cfg: PrepConfig) -> tuple[Arrays, list[Exc
     CSV's folder or absolute), for corpora distributed as apex frames only. Each image gets the same
     face box and crop as a clip's apex frame. The ADM is all zeros: only apex-frame methods apply."""
     path = Path(path)
-    try:
-        t = pd.read_csv(path, dtype=str)
-    except (OSError, ValueError) as e:
-        raise CorpusError(f"{path}: cannot be read as a CSV ({e}).") from e
-    missing = [c for c in APEX_COLUMNS if c not in t.columns]
-    if missing:
-        raise CorpusError(f"{path}: no column {missing[0]!r} (found {list(t.columns)}); an apex table needs the "
-                          f"columns {', '.join(APEX_COLUMNS)}.")
+    t = read_table(path, APEX_COLUMNS, "an apex table")
+    t = t.apply(lambda c: c.str.strip() if c.dtype == object else c)
     boxes = check_faces(cfg)
     rows, crops, excluded = [], [], []
+    keys = [f"{r['dataset']}/{str(r['subject']).split('/')[-1]}/{r['clip']}" for _, r in t.iterrows()]
+    repeats = first_rows(keys, [i + 2 for i in range(len(t))])
     for i, r in t.iterrows():
         name = f"{r['subject']}/{r['clip']}"
         label = str(r["label"]).strip().lower()
+        empty = empty_cell(r, APEX_COLUMNS)
+        if empty:
+            excluded.append(Exclusion(str(r["dataset"]), name, f"{path} row {i + 2}: the {empty!r} cell is empty; fill "
+                                                               f"it in to use the row"))
+            continue
+        if i + 2 in repeats:
+            excluded.append(Exclusion(r["dataset"], name, f"{path} row {i + 2} repeats row {repeats[i + 2]} (the same "
+                                                          f"dataset, subject and clip), which is kept; delete one"))
+            continue
         if r["dataset"] not in ("casme2", "samm", "smic"):
             excluded.append(Exclusion(str(r["dataset"]), name, f"{path} row {i + 2}: dataset must be casme2, samm "
                                                                 f"or smic"))

@@ -90,7 +90,7 @@ def test_upright_square_crops_exactly_as_the_box(astronaut):
 
 def test_box_file_errors_name_the_file_and_row(tmp_path):
     f = tmp_path / "boxes.csv"
-    with pytest.raises(CorpusError, match="boxes.csv: no such box file"):
+    with pytest.raises(CorpusError, match="boxes.csv: not found; pass the CSV file"):
         faces.read_box_file(f)
     f.write_text("clip,x,y,width,h\na,1,2,3,4\n")
     with pytest.raises(CorpusError, match=r"boxes.csv: no column 'w'"):

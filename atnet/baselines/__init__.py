@@ -14,9 +14,9 @@ from __future__ import annotations
 
 import cv2
 import numpy as np
-from joblib import Parallel, delayed
 from sklearn.svm import SVC
 
+from .. import parallel
 from ..features import flow
 from ..features.hoof import hoof
 from ..features.lbptop import lbp_top
@@ -44,7 +44,7 @@ def clip_feature(method: str, volume: np.ndarray, flow_backend: str = "dis") -> 
 
 def features(method: str, volumes: list[np.ndarray], flow_backend: str = "dis", jobs: int = 1) -> np.ndarray:
     """(N, D) features of every clip (pure; in parallel over clips)."""
-    rows = Parallel(n_jobs=jobs)(delayed(clip_feature)(method, v, flow_backend) for v in volumes)
+    rows = list(parallel.run(clip_feature, ((method, v, flow_backend) for v in volumes), jobs))
     return np.stack(rows)
 
 

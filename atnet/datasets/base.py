@@ -10,12 +10,11 @@ from pathlib import Path
 
 import pandas as pd
 
+from ..errors import CorpusError
+from ..readers import first_rows, frame_triplet
+
 IMAGE_SUFFIXES = {".jpg", ".jpeg", ".png", ".bmp", ".tif", ".tiff"}
 _LAST_NUMBER = re.compile(r"(\d+)(?!.*\d)")
-
-
-class CorpusError(ValueError):
-    """A user-fixable problem with a corpus on disk; the message names the file and the fix."""
 
 
 @dataclass(frozen=True)
@@ -68,14 +67,21 @@ def map_label(dataset: str, emotion: str) -> str | None:
 def frame_number(path: Path) -> int:
     m = _LAST_NUMBER.search(path.stem)
     if m is None:
-        raise CorpusError(f"{path}: no frame number in the file name; frames must be named like img46.jpg.")
+        raise CorpusError(f"{path}: no frame number in the file name; frames must be named like img46.jpg, so "
+                          f"move this image out of the clip's folder.")
     return int(m.group(1))
 
 
 def list_frames(folder: Path) -> tuple[tuple[str, ...], tuple[int, ...]]:
-    """Image files of a clip folder ordered by the number in their names (never by string order)."""
-    files = [p for p in folder.iterdir() if p.suffix.lower() in IMAGE_SUFFIXES]
+    """Image files of a clip folder ordered by the number in their names (never by string order).
+    An image without a number (Thumbs.jpg) or two files with one number (img1.jpg, img01.jpg) is
+    a CorpusError naming the file: the adapters leave that clip out with the reason."""
+    files = [p for p in folder.iterdir() if p.suffix.lower() in IMAGE_SUFFIXES and p.is_file()]
     numbered = sorted((frame_number(p), str(p)) for p in files)
+    for (a, pa), (b, pb) in zip(numbered, numbered[1:]):
+        if a == b:
+            raise CorpusError(f"{pb}: frame number {b} is also that of {Path(pa).name}; keep one file per frame "
+                              f"number in {folder}.")
     return tuple(p for _, p in numbered), tuple(n for n, _ in numbered)
 
 
@@ -83,7 +89,10 @@ def check_frames(dataset: str, name: str, folder: Path, onset: int, apex: int, o
     """Frames of a listed clip, or the reason it cannot be used (as a string)."""
     if not folder.is_dir():
         return f"no folder {folder}"
-    frames, numbers = list_frames(folder)
+    try:
+        frames, numbers = list_frames(folder)
+    except CorpusError as e:
+        return str(e)
     if not frames:
         return f"no image files in {folder}"
     if not (onset <= apex <= offset):
@@ -106,3 +115,53 @@ def to_frame(samples: list[Sample]) -> pd.DataFrame:
     cols = ["dataset", "subject", "clip", "label", "onset", "apex", "offset", "fps", "n_frames"]
     return pd.DataFrame([[s.dataset, s.subject, s.clip, s.label, s.onset, s.apex, s.offset, s.fps,
                           len(s.frames)] for s in samples], columns=cols)
+
+
+def samples_from_sheet(dataset: str, rows: pd.DataFrame, sheet: Path, tree: Path, columns: dict,
+                       subject_name, fps: float, subject_folders: str) -> Corpus:
+    """The Samples of a corpus annotated in a spreadsheet (CASME II, SAMM). `rows` is indexed by the
+    spreadsheet's own row numbers; `columns` maps subject, clip, emotion, onset, apex, offset to the
+    sheet's column names; `subject_name` turns a Subject cell into the folder name. A row repeated
+    (same subject and clip) is left out with the row it repeats, which is kept; a clip folder on disk
+    with no row is listed as not read (`subject_folders`: a glob for the subject folders)."""
+    excl = label_maps()[dataset]["exclude"]
+    out = Corpus()
+    names = [f"{subject_name(r[columns['subject']])}/{str(r[columns['clip']]).strip()}" for _, r in rows.iterrows()]
+    repeats = first_rows(names, list(rows.index))
+    for (n, row), name in zip(rows.iterrows(), names):
+        subject, clip = name.split("/", 1)
+
+        def skip(reason: str):
+            out.excluded.append(Exclusion(dataset, name, reason))
+
+        if n in repeats:
+            skip(f"row {n} of {sheet.name} repeats row {repeats[n]} (the same subject and clip); row "
+                 f"{repeats[n]} is kept, so delete one of them")
+            continue
+        emotion = row[columns["emotion"]]
+        label = map_label(dataset, emotion)
+        if label is None:
+            skip(f"emotion {emotion!r} is not in the composite's three classes")
+            continue
+        if name in excl:
+            skip(excl[name])
+            continue
+        got = frame_triplet(row, (columns["onset"], columns["apex"], columns["offset"]), f"{sheet.name} row {n}")
+        if isinstance(got, str):
+            skip(got)
+            continue
+        onset, apex, offset = got
+        got = check_frames(dataset, name, tree / subject / clip, onset, apex, offset)
+        if isinstance(got, str):
+            skip(got)
+            continue
+        frames, numbers = got
+        out.samples.append(Sample(dataset, f"{dataset}/{subject}", clip, label, onset, apex, offset, fps,
+                                  frames, numbers))
+    listed = set(names)
+    for folder in sorted(p for p in tree.glob(f"{subject_folders}/*") if p.is_dir()):
+        name = f"{folder.parent.name}/{folder.name}"
+        if name not in listed:
+            out.excluded.append(Exclusion(dataset, name, f"the folder {folder} has no row in {sheet.name}, so it is "
+                                                         f"not read; add its row to use it"))
+    return out

@@ -7,7 +7,8 @@ from pathlib import Path
 
 import pandas as pd
 
-from .base import Corpus, CorpusError, Exclusion, Sample, check_frames, label_maps, map_label
+from ..readers import read_spreadsheet
+from .base import Corpus, CorpusError, samples_from_sheet
 
 FPS = 200.0
 SHEET = "MICRO_ONLY"
@@ -23,11 +24,10 @@ def find_sheet(root: Path) -> Path:
 
 
 def read_sheet(path: Path) -> pd.DataFrame:
-    try:
-        raw = pd.read_excel(path, sheet_name=SHEET, header=None, dtype=str)
-    except ValueError as e:
-        raise CorpusError(f"{path}: no sheet {SHEET!r} ({e}); use the official SAMM spreadsheet.") from e
-    heads = [i for i, v in enumerate(raw.iloc[:, 0]) if str(v).strip() == "Subject"]
+    """The rows under the header row of MICRO_ONLY, indexed by the spreadsheet's row numbers."""
+    raw = read_spreadsheet(path, SHEET, header=None, fix="use the official SAMM spreadsheet "
+                                                        "(SAMM_Micro_FACS_Codes_v2.xlsx)")
+    heads = [i for i, v in enumerate(raw.iloc[:, 0]) if str(v).strip() == "Subject"] if raw.shape[1] else []
     if not heads:
         raise CorpusError(f"{path}: sheet {SHEET} has no header row starting with 'Subject'; "
                           f"use the official SAMM spreadsheet.")
@@ -38,6 +38,7 @@ def read_sheet(path: Path) -> pd.DataFrame:
     if missing:
         raise CorpusError(f"{path}: sheet {SHEET} has no column {missing[0]!r} in its header row "
                           f"(row {h + 1}); restore the official column names.")
+    df.index = df.index + 1
     return df.dropna(subset=["Subject", "Filename"])
 
 
@@ -46,39 +47,15 @@ def frame_root(root: Path) -> Path:
     return root / "SAMM" if (root / "SAMM").is_dir() and not any(root.glob("[0-9][0-9][0-9]")) else root
 
 
+def subject_folder(cell) -> str:
+    return str(cell).strip().zfill(3)
+
+
 def load(root: str | Path, sheet: str | Path | None = None) -> Corpus:
     root = Path(root)
     sheet = Path(sheet) if sheet else find_sheet(root)
     tree = frame_root(root)
-    excl = label_maps()["samm"]["exclude"]
-    out = Corpus()
-    for _, row in read_sheet(sheet).iterrows():
-        subject = str(row["Subject"]).strip().zfill(3)
-        clip = str(row["Filename"]).strip()
-        name = f"{subject}/{clip}"
-
-        def skip(reason: str):
-            out.excluded.append(Exclusion("samm", name, reason))
-
-        label = map_label("samm", row["Estimated Emotion"])
-        if label is None:
-            skip(f"emotion {row['Estimated Emotion']!r} is not in the composite's three classes")
-            continue
-        if name in excl:
-            skip(excl[name])
-            continue
-        try:
-            onset, apex, offset = (int(float(row[c])) for c in ("Onset Frame", "Apex Frame", "Offset Frame"))
-        except ValueError:
-            skip(f"non-numeric onset/apex/offset ({row['Onset Frame']}, {row['Apex Frame']}, "
-                 f"{row['Offset Frame']}) in {sheet.name}; write the frame numbers into the row "
-                 f"to use the clip")
-            continue
-        got = check_frames("samm", name, tree / subject / clip, onset, apex, offset)
-        if isinstance(got, str):
-            skip(got)
-            continue
-        frames, numbers = got
-        out.samples.append(Sample("samm", f"samm/{subject}", clip, label, onset, apex, offset, FPS,
-                                  frames, numbers))
-    return out
+    columns = dict(subject="Subject", clip="Filename", emotion="Estimated Emotion", onset="Onset Frame",
+                   apex="Apex Frame", offset="Offset Frame")
+    return samples_from_sheet("samm", read_sheet(sheet), sheet, tree, columns, subject_folder, FPS,
+                              "[0-9][0-9][0-9]")

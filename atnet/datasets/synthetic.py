@@ -28,9 +28,11 @@ from pathlib import Path
 
 import cv2
 import numpy as np
-from joblib import Parallel, delayed
 from openpyxl import Workbook
 from tqdm.auto import tqdm
+
+from .. import parallel
+from ..cache import write_atomic
 
 # Landmarks on skimage.data.astronaut() (512 x 512), read off the image once by eye.
 LM = {
@@ -335,7 +337,7 @@ def synthesize(out: str | Path, seed: int = 0, full: bool = False, jobs: int = 2
                 "subjects": list(subjects or ([s.subjects for s in SHAPES] if full else DEFAULT_SUBJECTS)),
                 "fraction": fraction or (1.0 if full else DEFAULT_FRACTION)}
     marker = out / "synth.json"
-    if marker.exists() and json.loads(marker.read_text()) == settings:
+    if marker.exists() and _marker(marker) == settings:
         return out
     for shape in SHAPES:
         shutil.rmtree(out / shape.folder, ignore_errors=True)
@@ -345,12 +347,20 @@ def synthesize(out: str | Path, seed: int = 0, full: bool = False, jobs: int = 2
     work = [(s, p) for s in SHAPES for p in plans[s.name]]
     for s in SHAPES:
         (out / s.folder).mkdir(parents=True, exist_ok=True)
-    jobs_iter = Parallel(n_jobs=jobs, return_as="generator")(delayed(write_clip)(out, s, p, seed) for s, p in work)
+    jobs_iter = parallel.run(write_clip, ((out, s, p, seed) for s, p in work), jobs)
     for _ in tqdm(jobs_iter, total=len(work), desc="synth", disable=not progress):
         pass
     write_sheets(out, plans, seed)
-    marker.write_text(json.dumps(settings))
+    write_atomic(marker, json.dumps(settings))
     return out
+
+
+def _marker(path: Path):
+    """The settings a finished corpus was written with; None if the marker is damaged (rebuilt)."""
+    try:
+        return json.loads(path.read_text())
+    except (OSError, UnicodeDecodeError, json.JSONDecodeError):
+        return None
 
 
 def roots(out: str | Path) -> dict[str, Path]:

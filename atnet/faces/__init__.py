@@ -26,6 +26,7 @@ import numpy as np
 import pandas as pd
 
 from ..datasets.base import CorpusError
+from ..readers import read_table
 
 Box = tuple[int, int, int, int]               # x, y, w, h in pixels
 Square = tuple[float, float, float, float]    # centre x, centre y, side (px), angle (degrees, clockwise on screen)
@@ -223,17 +224,7 @@ def read_box_file(path: str | Path) -> dict[str, Box]:
     is dataset/subject/clip as `atnet corpus` writes them (e.g. casme2/sub01/EP02_01f), or for
     `atnet faces` the video's or folder's name."""
     path = Path(path)
-    try:
-        t = pd.read_csv(path, dtype=str)
-    except FileNotFoundError:
-        raise CorpusError(f"{path}: no such box file; pass a CSV with the columns {','.join(BOX_COLUMNS)}.") from None
-    except (OSError, ValueError) as e:
-        raise CorpusError(f"{path}: cannot be read as a CSV ({e}); the box file needs the columns "
-                          f"{','.join(BOX_COLUMNS)}.") from e
-    missing = [c for c in BOX_COLUMNS if c not in t.columns]
-    if missing:
-        raise CorpusError(f"{path}: no column {missing[0]!r} (found {list(t.columns)}); the box file needs the "
-                          f"columns {','.join(BOX_COLUMNS)}.")
+    t = read_table(path, BOX_COLUMNS, "the box file")
     boxes: dict[str, Box] = {}
     for i, r in t.iterrows():
         clip = str(r["clip"]).strip()

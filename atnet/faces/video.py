@@ -12,6 +12,7 @@ import cv2
 import numpy as np
 
 from ..datasets.base import CorpusError, Sample, list_frames
+from ..readers import read_gray
 
 VIDEO_SUFFIXES = {".mp4", ".avi", ".mov", ".mkv", ".m4v", ".mpg", ".mpeg", ".wmv"}
 REENCODE = "re-encode it (e.g. `ffmpeg -i IN -c:v libx264 OUT.mp4`) or extract its frames into a folder"
@@ -88,10 +89,7 @@ def iter_clip(path: str | Path) -> Iterator[tuple[int, np.ndarray]]:
     if not files:
         raise CorpusError(f"{path}: no image files in the folder; pass a folder of numbered frames or a video.")
     for n, f in zip(numbers, files):
-        img = cv2.imread(f, cv2.IMREAD_GRAYSCALE)
-        if img is None:
-            raise CorpusError(f"{f}: unreadable image; replace the file or remove it from the folder.")
-        yield n, img
+        yield n, read_gray(f)
 
 
 def video_sample(path: str | Path, dataset: str, subject: str, clip: str, label: str, onset: int, apex: int,

@@ -16,13 +16,14 @@ from pathlib import Path
 
 import numpy as np
 import pandas as pd
-from joblib import Parallel, delayed
 from tqdm.auto import tqdm
 
 from .. import CLASSES
 from .. import baselines
 from ..baselines import BASELINES
-from ..cache import make_key
+from .. import parallel
+from ..cache import atomic, make_key, sweep
+from ..errors import CorpusError
 from ..prepare import Arrays
 from ..training import TrainConfig, fit, predict
 
@@ -35,15 +36,24 @@ def loso(groups) -> list[tuple[str, np.ndarray, np.ndarray]]:
     return [(str(g), np.flatnonzero(groups != g), np.flatnonzero(groups == g)) for g in sorted(set(groups))]
 
 
+def check_protocol(protocol: str, table: pd.DataFrame) -> None:
+    """One sentence when the samples (columns dataset, subject) cannot be split by `protocol`:
+    called before any clip is prepared, and again on what preparation kept."""
+    if protocol not in PROTOCOLS:
+        raise CorpusError(f"--protocol {protocol}: unknown; choose one of {', '.join(PROTOCOLS)}.")
+    if protocol == "cde" and table["subject"].nunique() < 2:
+        held = ", ".join(sorted(set(table["subject"]))) or "none"
+        raise CorpusError(f"--protocol cde leaves one subject out, so it needs at least two subjects; the clips "
+                          f"given hold {held}: add corpora or subjects.")
+    if protocol == "hde" and table["dataset"].nunique() < 2:
+        held = ", ".join(sorted(set(table["dataset"]))) or "none"
+        raise CorpusError(f"--protocol hde trains on the other corpora and tests on one, so it needs at least two "
+                          f"corpora; the clips given are from {held}: add --casme2, --samm or --smic.")
+
+
 def splits(protocol: str, table: pd.DataFrame) -> list[tuple[str, np.ndarray, np.ndarray]]:
-    if protocol == "cde":
-        return loso(table["subject"])
-    if protocol == "hde":
-        folds = loso(table["dataset"])
-        if len(folds) < 2:
-            raise ValueError("hde needs at least two corpora (it trains on the others and tests on one).")
-        return folds
-    raise ValueError(f"unknown protocol {protocol!r}; choose one of {', '.join(PROTOCOLS)}")
+    check_protocol(protocol, table)
+    return loso(table["subject"] if protocol == "cde" else table["dataset"])
 
 
 def _run_fold(method, apex, adm, y, train, test, cfg: TrainConfig, threads: int) -> np.ndarray:
@@ -67,13 +77,19 @@ def evaluate(method: str, protocol: str, data: Arrays, cfg: TrainConfig, folds_d
     folds_dir.mkdir(parents=True, exist_ok=True)
     baseline = method in BASELINES
     if baseline and data.volumes is None:
-        raise ValueError(f"{method} needs the clips' frames; an apex-image table has none.")
+        raise CorpusError(f"{method} needs the clips' frames; an apex-image table has none.")
     # the key covers what the method reads: window frames for an SVM, apex frames and ADM for a network
     settings = {"flow": flow_backend, "svm": repr(baselines.classifier())} if baseline else asdict(cfg)
     parts = ("volumes",) if baseline else ("apex", "adm")
     key = make_key({"data": data.fingerprint(parts), "cfg": settings, "method": method})
     folds = splits(protocol, data.table)
     y = data.y
+    for name, tr, _ in folds:   # before any training: a classifier needs two classes to learn from
+        if len(set(y[tr])) < 2:
+            held = CLASSES[int(y[tr][0])] if len(tr) else "nothing"
+            raise CorpusError(f"{method} {protocol}: the training set of fold {name} holds only {held}, and a "
+                              f"classifier needs at least two classes; add clips of the other classes.")
+    sweep(folds_dir)   # temporary files of a killed run
     todo = [f for f in folds if not _fold_file(folds_dir, method, protocol, f[0], key).exists()]
     if progress:   # says what a rerun reuses: finished folds are never recomputed
         tag = "" if baseline else f" seed {cfg.seed}"
@@ -84,14 +100,12 @@ def evaluate(method: str, protocol: str, data: Arrays, cfg: TrainConfig, folds_d
         results = (baselines.fit_predict(x[tr], y[tr], x[te]) for _, tr, te in todo)
     else:          # workers get the arrays a network reads, not the window frames
         threads = max(1, (os.cpu_count() or 1) // max(1, jobs))
-        work = (delayed(_run_fold)(method, data.apex, data.adm, y, tr, te, cfg, threads) for _, tr, te in todo)
-        results = Parallel(n_jobs=jobs, return_as="generator")(work)
+        work = ((method, data.apex, data.adm, y, tr, te, cfg, threads) for _, tr, te in todo)
+        results = parallel.run(_run_fold, work, jobs)
     bar = tqdm(results, total=len(todo), desc=f"{method} {protocol}", disable=not progress)
     for probs, (name, _, _) in zip(bar, todo):
-        path = _fold_file(folds_dir, method, protocol, name, key)
-        tmp = path.with_suffix(f".tmp{os.getpid()}.npy")
-        np.save(tmp, probs.astype(np.float32))
-        os.replace(tmp, path)
+        with atomic(_fold_file(folds_dir, method, protocol, name, key)) as tmp, open(tmp, "wb") as f:
+            np.save(f, probs.astype(np.float32))
     parts = []
     for name, _, test in folds:
         probs = np.load(_fold_file(folds_dir, method, protocol, name, key))

@@ -4,6 +4,11 @@ from __future__ import annotations
 
 import json
 from importlib import resources
+from pathlib import Path
+
+from pydantic import BaseModel, ConfigDict
+
+from ..readers import read_json
 
 LABELS = {**{f"lbptop-p{p}-tim{n}": f"LBP-TOP {{3,3,3,{p}}} TIM={n}" for n in (10, 64) for p in (4, 8)},
           **{f"hoof-n{b}-tim{n}": f"HOOF N={b} TIM={n}" for n in (10, 64) for b in (4, 8)},
@@ -12,6 +17,35 @@ LABELS = {**{f"lbptop-p{p}-tim{n}": f"LBP-TOP {{3,3,3,{p}}} TIM={n}" for n in (1
 CDE_SETS = ("full", "casme2", "samm", "smic")
 HDE_SETS = ("casme2", "samm", "smic")
 SET_NAMES = {"full": "Full", "casme2": "CASME II", "samm": "SAMM", "smic": "SMIC"}
+
+
+class Record(BaseModel):
+    """One row of results.json (and of summary.json's "summary", which adds n_seeds and *_std)."""
+    model_config = ConfigDict(extra="allow")
+    method: str
+    protocol: str
+    test_set: str
+    acc: float | None
+    uf1: float | None
+    uar: float | None
+    n: int
+
+
+class Summary(BaseModel):
+    model_config = ConfigDict(extra="allow")
+    summary: list[Record]
+
+
+def read_results(path: str | Path) -> list[dict]:
+    """results.json of a run folder, checked record by record."""
+    return read_json(path, list[Record], "rerun the `atnet evaluate` that wrote it, or delete the file (the "
+                                         "predictions/ of the run are kept) and rerun it")
+
+
+def read_summary(path: str | Path) -> list[dict]:
+    """The table rows of a reproduction's summary.json."""
+    return read_json(path, Summary, "rerun `atnet reproduce` with the same --out; it recomputes summary.json from "
+                                    "the saved predictions")["summary"]
 
 
 def paper_records() -> list[dict]:

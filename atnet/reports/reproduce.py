@@ -21,6 +21,7 @@ import numpy as np
 import pandas as pd
 
 from .. import CLASSES, metrics
+from ..cache import atomic, write_atomic
 from . import CDE_SETS, HDE_SETS, LABELS, SET_NAMES, markdown, paper_records, table_rows
 
 TABLES = {"cde": ("Table II (CDE, leave one subject out): Acc / UF1 / UAR", CDE_SETS, ("acc", "uf1", "uar")),
@@ -88,7 +89,8 @@ def _plots(summary: list[dict], cms: dict, n_seeds: dict, fig_dir: Path) -> list
                      fontsize=8)
         fig.tight_layout()
         path = fig_dir / f"confusion-{method}-{protocol}.png"
-        fig.savefig(path)
+        with atomic(path) as tmp:
+            fig.savefig(tmp, format="png")
         plt.close(fig)
         written.append(path)
     paper = {(r["method"], r["protocol"], r["test_set"]): r for r in paper_records()}
@@ -112,7 +114,8 @@ def _plots(summary: list[dict], cms: dict, n_seeds: dict, fig_dir: Path) -> list
         ax.legend(fontsize=6, ncol=2, loc="upper left", bbox_to_anchor=(1, 1))
         fig.tight_layout()
         path = fig_dir / f"bars-{protocol}.png"
-        fig.savefig(path)
+        with atomic(path) as tmp:
+            fig.savefig(tmp, format="png")
         plt.close(fig)
         written.append(path)
     return written
@@ -134,7 +137,7 @@ def write_report(folder: str | Path, runs: list[dict], context: dict, label: str
     cms = confusions(loaded)
     n_seeds = {(r["method"], r["protocol"]): r["n_seeds"] for r in summary}
     figures = _plots(summary, cms, n_seeds, folder / "figures")
-    (folder / "summary.json").write_text(json.dumps({"runs": records, "summary": summary}, indent=1))
+    write_atomic(folder / "summary.json", json.dumps({"runs": records, "summary": summary}, indent=1))
 
     md = ["# ATNet reproduction report", ""]
     page = ["<!doctype html><html><head><meta charset='utf-8'><title>ATNet reproduction report</title>",
@@ -159,6 +162,6 @@ def write_report(folder: str | Path, runs: list[dict], context: dict, label: str
     settings = json.dumps({k: v for k, v in context.items() if k != "notes"}, indent=1)
     md += ["", "## Settings, seeds and packages", "", "```json", settings, "```", ""]
     page += ["<h2>Settings, seeds and packages</h2>", f"<pre>{html.escape(settings)}</pre>", "</body></html>"]
-    (folder / "report.md").write_text("\n".join(md))
-    (folder / "report.html").write_text("\n".join(page))
+    write_atomic(folder / "report.md", "\n".join(md))
+    write_atomic(folder / "report.html", "\n".join(page))
     return summary

@@ -12,34 +12,39 @@ import numpy as np
 import torch
 import torch.nn.functional as F
 
+from ..config import bounded, check_fields
+from ..errors import CorpusError
 from ..models import ATNet
 
 
 @dataclass(frozen=True)
 class TrainConfig:
-    epochs: int = 50            # paper: 50
-    lr: float = 0.01            # paper: 0.01
-    lr_step: int = 10           # epochs between lr / 10 (paper: 10)
-    lr_gamma: float = 0.1       # paper: divided by 10
-    momentum: float = 0.9       # paper: 0.9
-    weight_decay: float = 5e-6  # paper: 5e-6
-    batch_size: int = 16        # release: 16
-    image_size: int = 224       # spatial stream input side, px (paper: 224)
-    rotate_deg: float = 5.0     # max rotation of the apex frame, degrees (paper: 5, p = 0.5)
-    shift_px: float = 10.0      # max shift, px at 224 (paper: 10, p = 0.5); scaled to image_size
-    aug_p: float = 0.5          # probability of each augmentation (paper: 0.5)
-    balance: bool = True        # oversample every class to the majority count (release)
-    hidden: int = 512           # LSTM hidden units (paper: 512)
-    dropout: float = 0.5        # before the classifier (paper: 0.5)
-    device: str = "auto"        # auto | cpu | cuda
-    seed: int = 0
+    epochs: int = bounded(50, 1)                   # paper: 50
+    lr: float = bounded(0.01, 0.0, lo_open=True)   # paper: 0.01
+    lr_step: int = bounded(10, 1)                  # epochs between lr / 10 (paper: 10)
+    lr_gamma: float = bounded(0.1, 0.0, 1.0, lo_open=True)  # paper: divided by 10
+    momentum: float = bounded(0.9, 0.0, 1.0, hi_open=True)  # paper: 0.9
+    weight_decay: float = bounded(5e-6, 0.0)       # paper: 5e-6
+    batch_size: int = bounded(16, 1)               # release: 16
+    image_size: int = bounded(224, 16)             # spatial stream input side, px (paper: 224)
+    rotate_deg: float = bounded(5.0, 0.0, 180.0)   # max rotation of the apex frame, degrees (paper: 5, p = 0.5)
+    shift_px: float = bounded(10.0, 0.0)           # max shift, px at 224 (paper: 10, p = 0.5); scaled to image_size
+    aug_p: float = bounded(0.5, 0.0, 1.0)          # probability of each augmentation (paper: 0.5)
+    balance: bool = True                           # oversample every class to the majority count (release)
+    hidden: int = bounded(512, 1)                  # LSTM hidden units (paper: 512)
+    dropout: float = bounded(0.5, 0.0, 1.0, hi_open=True)   # before the classifier (paper: 0.5)
+    device: str = "auto"                           # auto | cpu | cuda
+    seed: int = bounded(0, 0)
+
+    def __post_init__(self):
+        check_fields(self)
 
 
 def resolve_device(name: str) -> torch.device:
     if name == "auto":
         return torch.device("cuda" if torch.cuda.is_available() else "cpu")
     if name.startswith("cuda") and not torch.cuda.is_available():
-        raise RuntimeError("--device cuda was asked for but PyTorch sees no CUDA device; use --device cpu.")
+        raise CorpusError("--device cuda was asked for but PyTorch sees no CUDA device; use --device cpu.")
     return torch.device(name)
 
 
