@@ -147,7 +147,7 @@ def report_fallbacks(kept, prepared, prep: PrepConfig) -> None:
 
 def report_excluded(excluded: pd.DataFrame, out: Path | None) -> None:
     if len(excluded):
-        print(f"{len(excluded)} sample(s) left out:")
+        print(f"{len(excluded)} left out (clips, spreadsheet rows or folders), each with the reason:")
         for r in excluded.itertuples():
             print(f"  {r.dataset} {r.clip}: {r.reason}")
     if out is not None:
@@ -396,9 +396,16 @@ def cmd_reproduce(args) -> None:
           f"predictions in {out / 'predictions'} ({wall:.0f} s).")
 
 
+class Parser(argparse.ArgumentParser):
+    """A flag error is one line naming the flag (and where the usage is), not the usage block."""
+
+    def error(self, message: str):
+        self.exit(2, f"{self.prog}: error: {message} (see `{self.prog} --help`)\n")
+
+
 def build_parser() -> argparse.ArgumentParser:
-    p = argparse.ArgumentParser(prog="atnet", description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    sub = p.add_subparsers(dest="cmd", required=True)
+    p = Parser(prog="atnet", description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    sub = p.add_subparsers(dest="cmd", required=True, parser_class=Parser)
     s = sub.add_parser("synth", help="write the synthetic corpora")
     s.add_argument("out")
     s.add_argument("--full", action="store_true", help="the full composite's size (442 clips, 68 subjects)")

@@ -1,0 +1,116 @@
+"""Processes and files: a killed `evaluate` leaves no worker behind and no half-written file, and its
+rerun ends where an uninterrupted run ends; Ctrl-C is one line; two runs on one --out keep both
+methods' records."""
+from __future__ import annotations
+
+import json
+import os
+import signal
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import pandas as pd
+import pytest
+
+pytestmark = pytest.mark.slow
+
+ATNET = [sys.executable, "-m", "atnet"]
+TRAIN = ["--method", "spatial", "--protocol", "cde", "--size", "64", "--image-size", "32", "--face", "haar",
+         "--jobs", "2"]
+
+
+def descendants(pid: int) -> set[int]:
+    """Every live process below `pid`, from /proc."""
+    children: dict[int, list[int]] = {}
+    for stat in Path("/proc").glob("[0-9]*/stat"):
+        try:
+            fields = stat.read_text().rsplit(")", 1)[1].split()
+        except OSError:
+            continue
+        children.setdefault(int(fields[1]), []).append(int(stat.parent.name))
+    out, todo = set(), [pid]
+    while todo:
+        for c in children.get(todo.pop(), []):
+            out.add(c)
+            todo.append(c)
+    return out
+
+
+def alive(pid: int) -> bool:
+    try:
+        return Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()[0] != "Z"
+    except OSError:
+        return False
+
+
+def start(argv, **kw) -> subprocess.Popen:
+    return subprocess.Popen(ATNET + argv, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True,
+                            start_new_session=True, **kw)
+
+
+def wait_for(predicate, timeout: float, what: str) -> None:
+    end = time.time() + timeout
+    while time.time() < end:
+        if predicate():
+            return
+        time.sleep(0.2)
+    pytest.fail(f"timed out waiting for {what}")
+
+
+def test_sigkill_leaves_no_worker_and_the_rerun_equals_an_uninterrupted_run(tiny_corpus, tmp_path):
+    cache = str(tmp_path / "cache")
+    base = ["evaluate", "--synthetic", str(tiny_corpus), "--cache", cache, *TRAIN, "--epochs", "20"]
+    reference = subprocess.run(ATNET + base + ["--out", str(tmp_path / "whole")], capture_output=True, text=True)
+    assert reference.returncode == 0, reference.stdout[-2000:]
+
+    out = tmp_path / "killed"
+    p = start(base + ["--out", str(out)])
+    wait_for(lambda: (out / "folds").is_dir() and any((out / "folds").glob("*.npy")), 120, "the first fold")
+    family = descendants(p.pid)   # the workers are training the next folds
+    folds_before = set((out / "folds").glob("*.npy"))
+    os.kill(p.pid, signal.SIGKILL)
+    p.wait()
+    wait_for(lambda: not any(alive(c) for c in family), 20, f"workers {sorted(family)} to end after SIGKILL")
+    assert len(folds_before) < 6, "the run finished before it was killed; the test needs a slower run"
+
+    rerun = subprocess.run(ATNET + base + ["--out", str(out)], capture_output=True, text=True)
+    assert rerun.returncode == 0, rerun.stdout[-2000:]
+    assert not list(out.rglob(".*.tmp")), "a temporary file of the killed run is left"
+    a = pd.read_csv(tmp_path / "whole" / "predictions" / "spatial-cde.csv")
+    b = pd.read_csv(out / "predictions" / "spatial-cde.csv")
+    pd.testing.assert_frame_equal(a, b)
+
+
+def test_ctrl_c_is_one_line_and_ends_the_workers(tiny_corpus, tmp_path):
+    out = tmp_path / "run"
+    p = start(["evaluate", "--synthetic", str(tiny_corpus), "--cache", str(tmp_path / "cache"), *TRAIN,
+               "--epochs", "400", "--out", str(out)])
+    wait_for(lambda: (out / "folds").is_dir() and len(descendants(p.pid)) >= 2, 120, "the fold workers")
+    time.sleep(2)
+    family = descendants(p.pid)
+    os.killpg(p.pid, signal.SIGINT)   # what Ctrl-C in a terminal sends
+    text, _ = p.communicate(timeout=60)
+    assert p.returncode == 130
+    assert "Traceback" not in text
+    assert text.rstrip().splitlines()[-1] == ("interrupted: every clip and fold finished so far is saved; run the "
+                                              "same command again to resume.")
+    wait_for(lambda: not any(alive(c) for c in family), 20, "workers to end after Ctrl-C")
+
+
+def test_two_runs_on_one_folder_keep_both_records(tiny_corpus, tmp_path):
+    out, cache = tmp_path / "run", str(tmp_path / "cache")
+    prepared = subprocess.run(ATNET + ["prepare", "--synthetic", str(tiny_corpus), "--cache", cache, "--size", "64",
+                                       "--face", "haar", "--jobs", "2"], capture_output=True, text=True)
+    assert prepared.returncode == 0, prepared.stdout[-2000:]
+    runs = [start(["evaluate", "--synthetic", str(tiny_corpus), "--cache", cache, "--size", "64", "--face", "haar",
+                   "--jobs", "1", "--protocol", "cde", "hde", "--method", m, "--out", str(out)])
+            for m in ("hoof-n4-tim10", "hoof-n8-tim10")]
+    for p in runs:
+        text, _ = p.communicate(timeout=300)
+        assert p.returncode == 0, text[-2000:]
+    records = json.loads((out / "results.json").read_text())
+    assert {(r["method"], r["protocol"]) for r in records} == {(m, pr) for m in ("hoof-n4-tim10", "hoof-n8-tim10")
+                                                                for pr in ("cde", "hde")}
+    assert not list(out.rglob(".*.tmp"))
