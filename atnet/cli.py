@@ -28,7 +28,7 @@ import pandas as pd
 from filelock import FileLock
 from pydantic import BaseModel, ConfigDict
 
-from . import faces, metrics, reports
+from . import CLASSES, faces, metrics, reports
 from .cache import sweep, write_atomic
 from .config import at_least, ranged_type
 from .datasets import CorpusError, load_corpora, to_frame
@@ -36,6 +36,7 @@ from .datasets import synthetic
 from .faces.table import clip_faces
 from .features import BACKENDS as FLOW_BACKENDS
 from .features.adm import MEANS as ADM_MEANS
+from .features.apex_spot import METHODS as SPOT_METHODS
 from .baselines import BASELINES
 from .models import METHODS
 from .prepare import PrepConfig, prepare_all, read_apex_table, to_arrays
@@ -199,6 +200,12 @@ def cmd_prepare(args) -> None:
     print(f"prepared {len(data.table)} clips into {Path(args.cache) / 'prepared'}")
 
 
+def apex_flag(text: str):
+    if text == "auto":
+        return text
+    return at_least(0)(text)
+
+
 def cmd_faces(args) -> None:
     for target in (args.out, args.montage):   # before the work, not after it
         if target and not Path(target).parent.is_dir():
@@ -272,6 +279,116 @@ def count_table(t: pd.DataFrame) -> str:
     per = [f"{(t['dataset'] == d).sum()} / {t.loc[t['dataset'] == d, 'subject'].nunique()}" for d in names]
     lines.append("| samples / subjects | " + " | ".join(per) + f" | {len(t)} / {t['subject'].nunique()} |")
     return "\n".join(lines)
+
+
+def select_subjects(samples, keep: list[str] | None = None, drop: list[str] | None = None):
+    """(kept samples, exclusions): --subjects keeps only those subjects, --leave-out-subjects drops
+    them; subjects as dataset/subject (casme2/sub01). A name that matches nothing is refused."""
+    from .datasets import Exclusion
+    names = {s.subject for s in samples}
+    for flag, given in (("--subjects", keep), ("--leave-out-subjects", drop)):
+        unknown = [g for g in given or [] if g not in names]
+        if unknown:
+            raise CorpusError(f"{flag} {unknown[0]}: no such subject among the clips given; write subjects as "
+                              f"dataset/subject, e.g. {sorted(names)[0]}.")
+    out, left = [], []
+    for smp in samples:
+        if (keep and smp.subject not in keep) or (drop and smp.subject in drop):
+            left.append(Exclusion(smp.dataset, f"{smp.subject.split('/', 1)[1]}/{smp.clip}",
+                                  "subject left out by --subjects / --leave-out-subjects"))
+        else:
+            out.append(smp)
+    return out, left
+
+
+def preset_train(args, real: bool) -> tuple[str, TrainConfig]:
+    """The training recipe: the paper's or the demo's (auto: demo on the synthetic corpus, paper on
+    real corpora), then every training flag given."""
+    preset = args.preset if args.preset != "auto" else ("paper" if real else "demo")
+    return preset, config_from(args, TrainConfig, **(DEMO_TRAIN if preset == "demo" else {}))
+
+
+def cmd_train(args) -> None:
+    from . import api
+    out = Path(args.out)
+    if not out.parent.is_dir():
+        raise CorpusError(f"{out}: its folder does not exist; create it or pass another path.")
+    prep = config_from(args, PrepConfig)
+    preset, train = preset_train(args, bool(args.casme2 or args.samm or args.smic))
+    corpus = load_corpus(args)
+    samples, held = select_subjects(corpus.samples, args.subjects, args.leave_out_subjects)
+    model, failed = api.train(samples, args.method, prep, train, args.cache, args.jobs)
+    report_excluded(exclusions(corpus.excluded + held + failed), None)
+    model.meta["preset"] = preset
+    model.save(out)
+    print(api.describe(model.meta))
+    print(f"wrote {out}")
+
+
+def cmd_info(args) -> None:
+    from . import api
+    from .modelfile import read_meta
+    print(api.describe(read_meta(args.model)))
+
+
+def cmd_predict(args) -> None:
+    from . import api
+    if not Path(args.out).parent.is_dir():
+        raise CorpusError(f"{args.out}: its folder does not exist; create it or pass another path.")
+    model = api.load_model(args.model, args.device)
+    auto = args.apex == "auto"
+    apex = None if auto or args.apex is None else int(args.apex)
+    clips, left = [], []
+    for item in args.inputs:
+        clips.append(api.clip(item, args.onset, apex, args.offset))
+    if args.clips:
+        clips += api.clips_from_csv(args.clips)
+    if args.casme2 or args.samm or args.smic or args.synthetic:
+        corpus = load_corpus(args)
+        samples, held = select_subjects(corpus.samples, args.subjects, args.leave_out_subjects)
+        clips += [api.Clip(smp, spot=auto) for smp in samples]
+        left += corpus.excluded + held
+    if not clips:
+        raise CorpusError("nothing to label; pass frame folders or videos, --clips CSV, or corpus roots "
+                          "(--casme2, --samm, --smic, --synthetic).")
+    table, failed = model.predict(clips, args.cache, args.jobs, args.spot)
+    report_excluded(exclusions(left + failed), None)
+    write_atomic(Path(args.out), table.to_csv(index=False))
+    print(f"labelled {len(table)} clip(s) with {args.model} ({model.method}): "
+          + ", ".join(f"{c} {int((table['label'] == c).sum())}" for c in CLASSES))
+    known = table["truth"].isin(CLASSES)
+    if known.any():
+        print("where the corpus gives the label: " + ", ".join(
+            f"{k} {v:.3f}" for k, v in metrics.scores(metrics.confusion(
+                table.loc[known, "truth"].map(CLASSES.index), table.loc[known, "label"].map(CLASSES.index))).items()
+            if k != "n") + f" (n = {int(known.sum())})")
+    print(f"wrote {args.out}")
+
+
+def cmd_spot_apex(args) -> None:
+    from . import api
+    prep = config_from(args, PrepConfig)
+    corpus = load_corpus(args)
+    annotated = [smp for smp in corpus.samples if smp.dataset != "smic"]
+    if not annotated:
+        raise CorpusError("SMIC has no annotated apex (its apex is the middle frame), so spotting cannot be "
+                          "measured on it; pass --casme2 or --samm.")
+    tables = []
+    for method in args.spot:
+        spotted, failed = api.spot_all(annotated, prep, method, args.jobs)
+        report_excluded(exclusions(failed), None)
+        t = api.spotting_table(annotated, spotted)
+        t.insert(0, "method", method)
+        tables.append(t)
+    t = pd.concat(tables, ignore_index=True)
+    print("| method | corpus | clips | MAE (frames) | within ±5 | within ±10 |\n| --- | --- | --- | --- | --- | --- |")
+    for r in t.itertuples():
+        print(f"| {r.method} | {r.corpus} | {r.clips} | {r.mae_frames:.1f} | {r.within_5:.3f} | {r.within_10:.3f} |")
+    if any(smp.dataset == "smic" for smp in corpus.samples):
+        print("SMIC is not in the table: it has no annotated apex.")
+    if args.out:
+        write_atomic(Path(args.out), t.to_csv(index=False))
+        print(f"wrote {args.out}")
 
 
 def cmd_corpus(args) -> None:
@@ -450,6 +567,42 @@ def build_parser() -> argparse.ArgumentParser:
     s = sub.add_parser("score", help="pooled Acc / UF1 / UAR of a MEGC 2019 log")
     s.add_argument("--megc-log", required=True, metavar="FILE")
     s.set_defaults(func=cmd_score)
+    s = sub.add_parser("train", help="train one model on every clip given and write a model file")
+    add_corpus_flags(s)
+    s.add_argument("--method", choices=METHODS, default="atnet", help="default %(default)s")
+    s.add_argument("--preset", choices=("auto", "paper", "demo"), default="auto",
+                   help="training recipe before any flag (auto: demo on the synthetic corpus, paper on real corpora)")
+    s.add_argument("--subjects", nargs="+", metavar="DATASET/SUBJECT", help="train on these subjects only")
+    s.add_argument("--leave-out-subjects", nargs="+", metavar="DATASET/SUBJECT",
+                   help="leave these subjects out (e.g. to label them afterwards)")
+    s.add_argument("--out", required=True, metavar="MODEL", help="the model file to write (.safetensors)")
+    add_config_flags(s, PrepConfig)
+    add_config_flags(s, TrainConfig)
+    s.set_defaults(func=cmd_train)
+    s = sub.add_parser("info", help="print what a model file holds: method, settings, training corpus")
+    s.add_argument("model")
+    s.set_defaults(func=cmd_info)
+    s = sub.add_parser("predict", help="label clips (frame folders, videos, or corpora) with a model file")
+    s.add_argument("model")
+    s.add_argument("inputs", nargs="*", metavar="INPUT", help="frame folders or video files")
+    add_corpus_flags(s)
+    s.add_argument("--clips", metavar="CSV", help="clip,onset,apex,offset per row (apex empty or auto: spotted)")
+    s.add_argument("--onset", type=at_least(0), help="onset frame of every INPUT (default: its first frame)")
+    s.add_argument("--offset", type=at_least(0), help="offset frame of every INPUT (default: its last frame)")
+    s.add_argument("--apex", type=apex_flag, help="apex frame of every INPUT, or auto to spot it (the default "
+                                                  "for INPUTs; with corpora, auto spots every clip's apex)")
+    s.add_argument("--spot", choices=SPOT_METHODS, default="lbp", help="apex spotting method (default %(default)s)")
+    s.add_argument("--subjects", nargs="+", metavar="DATASET/SUBJECT", help="label these corpus subjects only")
+    s.add_argument("--leave-out-subjects", nargs="+", metavar="DATASET/SUBJECT", help="do not label these")
+    s.add_argument("--device", choices=CHOICES["device"], default="auto")
+    s.add_argument("--out", required=True, help="predictions CSV: one row per clip")
+    s.set_defaults(func=cmd_predict)
+    s = sub.add_parser("spot-apex", help="apex spotting error against the annotated apexes, per corpus")
+    add_corpus_flags(s)
+    s.add_argument("--spot", nargs="+", choices=SPOT_METHODS, default=list(SPOT_METHODS))
+    s.add_argument("--out", help="also write the table as CSV")
+    add_config_flags(s, PrepConfig)
+    s.set_defaults(func=cmd_spot_apex)
     s = sub.add_parser("faces", help="per-frame faces, landmarks and crop of a video or a folder of frames")
     s.add_argument("clip", help="a video file (mp4, avi, ...) or a folder of numbered frames")
     s.add_argument("--out", required=True, help="CSV: frame,found,backend,x,y,w,h,cx,cy,side,angle,x0,y0..x67,y67")

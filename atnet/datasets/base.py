@@ -159,6 +159,10 @@ def samples_from_sheet(dataset: str, rows: pd.DataFrame, sheet: Path, tree: Path
         out.samples.append(Sample(dataset, f"{dataset}/{subject}", clip, label, onset, apex, offset, fps,
                                   frames, numbers))
     listed = set(names)
+    subjects = set(tree.glob(subject_folders))
+    for folder in sorted(p for p in tree.iterdir() if p.is_dir() and p not in subjects):
+        out.excluded.append(Exclusion(dataset, folder.name, f"the folder {folder} is not a subject folder "
+                                                            f"({subject_folders}), so it is not read"))
     for folder in sorted(p for p in tree.glob(f"{subject_folders}/*") if p.is_dir()):
         name = f"{folder.parent.name}/{folder.name}"
         if name not in listed:

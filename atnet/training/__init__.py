@@ -99,7 +99,7 @@ def fit(method: str, apex: np.ndarray, adm: np.ndarray, labels: np.ndarray, cfg:
     sched = torch.optim.lr_scheduler.StepLR(opt, cfg.lr_step, cfg.lr_gamma)
     images = to_images(apex, cfg.image_size) if model.spatial is not None else None
     seqs = torch.from_numpy(adm) if model.temporal is not None else None
-    y = torch.from_numpy(np.asarray(labels, np.int64))
+    y = torch.from_numpy(np.array(labels, np.int64))
     rng = np.random.default_rng(cfg.seed)
     gen = torch.Generator().manual_seed(cfg.seed)
     src = src_size or apex.shape[-1]

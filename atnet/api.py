@@ -1,0 +1,263 @@
+"""The Python API for new footage: train one model on every clip given, save it as a model file,
+load it, and label clips (frame folders, videos, or whole corpora), spotting the apex where it is
+not given. The CLI's `train`, `info`, `predict` and `spot-apex` only parse flags and call these.
+
+    import atnet
+    corpus = atnet.load_corpora({"casme2": "/data/CASME2", "samm": "/data/SAMM"})
+    model = atnet.train(corpus.samples, "atnet")
+    model.save("atnet.safetensors")
+    model = atnet.load_model("atnet.safetensors")
+    clip = atnet.clip("interview.mp4", onset=120, offset=180)      # apex spotted
+    table, left_out = model.predict([clip])
+"""
+from __future__ import annotations
+
+import hashlib
+import json
+import time
+from dataclasses import asdict, dataclass, replace
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+from tqdm.auto import tqdm
+
+from . import CLASSES, faces, parallel
+from .datasets import CorpusError, Exclusion, Sample
+from .datasets.base import list_frames
+from .faces.video import is_video, video_sample
+from .features.apex_spot import METHODS as SPOT_METHODS, spot_apex
+from .modelfile import configs, header, load_weights, read_meta, save_model
+from .models import ATNet
+from .prepare import PrepConfig, find_square, prepare_all, read_frames, to_arrays
+from .training import TrainConfig, fit, predict as predict_probs, resolve_device
+
+DEFAULT_CACHE = Path(".cache/atnet")
+SPOT_SIZE = 128   # face crop side for apex spotting, px
+
+
+# ------------------------------------------------------------------------------------------ clips
+
+@dataclass(frozen=True)
+class Clip:
+    """A sample to label, and whether its apex is to be spotted (it was not given)."""
+    sample: Sample
+    spot: bool = False
+
+
+def clip(path: str | Path, onset: int | None = None, apex: int | None = None, offset: int | None = None,
+         name: str | None = None) -> Clip:
+    """A clip of new footage: a folder of numbered frames (frame numbers from the file names) or a
+    video (frames 0, 1, ... in decoding order). onset and offset default to the first and last frame;
+    apex None means spot it (`spot`) before preparing. The label is unknown ("")."""
+    path = Path(path)
+    name = name or (path.stem if path.is_file() else path.name)
+    if not path.exists():
+        raise CorpusError(f"{path}: not found; pass a folder of numbered frames or a video file.")
+    if path.is_dir():
+        frames, numbers = list_frames(path)
+        if not frames:
+            raise CorpusError(f"{path}: no image files in the folder; pass a folder of numbered frames or a video.")
+        on = numbers[0] if onset is None else onset
+        off = numbers[-1] if offset is None else offset
+        ap = on if apex is None else apex
+        if not numbers[0] <= on <= ap <= off <= numbers[-1]:
+            raise CorpusError(f"{path}: onset {on}, apex {ap}, offset {off} must be in order within the frames "
+                              f"{numbers[0]}..{numbers[-1]}; pass other --onset/--apex/--offset.")
+        s = Sample("input", f"input/{name}", name, "", on, ap, off, 0.0, frames, numbers)
+    elif is_video(path):
+        from .faces.video import video_length
+        n = video_length(path)
+        on = 0 if onset is None else onset
+        off = (n - 1 if n else 0) if offset is None else offset
+        s = video_sample(path, "input", name, name, "", on, on if apex is None else apex, off)
+    else:
+        raise CorpusError(f"{path}: neither a folder of frames nor a video (mp4, avi, mov, mkv, ...).")
+    return Clip(s, spot=apex is None)
+
+
+def clips_from_csv(path: str | Path) -> list[Clip]:
+    """A CSV of clip,onset,apex,offset (clip: a frame folder or video, relative to the CSV's folder
+    or absolute; apex empty or 'auto' to spot it)."""
+    from .readers import read_table, whole_number
+    path = Path(path)
+    t = read_table(path, ("clip", "onset", "apex", "offset"), "a clip list")
+    out = []
+    for i, r in t.iterrows():
+        where = Path(str(r["clip"]).strip())
+        where = where if where.is_absolute() else path.parent / where
+        got = {}
+        for c in ("onset", "apex", "offset"):
+            cell = "" if pd.isna(r[c]) else str(r[c]).strip()
+            if c == "apex" and cell.lower() in ("", "auto"):
+                got[c] = None
+                continue
+            got[c] = whole_number(cell)
+            if got[c] is None:
+                raise CorpusError(f"{path} row {i + 2}: {c} {cell!r} is not a whole frame number"
+                                  + ("" if c != "apex" else " (or empty/auto to spot the apex)") + "; fix the cell.")
+        out.append(clip(where, **got))
+    return out
+
+
+# ------------------------------------------------------------------------------------------ apex spotting
+
+def spot(s: Sample, prep: PrepConfig, method: str = "lbp") -> Sample:
+    """The sample with its apex spotted inside onset..offset (features.apex_spot): the face square
+    of the onset frame crops every frame, then the frame of largest difference to the onset."""
+    if method not in SPOT_METHODS:
+        raise CorpusError(f"--spot {method}: unknown; choose one of {', '.join(SPOT_METHODS)}.")
+    numbers = [n for n in s.frame_numbers if s.onset <= n <= s.offset]
+    boxes = faces.read_box_file(prep.box_file) if prep.box_file else {}
+    crops, square = [], None
+    for n, gray in read_frames(s, numbers):
+        if square is None:   # the onset frame's square crops every frame
+            square, _, _ = find_square(gray, prep, boxes.get(s.key), source=s.key)
+        crops.append(faces.crop(gray, square, SPOT_SIZE))
+    return replace(s, apex=spot_apex(crops, numbers, method, prep.flow))
+
+
+def _spot_or_exclude(s: Sample, prep: PrepConfig, method: str) -> Sample | Exclusion:
+    try:
+        return spot(s, prep, method)
+    except (CorpusError, OSError) as e:
+        return Exclusion(s.dataset, f"{s.subject.split('/', 1)[1]}/{s.clip}", f"apex spotting: {e}")
+
+
+def spot_all(samples: list[Sample], prep: PrepConfig, method: str = "lbp", jobs: int = 1,
+             progress: bool = True) -> tuple[list[Sample], list[Exclusion]]:
+    """Spot the apex of every sample (in parallel); samples that fail are returned as exclusions."""
+    results = parallel.run(_spot_or_exclude, ((s, prep, method) for s in samples), jobs)
+    kept, failed = [], []
+    for r in tqdm(results, total=len(samples), desc="spot apex", disable=not progress or not samples):
+        (failed if isinstance(r, Exclusion) else kept).append(r)
+    return kept, failed
+
+
+def spotting_table(samples: list[Sample], spotted: list[Sample]) -> pd.DataFrame:
+    """Per corpus: clips, mean absolute error in frames, share within +-5 and +-10 frames of the
+    annotated apex."""
+    truth = {s.key: s.apex for s in samples}
+    rows = pd.DataFrame({"dataset": [s.dataset for s in spotted],
+                         "error": [abs(s.apex - truth[s.key]) for s in spotted]})
+    out = []
+    for name, part in [*rows.groupby("dataset", sort=False), ("all", rows)]:
+        out.append({"corpus": name, "clips": len(part), "mae_frames": part["error"].mean(),
+                    "within_5": (part["error"] <= 5).mean(), "within_10": (part["error"] <= 10).mean()})
+    return pd.DataFrame(out)
+
+
+# ------------------------------------------------------------------------------------------ models
+
+@dataclass
+class Model:
+    """A trained network with the settings it was trained with (read from its model file)."""
+    net: ATNet
+    prep: PrepConfig
+    train: TrainConfig
+    meta: dict
+
+    @property
+    def method(self) -> str:
+        return self.meta["method"]
+
+    def save(self, path: str | Path) -> Path:
+        return save_model(path, self.net, self.meta)
+
+    def predict_arrays(self, apex: np.ndarray, adm: np.ndarray) -> np.ndarray:
+        """(N, 3) class probabilities of prepared arrays (apex (N, S, S) uint8, adm (N, 64, 128))."""
+        return predict_probs(self.net, apex, adm, self.train)
+
+    def predict(self, clips: list[Clip | Sample], cache: str | Path = DEFAULT_CACHE, jobs: int = 1,
+                spot_method: str = "lbp", progress: bool = True) -> tuple[pd.DataFrame, list[Exclusion]]:
+        """Label clips: apexes spotted where not given, every clip prepared with the model's own
+        PrepConfig (so exactly as its training clips were), then classified. Returns one row per
+        clip (input, dataset, subject, clip, onset, apex, offset, apex_source, face, truth, label,
+        p_<class>) and the clips left out, each with the reason."""
+        clips = [c if isinstance(c, Clip) else Clip(c) for c in clips]
+        given = [c.sample for c in clips if not c.spot]
+        spotted, excluded = spot_all([c.sample for c in clips if c.spot], self.prep, spot_method, jobs, progress)
+        source = {**{s.key: "given" for s in given}, **{s.key: "spotted" for s in spotted}}
+        kept, prepared, left = prepare_all(given + spotted, self.prep, Path(cache) / "prepared", jobs, progress)
+        excluded += left
+        columns = ["input", "dataset", "subject", "clip", "onset", "apex", "offset", "apex_source", "face", "truth",
+                   "label"] + [f"p_{c}" for c in CLASSES]
+        if not kept:
+            return pd.DataFrame(columns=columns), excluded
+        arrays = to_arrays(kept, prepared)
+        probs = self.predict_arrays(arrays.apex, arrays.adm)
+        rows = []
+        for s, p, pr in zip(kept, prepared, probs):
+            where = s.frames[0] if is_video(s.frames[0]) else str(Path(s.frames[0]).parent)
+            rows.append([where, s.dataset, s.subject, s.clip, s.onset, s.apex, s.offset, source[s.key], p.face,
+                         s.label, CLASSES[int(pr.argmax())], *map(float, pr)])
+        return pd.DataFrame(rows, columns=columns), excluded
+
+
+def corpus_summary(samples: list[Sample]) -> dict:
+    """Counts per corpus and class, and a digest of the sorted sample list (key and label)."""
+    counts: dict = {}
+    for s in samples:
+        counts.setdefault(s.dataset, {c: 0 for c in CLASSES})[s.label] += 1
+    listing = "\n".join(sorted(f"{s.key} {s.label}" for s in samples))
+    return {"samples": len(samples), "subjects": len({s.subject for s in samples}), "counts": counts,
+            "digest": hashlib.sha256(listing.encode()).hexdigest()}
+
+
+def package_versions() -> dict:
+    from importlib import metadata
+    import platform
+    out = {"python": platform.python_version()}
+    for name in ("atnet", "torch", "numpy", "opencv-contrib-python-headless", "scikit-image", "dlib-bin",
+                 "safetensors"):
+        try:
+            out[name] = metadata.version(name)
+        except metadata.PackageNotFoundError:
+            out[name] = None
+    return out
+
+
+def train(samples: list[Sample], method: str = "atnet", prep: PrepConfig | None = None,
+          train_cfg: TrainConfig | None = None, cache: str | Path = DEFAULT_CACHE, jobs: int = 1,
+          progress: bool = True) -> tuple[Model, list[Exclusion]]:
+    """Train one model on every sample (no test fold): prepared as in `evaluate`, trained with the
+    fixed recipe (the model after the last epoch). Returns the model and the samples left out."""
+    from .models import METHODS
+    if method not in METHODS:
+        raise CorpusError(f"--method {method}: atnet train takes one of {', '.join(METHODS)}.")
+    prep, train_cfg = prep or PrepConfig(), train_cfg or TrainConfig()
+    kept, prepared, excluded = prepare_all(samples, prep, Path(cache) / "prepared", jobs, progress)
+    if not kept:
+        raise CorpusError("no clip could be prepared, so there is nothing to train on; see the reasons listed.")
+    arrays = to_arrays(kept, prepared)
+    if len(set(arrays.y)) < 2:
+        raise CorpusError(f"every clip given is {CLASSES[int(arrays.y[0])]}; a classifier needs at least two classes.")
+    resolve_device(train_cfg.device)
+    net = fit(method, arrays.apex, arrays.adm, arrays.y, train_cfg)
+    meta = header(method=method, prep=asdict(prep), train=asdict(train_cfg), adm_dim=int(arrays.adm.shape[-1]),
+                  corpus=corpus_summary(kept), packages=package_versions(),
+                  date=time.strftime("%Y-%m-%dT%H:%M:%S%z"))
+    return Model(net.cpu().eval(), prep, train_cfg, meta), excluded
+
+
+def load_model(path: str | Path, device: str = "cpu") -> Model:
+    """A model file written by `train(...).save` / `atnet train`. Never executes code from the file."""
+    meta = read_meta(path)
+    prep, train_cfg = configs(meta)
+    dev = str(resolve_device(device))
+    return Model(load_weights(path, meta, dev), prep, replace(train_cfg, device=device), meta)
+
+
+def describe(meta: dict) -> str:
+    """`atnet info`: the model file's metadata in a few lines."""
+    c = meta["corpus"]
+    lines = [f"method {meta['method']}, classes {', '.join(meta['classes'])}; atnet {meta['atnet']}, "
+             f"model file format {meta['format']}, written {meta.get('date', '?')}",
+             f"trained on {c['samples']} clips of {c['subjects']} subjects (sample-list digest {c['digest'][:16]}):"]
+    for d, counts in c["counts"].items():
+        lines.append(f"  {d}: " + ", ".join(f"{k} {v}" for k, v in counts.items()))
+    lines.append("prep: " + json.dumps(meta["prep"]))
+    lines.append("train: " + json.dumps(meta["train"]))
+    if meta.get("packages"):
+        lines.append("packages: " + ", ".join(f"{k} {v}" for k, v in meta["packages"].items()))
+    return "\n".join(lines)
