@@ -108,6 +108,8 @@ def spot(s: Sample, prep: PrepConfig, method: str = "lbp") -> Sample:
     if method not in SPOT_METHODS:
         raise CorpusError(f"--spot {method}: unknown; choose one of {', '.join(SPOT_METHODS)}.")
     numbers = [n for n in s.frame_numbers if s.onset <= n <= s.offset]
+    if method == "middle":   # no frame to read
+        return replace(s, apex=spot_apex([], numbers, method))
     boxes = faces.read_box_file(prep.box_file) if prep.box_file else {}
     crops, square = [], None
     for n, gray in read_frames(s, numbers):

@@ -80,7 +80,7 @@ def config_from(args, cls, **base):
     return replace(cfg, **given)
 
 
-def add_corpus_flags(p: argparse.ArgumentParser) -> None:
+def add_corpus_flags(p: argparse.ArgumentParser, smic_apex: bool = True) -> None:
     g = p.add_argument_group("corpora")
     for name in ("casme2", "samm", "smic"):
         g.add_argument(f"--{name}", metavar="ROOT", help=f"{name} root as unpacked (README: 'Your corpora')")
@@ -89,6 +89,20 @@ def add_corpus_flags(p: argparse.ArgumentParser) -> None:
     g.add_argument("--synthetic", metavar="ROOT", help="the synthetic corpus (written there if absent)")
     g.add_argument("--cache", default=str(DEFAULT_CACHE), help="cache folder (default %(default)s)")
     g.add_argument("--jobs", type=at_least(1), default=2, help="worker processes (default %(default)s)")
+    if smic_apex:
+        g.add_argument("--smic-apex", choices=("middle", "spotted"), default="middle",
+                       help="SMIC's apex (it has no annotation): the middle frame, as the MEGC 2019 composite "
+                            "(default), or spotted by Liong et al.'s LBP feature difference")
+
+
+def smic_apex(samples, args, prep: PrepConfig):
+    """(samples, exclusions) with SMIC's apexes spotted where --smic-apex spotted asks for it."""
+    if getattr(args, "smic_apex", "middle") == "middle" or not any(s.dataset == "smic" for s in samples):
+        return samples, []
+    from . import api
+    spotted, failed = api.spot_all([s for s in samples if s.dataset == "smic"], prep, "lbp", args.jobs)
+    by_key = {s.key: s for s in spotted}
+    return [by_key.get(s.key, s) for s in samples if s.dataset != "smic" or s.key in by_key], failed
 
 
 def corpus_roots(args) -> dict:
@@ -123,8 +137,9 @@ def load_and_prepare(args, prep: PrepConfig):
     corpus = load_corpus(args)
     for protocol in getattr(args, "protocol", None) or []:   # refused before any clip is prepared
         check_protocol(protocol, to_frame(corpus.samples))
-    kept, prepared, failed = prepare_all(corpus.samples, prep, Path(args.cache) / "prepared", jobs=args.jobs)
-    excluded = exclusions(corpus.excluded + failed)
+    samples, unspotted = smic_apex(corpus.samples, args, prep)
+    kept, prepared, failed = prepare_all(samples, prep, Path(args.cache) / "prepared", jobs=args.jobs)
+    excluded = exclusions(corpus.excluded + unspotted + failed)
     if not kept:
         report_excluded(excluded, None)
         raise CorpusError("no clip could be prepared; see the reasons listed above.")
@@ -208,8 +223,8 @@ def apex_flag(text: str):
 
 def cmd_faces(args) -> None:
     for target in (args.out, args.montage):   # before the work, not after it
-        if target and not Path(target).parent.is_dir():
-            raise CorpusError(f"{target}: its folder does not exist; create it or pass another path.")
+        if target:
+            out_file(target)
     manual = None
     if args.box_file:
         boxes = faces.read_box_file(args.box_file)
@@ -221,7 +236,7 @@ def cmd_faces(args) -> None:
     if args.face == "dlib" and not faces.dlib_available():
         raise CorpusError(faces.DLIB_MISSING)
     table, ref, image = clip_faces(args.clip, args.face, args.margin, args.align, manual, args.reference)
-    table.to_csv(args.out, index=False)
+    write_atomic(Path(args.out), table.to_csv(index=False))
     found = int(table["found"].sum())
     print(f"{args.clip}: a face found by {args.face} on {found} of {len(table)} frames; wrote {args.out}")
     missing = table.loc[table["found"] == 0]
@@ -281,6 +296,16 @@ def count_table(t: pd.DataFrame) -> str:
     return "\n".join(lines)
 
 
+def out_file(path) -> Path:
+    """An output file's path, checked before any work: its folder must exist and it must not be one."""
+    path = Path(path)
+    if path.is_dir():
+        raise CorpusError(f"{path}: is a folder; pass the path of the file to write.")
+    if not path.parent.is_dir():
+        raise CorpusError(f"{path}: its folder does not exist; create it or pass another path.")
+    return path
+
+
 def select_subjects(samples, keep: list[str] | None = None, drop: list[str] | None = None):
     """(kept samples, exclusions): --subjects keeps only those subjects, --leave-out-subjects drops
     them; subjects as dataset/subject (casme2/sub01). A name that matches nothing is refused."""
@@ -310,15 +335,15 @@ def preset_train(args, real: bool) -> tuple[str, TrainConfig]:
 
 def cmd_train(args) -> None:
     from . import api
-    out = Path(args.out)
-    if not out.parent.is_dir():
-        raise CorpusError(f"{out}: its folder does not exist; create it or pass another path.")
+    out = out_file(args.out)
     prep = config_from(args, PrepConfig)
     preset, train = preset_train(args, bool(args.casme2 or args.samm or args.smic))
     corpus = load_corpus(args)
     samples, held = select_subjects(corpus.samples, args.subjects, args.leave_out_subjects)
+    samples, unspotted = smic_apex(samples, args, prep)
     model, failed = api.train(samples, args.method, prep, train, args.cache, args.jobs)
-    report_excluded(exclusions(corpus.excluded + held + failed), None)
+    report_excluded(exclusions(corpus.excluded + held + unspotted + failed), None)
+    model.meta["smic_apex"] = args.smic_apex
     model.meta["preset"] = preset
     model.save(out)
     print(api.describe(model.meta))
@@ -333,8 +358,7 @@ def cmd_info(args) -> None:
 
 def cmd_predict(args) -> None:
     from . import api
-    if not Path(args.out).parent.is_dir():
-        raise CorpusError(f"{args.out}: its folder does not exist; create it or pass another path.")
+    out = out_file(args.out)
     model = api.load_model(args.model, args.device)
     auto = args.apex == "auto"
     apex = None if auto or args.apex is None else int(args.apex)
@@ -353,7 +377,7 @@ def cmd_predict(args) -> None:
                           "(--casme2, --samm, --smic, --synthetic).")
     table, failed = model.predict(clips, args.cache, args.jobs, args.spot)
     report_excluded(exclusions(left + failed), None)
-    write_atomic(Path(args.out), table.to_csv(index=False))
+    write_atomic(out, table.to_csv(index=False))
     print(f"labelled {len(table)} clip(s) with {args.model} ({model.method}): "
           + ", ".join(f"{c} {int((table['label'] == c).sum())}" for c in CLASSES))
     known = table["truth"].isin(CLASSES)
@@ -368,6 +392,7 @@ def cmd_predict(args) -> None:
 def cmd_spot_apex(args) -> None:
     from . import api
     prep = config_from(args, PrepConfig)
+    out = out_file(args.out) if args.out else None
     corpus = load_corpus(args)
     annotated = [smp for smp in corpus.samples if smp.dataset != "smic"]
     if not annotated:
@@ -386,18 +411,19 @@ def cmd_spot_apex(args) -> None:
         print(f"| {r.method} | {r.corpus} | {r.clips} | {r.mae_frames:.1f} | {r.within_5:.3f} | {r.within_10:.3f} |")
     if any(smp.dataset == "smic" for smp in corpus.samples):
         print("SMIC is not in the table: it has no annotated apex.")
-    if args.out:
-        write_atomic(Path(args.out), t.to_csv(index=False))
+    if out:
+        write_atomic(out, t.to_csv(index=False))
         print(f"wrote {args.out}")
 
 
 def cmd_corpus(args) -> None:
+    out_file(args.out)
     corpus = load_corpus(args)
     t = to_frame(corpus.samples)
     print(count_table(t))
     report_excluded(exclusions(corpus.excluded), None)
     t["subject"] = t["subject"].str.split("/", n=1).str[1]   # as the corpus writes it
-    t.to_csv(args.out, index=False)
+    write_atomic(Path(args.out), t.to_csv(index=False))
     print(f"wrote {len(t)} samples to {args.out}")
 
 
@@ -585,7 +611,7 @@ def build_parser() -> argparse.ArgumentParser:
     s = sub.add_parser("predict", help="label clips (frame folders, videos, or corpora) with a model file")
     s.add_argument("model")
     s.add_argument("inputs", nargs="*", metavar="INPUT", help="frame folders or video files")
-    add_corpus_flags(s)
+    add_corpus_flags(s, smic_apex=False)
     s.add_argument("--clips", metavar="CSV", help="clip,onset,apex,offset per row (apex empty or auto: spotted)")
     s.add_argument("--onset", type=at_least(0), help="onset frame of every INPUT (default: its first frame)")
     s.add_argument("--offset", type=at_least(0), help="offset frame of every INPUT (default: its last frame)")
@@ -598,7 +624,7 @@ def build_parser() -> argparse.ArgumentParser:
     s.add_argument("--out", required=True, help="predictions CSV: one row per clip")
     s.set_defaults(func=cmd_predict)
     s = sub.add_parser("spot-apex", help="apex spotting error against the annotated apexes, per corpus")
-    add_corpus_flags(s)
+    add_corpus_flags(s, smic_apex=False)
     s.add_argument("--spot", nargs="+", choices=SPOT_METHODS, default=list(SPOT_METHODS))
     s.add_argument("--out", help="also write the table as CSV")
     add_config_flags(s, PrepConfig)

@@ -152,7 +152,7 @@ def test_spot_apex_prints_the_error_table(tiny_corpus, tmp_path, capsys):
     out = capsys.readouterr().out
     assert "| method | corpus | clips | MAE (frames) | within ±5 | within ±10 |" in out
     t = pd.read_csv(tmp_path / "spot.csv")
-    assert set(t["method"]) == {"lbp", "flow"} and set(t["corpus"]) == {"casme2", "samm", "all"}
+    assert set(t["method"]) == {"lbp", "flow", "middle"} and set(t["corpus"]) == {"casme2", "samm", "all"}
     assert (t.loc[t["corpus"] == "all", "clips"] == 12).all()
     assert ((t["within_5"] <= t["within_10"]) & (t["mae_frames"] >= 0)).all()
     assert "SMIC is not in the table: it has no annotated apex." in out

@@ -13,6 +13,9 @@ same maximum without the search's risk of descending into the wrong half.
 Method `flow`: the frame whose dense optical flow from the onset frame has the largest mean
 magnitude (a common alternative, e.g. in the MEGC spotting baselines' flow features).
 
+Method `middle`: floor((onset + offset) / 2), the rule the MEGC 2019 composite applies to SMIC,
+which has no apex annotation: the baseline any spotting method must beat to be worth its cost.
+
 All functions are pure: frames in, scores and a frame number out."""
 from __future__ import annotations
 
@@ -20,7 +23,7 @@ import numpy as np
 
 from skimage.feature import local_binary_pattern
 
-METHODS = ("lbp", "flow")
+METHODS = ("lbp", "flow", "middle")
 GRID = 6          # blocks per side (Liong et al. use a 5 x 5 or 6 x 6 grid on the face)
 
 
@@ -58,9 +61,9 @@ def difference_scores(frames: list[np.ndarray], method: str = "lbp", flow_backen
 
 
 def spot_apex(frames: list[np.ndarray], numbers: list[int], method: str = "lbp", flow_backend: str = "dis") -> int:
-    """The frame number of largest difference to the onset (the first of `frames`); with fewer than
-    three frames, the middle one."""
-    if len(frames) < 3:
-        return numbers[len(numbers) // 2]
+    """The frame number of largest difference to the onset (the first of `frames`); with `middle`
+    or fewer than three frames, floor((onset + offset) / 2)."""
+    if method == "middle" or len(frames) < 3:
+        return (numbers[0] + numbers[-1]) // 2
     scores = difference_scores(frames, method, flow_backend)
     return int(numbers[int(np.argmax(scores))])
