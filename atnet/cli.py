@@ -377,6 +377,12 @@ def cmd_predict(args) -> None:
                           "(--casme2, --samm, --smic, --synthetic).")
     table, failed = model.predict(clips, args.cache, args.jobs, args.spot)
     report_excluded(exclusions(left + failed), None)
+    fallback = table.loc[table["face"] != model.prep.face]
+    if len(fallback):
+        print(f"no face found by {model.prep.face} on the {model.prep.reference} frame of {len(fallback)} clip(s); "
+              f"the fallback taken:")
+        for r in fallback.itertuples():
+            print(f"  {r.input}: {FALLBACK.get(r.face, r.face)}")
     write_atomic(out, table.to_csv(index=False))
     print(f"labelled {len(table)} clip(s) with {args.model} ({model.method}): "
           + ", ".join(f"{c} {int((table['label'] == c).sum())}" for c in CLASSES))

@@ -163,3 +163,19 @@ def astronaut_face():
     from skimage import data
     gray = cv2.cvtColor(data.astronaut(), cv2.COLOR_RGB2GRAY)
     return cv2.resize(gray[20:230, 140:330], (128, 128), interpolation=cv2.INTER_AREA)
+
+
+def test_a_clip_without_a_face_is_labelled_with_the_fallback_said(trained, tmp_path, capsys):
+    _, path, _, folder = trained
+    clip = tmp_path / "wall"
+    clip.mkdir()
+    rng = np.random.default_rng(0)
+    for i in range(1, 11):   # a textured wall: no face anywhere
+        cv2.imwrite(str(clip / f"img{i}.png"), rng.integers(100, 140, (240, 320), dtype=np.uint8))
+    main(["predict", str(path), str(clip), "--apex", "5", "--cache", str(folder / "cache"), "--jobs", "1",
+          "--out", str(tmp_path / "p.csv")])
+    out = capsys.readouterr().out
+    assert "no face found by haar on the apex frame of 1 clip(s); the fallback taken:" in out
+    assert f"{clip}: the centred square of the frame (no face found by any backend)" in out
+    row = pd.read_csv(tmp_path / "p.csv").iloc[0]
+    assert row["face"] == "centre-square" and row["apex"] == 5 and row["apex_source"] == "given"
