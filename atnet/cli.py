@@ -17,44 +17,30 @@ first if it is not already); with none given, the synthetic corpus under the cac
 from __future__ import annotations
 
 import argparse
-import json
-import os
 import sys
-import time
-from dataclasses import asdict, fields, replace
+from dataclasses import fields, replace
 from pathlib import Path
 
 import pandas as pd
-from filelock import FileLock
-from pydantic import BaseModel, ConfigDict
 
-from . import CLASSES, faces, metrics, reports
-from .cache import sweep, write_atomic
+from . import CLASSES, faces, metrics, reports, runs
+from .baselines import BASELINES
+from .cache import write_atomic
 from .config import at_least, ranged_type
-from .datasets import CorpusError, load_corpora, to_frame
-from .datasets import synthetic
+from .datasets import CorpusError, load_corpora, synthetic, to_frame
 from .faces.table import clip_faces
 from .features import BACKENDS as FLOW_BACKENDS
 from .features.adm import MEANS as ADM_MEANS
 from .features.apex_spot import METHODS as SPOT_METHODS
-from .baselines import BASELINES
 from .models import METHODS
-from .prepare import PrepConfig, prepare_all, read_apex_table, to_arrays
-from .protocols import PROTOCOLS, check_protocol, evaluate
-from .readers import read_json
+from .prepare import PrepConfig
+from .protocols import PROTOCOLS
+from .runs import (DEFAULT_CACHE, FALLBACK, Inputs, exclusions, load_and_prepare, print_tables, report_excluded,
+                   smic_apex, train_recipe)
 from .training import TrainConfig
 
 CHOICES = {"flow": FLOW_BACKENDS, "adm_mean": ADM_MEANS, "face": faces.BACKENDS, "reference": ("apex", "onset"),
            "device": ("auto", "cpu", "cuda")}
-DEFAULT_CACHE = Path(".cache/atnet")
-
-# The demo's settings: the paper's recipe, scaled so that 3 methods x (16 CDE folds + 3 HDE folds)
-# train in minutes on 2 CPU cores: a 32 px spatial input, LSTM(64), batch 32 with the lr doubled
-# (linear scaling), 40 epochs with the lr / 10 every 16. Printed with the tables.
-DEMO_NETWORKS = ("spatial", "temporal", "atnet")   # Micro-Attention: `atnet evaluate --method micro-attention`
-DEMO_TRAIN = dict(epochs=40, lr_step=16, batch_size=32, lr=0.02, image_size=32, hidden=64)
-
-
 def add_config_flags(p: argparse.ArgumentParser, cls) -> None:
     g = p.add_argument_group(f"{cls.__name__} (paper values as defaults)")
     for f in fields(cls):
@@ -80,6 +66,23 @@ def config_from(args, cls, **base):
     return replace(cfg, **given)
 
 
+def train_flags(args) -> dict:
+    """The training flags given on the command line (to override a preset)."""
+    return {f.name: getattr(args, f.name) for f in fields(TrainConfig) if getattr(args, f.name, None) is not None}
+
+
+def inputs_from(args) -> Inputs:
+    """Where the clips come from, from the corpora flags."""
+    return Inputs(roots={n: getattr(args, n, None) for n in ("casme2", "samm", "smic") if getattr(args, n, None)},
+                  sheets={n: getattr(args, f"{n}_sheet") for n in ("casme2", "samm") if getattr(args, f"{n}_sheet", None)},
+                  synthetic=getattr(args, "synthetic", None), apex_table=getattr(args, "apex_table", None),
+                  cache=args.cache, jobs=args.jobs, smic_apex=getattr(args, "smic_apex", "middle"))
+
+
+def load_corpus(args):
+    return inputs_from(args).corpus()
+
+
 def add_corpus_flags(p: argparse.ArgumentParser, smic_apex: bool = True) -> None:
     g = p.add_argument_group("corpora")
     for name in ("casme2", "samm", "smic"):
@@ -95,113 +98,6 @@ def add_corpus_flags(p: argparse.ArgumentParser, smic_apex: bool = True) -> None
                             "(default), or spotted by Liong et al.'s LBP feature difference")
 
 
-def smic_apex(samples, args, prep: PrepConfig):
-    """(samples, exclusions) with SMIC's apexes spotted where --smic-apex spotted asks for it."""
-    if getattr(args, "smic_apex", "middle") == "middle" or not any(s.dataset == "smic" for s in samples):
-        return samples, []
-    from . import api
-    spotted, failed = api.spot_all([s for s in samples if s.dataset == "smic"], prep, "lbp", args.jobs)
-    by_key = {s.key: s for s in spotted}
-    return [by_key.get(s.key, s) for s in samples if s.dataset != "smic" or s.key in by_key], failed
-
-
-def corpus_roots(args) -> dict:
-    real = {n: getattr(args, n) for n in ("casme2", "samm", "smic") if getattr(args, n)}
-    if real:
-        return real
-    root = Path(args.synthetic or Path(args.cache) / "synthetic")
-    if not (args.synthetic and (root / "synth.json").exists()):  # a corpus you name is used as it is
-        synthetic.synthesize(root, jobs=args.jobs)                  # the default one is (re)built to match
-    return synthetic.roots(root)
-
-
-def load_corpus(args):
-    return load_corpora(corpus_roots(args), {n: getattr(args, f"{n}_sheet", None) for n in ("casme2", "samm")})
-
-
-def exclusions(items) -> pd.DataFrame:
-    return pd.DataFrame([asdict(e) for e in items], columns=["dataset", "clip", "reason"])
-
-
-APEX_METHODS = ("spatial", "micro-attention")
-
-
-def load_and_prepare(args, prep: PrepConfig):
-    if getattr(args, "apex_table", None):
-        wrong = [m for m in getattr(args, "method", APEX_METHODS) if m not in APEX_METHODS]
-        if wrong:
-            raise CorpusError(f"{args.apex_table}: an apex-image table has no flow, so --method {wrong[0]} cannot "
-                              f"run on it; use --method {' '.join(APEX_METHODS)}.")
-        data, failed = read_apex_table(args.apex_table, prep)
-        return data, exclusions(failed)
-    corpus = load_corpus(args)
-    for protocol in getattr(args, "protocol", None) or []:   # refused before any clip is prepared
-        check_protocol(protocol, to_frame(corpus.samples))
-    samples, unspotted = smic_apex(corpus.samples, args, prep)
-    kept, prepared, failed = prepare_all(samples, prep, Path(args.cache) / "prepared", jobs=args.jobs)
-    excluded = exclusions(corpus.excluded + unspotted + failed)
-    if not kept:
-        report_excluded(excluded, None)
-        raise CorpusError("no clip could be prepared; see the reasons listed above.")
-    report_fallbacks(kept, prepared, prep)
-    return to_arrays(kept, prepared), excluded
-
-
-FALLBACK = {"manual": "the box file's box", "haar": "OpenCV's Haar cascade",
-            "centre-square": "the centred square of the frame (no face found by any backend)"}
-
-
-def report_fallbacks(kept, prepared, prep: PrepConfig) -> None:
-    """Every clip where the chosen backend found no face on the reference frame, with the fallback taken."""
-    fallback = [(s.key, p.face) for s, p in zip(kept, prepared) if p.face != prep.face]
-    if fallback:
-        print(f"no face found by {prep.face} on the {prep.reference} frame of {len(fallback)} clip(s); the fallback "
-              f"taken:")
-        for key, served in fallback:
-            print(f"  {key}: {FALLBACK.get(served, served)}")
-
-
-def report_excluded(excluded: pd.DataFrame, out: Path | None) -> None:
-    if len(excluded):
-        print(f"{len(excluded)} left out (clips, spreadsheet rows or folders), each with the reason:")
-        for r in excluded.itertuples():
-            print(f"  {r.dataset} {r.clip}: {r.reason}")
-    if out is not None:
-        write_atomic(out / "excluded.csv", excluded.to_csv(index=False))
-
-
-def run_evaluations(data, methods, protocols, train: TrainConfig, out: Path, jobs: int,
-                    flow_backend: str = "dis", seeds: list[int] | None = None) -> tuple[list[dict], list[dict]]:
-    """Evaluate and write predictions (CSV + MEGC log) and results.json (records merged by key).
-    With `seeds`, each network runs once per seed (files and records tagged with it); a baseline is
-    deterministic and runs once. Returns (records, runs: which predictions file each run wrote)."""
-    (out / "predictions").mkdir(parents=True, exist_ok=True)
-    sweep(out)   # temporary files of a killed run
-    path = out / "results.json"
-    if path.exists():
-        reports.read_results(path)   # a damaged file is named before any training, not after it
-    records, runs = [], []
-    for protocol in protocols:
-        for method in methods:
-            for seed in ([None] if seeds is None or method in BASELINES else seeds):
-                cfg = train if seed is None else replace(train, seed=seed)
-                name = f"{method}-{protocol}" + ("" if seed is None else f"-seed{seed}")
-                preds = evaluate(method, protocol, data, cfg, out / "folds", jobs=jobs, flow_backend=flow_backend)
-                write_atomic(out / "predictions" / f"{name}.csv", preds.to_csv(index=False))
-                metrics.write_megc_log(preds, out / "predictions" / f"{name}.log")
-                runs.append({"method": method, "protocol": protocol, "seed": seed, "predictions": f"{name}.csv"})
-                new = [{"method": method, "protocol": protocol, "seed": seed, **r} for r in metrics.summarize(preds)]
-                with FileLock(out / ".results.json.lock"):   # another run on this folder may write too
-                    records = reports.read_results(path) if path.exists() else []
-                    records = [r for r in records
-                               if (r["method"], r["protocol"], r.get("seed")) != (method, protocol, seed)] + new
-                    write_atomic(path, json.dumps(records, indent=1))   # whole, then renamed
-                full = new[0]
-                print(f"{method:>16} {protocol}{'' if seed is None else f' seed {seed}'}: Acc {full['acc']:.3f}  "
-                      f"UF1 {full['uf1']:.3f}  UAR {full['uar']:.3f}  (n = {full['n']})", flush=True)
-    return records, runs
-
-
 def cmd_synth(args) -> None:
     root = synthetic.synthesize(args.out, seed=args.seed, full=args.full, jobs=args.jobs)
     corpus = load_corpora(synthetic.roots(root))
@@ -210,7 +106,7 @@ def cmd_synth(args) -> None:
 
 
 def cmd_prepare(args) -> None:
-    data, excluded = load_and_prepare(args, config_from(args, PrepConfig))
+    data, excluded = load_and_prepare(inputs_from(args), config_from(args, PrepConfig))
     report_excluded(excluded, None)
     print(f"prepared {len(data.table)} clips into {Path(args.cache) / 'prepared'}")
 
@@ -257,20 +153,8 @@ def cmd_faces(args) -> None:
 
 
 def cmd_evaluate(args) -> None:
-    out = Path(args.out)
-    out.mkdir(parents=True, exist_ok=True)
-    prep, train = config_from(args, PrepConfig), config_from(args, TrainConfig)
-    data, excluded = load_and_prepare(args, prep)
-    report_excluded(excluded, out)
-    write_atomic(out / "settings.json", json.dumps({"prep": asdict(prep), "train": asdict(train)}, indent=1))
-    records, _ = run_evaluations(data, args.method, args.protocol, train, out, args.jobs, prep.flow)
-    print_tables(records)
-
-
-def print_tables(records: list[dict], label: str = "ours") -> str:
-    text = reports.table_ii(records, label) + "\n\n" + reports.table_iii(records, label)
-    print("\n" + text + "\n")
-    return text
+    runs.evaluate_run(inputs_from(args), args.method, args.protocol, config_from(args, PrepConfig),
+                      config_from(args, TrainConfig), args.out)
 
 
 def cmd_report(args) -> None:
@@ -326,21 +210,14 @@ def select_subjects(samples, keep: list[str] | None = None, drop: list[str] | No
     return out, left
 
 
-def preset_train(args, real: bool) -> tuple[str, TrainConfig]:
-    """The training recipe: the paper's or the demo's (auto: demo on the synthetic corpus, paper on
-    real corpora), then every training flag given."""
-    preset = args.preset if args.preset != "auto" else ("paper" if real else "demo")
-    return preset, config_from(args, TrainConfig, **(DEMO_TRAIN if preset == "demo" else {}))
-
-
 def cmd_train(args) -> None:
     from . import api
     out = out_file(args.out)
     prep = config_from(args, PrepConfig)
-    preset, train = preset_train(args, bool(args.casme2 or args.samm or args.smic))
+    preset, train = train_recipe(args.preset, bool(args.casme2 or args.samm or args.smic), train_flags(args))
     corpus = load_corpus(args)
     samples, held = select_subjects(corpus.samples, args.subjects, args.leave_out_subjects)
-    samples, unspotted = smic_apex(samples, args, prep)
+    samples, unspotted = smic_apex(samples, inputs_from(args), prep)
     model, failed = api.train(samples, args.method, prep, train, args.cache, args.jobs)
     report_excluded(exclusions(corpus.excluded + held + unspotted + failed), None)
     model.meta["smic_apex"] = args.smic_apex
@@ -441,108 +318,12 @@ def cmd_score(args) -> None:
 
 
 def cmd_demo(args) -> None:
-    t0 = time.time()
-    out = Path(args.out)
-    out.mkdir(parents=True, exist_ok=True)
-    args.synthetic = args.casme2 = args.samm = args.smic = None
-    prep, train = PrepConfig(), replace(TrainConfig(), **DEMO_TRAIN)
-    data, excluded = load_and_prepare(args, prep)
-    report_excluded(excluded, out)
-    settings = {"corpus": f"synthetic (seed 0, default size): {len(data.table)} clips, "
-                          f"{data.table['subject'].nunique()} subjects",
-                "prep": asdict(prep), "train": asdict(train)}
-    write_atomic(out / "settings.json", json.dumps(settings, indent=1))
-    records, _ = run_evaluations(data, BASELINES + DEMO_NETWORKS, PROTOCOLS, train, out, args.jobs, prep.flow)
-    text = print_tables(records, "ours (synthetic)")
-    wall = time.time() - t0
-    lines = [f"Demo settings: corpus {settings['corpus']}; crop {prep.size} px, flow {prep.flow}, "
-             f"ADM mean {prep.adm_mean}; spatial input {train.image_size} px, {train.epochs} epochs "
-             f"(lr {train.lr} / 10 every {train.lr_step}), LSTM hidden {train.hidden}, batch {train.batch_size}, "
-             f"class-balanced {train.balance}, device {train.device}. Baselines: the window's frames at "
-             f"{prep.volume_size} px, class-weighted degree-2 polynomial SVMs.",
-             "The paper rows are the paper's numbers on the real MEGC 2019 composite (442 clips); the 'ours' "
-             "rows are this run on the synthetic corpus. They are not the same data.",
-             f"Wall time {wall:.0f} s on {os.cpu_count()} cores (peak memory: benchmarks/bench_demo.py)."]
-    print("\n".join(lines))
-    write_atomic(out / "tables.md", text + "\n\n" + "\n\n".join(lines) + "\n")
-    print(f"\nWrote {out / 'results.json'}, {out / 'tables.md'}, predictions in {out / 'predictions'}.")
-
-
-REPRODUCE_METHODS = BASELINES + ("micro-attention",) + DEMO_NETWORKS   # the twelve rows of Tables II and III
-VERSIONED = ("atnet", "torch", "numpy", "opencv-contrib-python-headless", "scikit-image", "scikit-learn", "pandas",
-             "joblib", "matplotlib", "dlib-bin", "face_recognition_models")
-
-
-def package_versions() -> dict:
-    from importlib import metadata
-    import platform
-    out = {"python": platform.python_version(), "platform": platform.platform(), "cpus": os.cpu_count()}
-    for name in VERSIONED:
-        try:
-            out[name] = metadata.version(name)
-        except metadata.PackageNotFoundError:
-            out[name] = None
-    return out
-
-
-class Invocation(BaseModel):
-    """One row of a reproduction's invocations.json."""
-    model_config = ConfigDict(extra="allow")
-    started: str
-    wall_s: float
-    folds_trained: int
+    runs.demo(args.out, args.cache, args.jobs)
 
 
 def cmd_reproduce(args) -> None:
-    from .reports.reproduce import write_report
-    t0 = time.time()
-    out = Path(args.out)
-    out.mkdir(parents=True, exist_ok=True)
-    real = bool(args.apex_table or args.casme2 or args.samm or args.smic)
-    preset = args.preset if args.preset != "auto" else ("paper" if real else "demo")
-    prep = config_from(args, PrepConfig)
-    train = config_from(args, TrainConfig, **(DEMO_TRAIN if preset == "demo" else {}))
-    seeds = [train.seed + i for i in range(args.seeds)]
-    methods = args.method or (APEX_METHODS if args.apex_table else REPRODUCE_METHODS)
-    args.method = methods
-    data, excluded = load_and_prepare(args, prep)
-    report_excluded(excluded, out)
-    source = (f"apex-image table {args.apex_table}" if args.apex_table else "real corpora" if real
-              else "synthetic (seed 0, default size)")
-    corpus = (f"{source}: {len(data.table)} clips, {data.table['subject'].nunique()} subjects, "
-              f"{len(excluded)} left out (excluded.csv)")
-    saved = set((out / "folds").glob("*.npy")) if (out / "folds").exists() else set()
-    records, runs = run_evaluations(data, methods, args.protocol, train, out, args.jobs, prep.flow, seeds=seeds)
-    wall = time.time() - t0
-    log = out / "invocations.json"     # every command that worked on this folder, so a resumed run's cost adds up
-    with FileLock(out / ".invocations.json.lock"):
-        calls = read_json(log, list[Invocation], "delete it; it only sums the wall time of earlier commands") \
-            if log.exists() else []
-        calls.append({"started": time.strftime("%Y-%m-%d %H:%M:%S", time.localtime(t0)), "wall_s": round(wall, 1),
-                      "folds_trained": len(set((out / "folds").glob("*.npy")) - saved)})
-        write_atomic(log, json.dumps(calls, indent=1))
-    context = {
-        "notes": [f"Corpus: {corpus}.",
-                  f"Networks: {len(seeds)} seed(s) {seeds}; cells are mean ± sample standard deviation over seeds "
-                  "when there are several. The SVM baselines are deterministic and run once.",
-                  f"Training preset: {preset} (" + ("the paper's recipe" if preset == "paper" else
-                                                    f"the demo's recipe, scaled for CPU: {json.dumps(DEMO_TRAIN)}")
-                  + "; the exact settings are listed below).",
-                  "The 'paper' rows are the paper's numbers on the real MEGC 2019 composite (442 clips)"
-                  + ("" if real else "; the 'ours' rows are this run on the synthetic corpus, not the same data") + ".",
-                  "Every number here is computed from the predictions in predictions/ (one CSV per method, protocol "
-                  "and seed); a fold's model is trained on the other folds only, with no choice made on a test fold.",
-                  f"Wall time on {os.cpu_count()} cores: {wall:.0f} s for the command that wrote this report, "
-                  f"{sum(c['wall_s'] for c in calls):.0f} s over the {len(calls)} command(s) that worked on this folder "
-                  f"(invocations.json); folds saved by an earlier run are reused, never recomputed."],
-        "command": "atnet " + " ".join(args.argv),
-        "corpus": corpus, "preset": preset, "methods": list(methods), "protocols": list(args.protocol),
-        "seeds": seeds, "prep": asdict(prep), "train": asdict(train), "invocations": calls,
-        "packages": package_versions()}
-    summary = write_report(out, runs, context, "ours" if real else "ours (synthetic)")
-    print_tables(summary, "ours" if real else "ours (synthetic)")
-    print(f"Wrote {out / 'report.md'}, {out / 'report.html'}, figures in {out / 'figures'}, "
-          f"predictions in {out / 'predictions'} ({wall:.0f} s).")
+    runs.reproduce(inputs_from(args), args.out, args.method, args.protocol, args.seeds, args.preset,
+                   config_from(args, PrepConfig), train_flags(args), "atnet " + " ".join(args.argv))
 
 
 class Parser(argparse.ArgumentParser):

@@ -12,6 +12,7 @@ clip `EP02_01f 1 1` (clip, truth, prediction; class ids negative 0, positive 1, 
 """
 from __future__ import annotations
 
+import re
 from pathlib import Path
 
 import numpy as np
@@ -93,7 +94,7 @@ def read_megc_log(path: str | Path) -> pd.DataFrame:
         if subject is None:
             raise CorpusError(f"{path}:{i}: the clip line {one_line(line, 80)!r} comes before any 'dataset subject' "
                               f"line; {fix}.")
-        ids = [int(p) if p.isdigit() else -1 for p in parts[1:]]
+        ids = [int(p) if re.fullmatch(r"[0-9]{1,3}", p) else -1 for p in parts[1:]]
         if not all(0 <= c < len(CLASSES) for c in ids):
             raise CorpusError(f"{path}:{i}: truth and prediction must be class ids 0 (negative), 1 (positive) or "
                               f"2 (surprise), got {parts[1]!r} and {parts[2]!r}; fix the line or regenerate the log.")

@@ -216,7 +216,7 @@ def read_apex_table(path: str | Path, cfg: PrepConfig) -> tuple[Arrays, list[Exc
     face box and crop as a clip's apex frame. The ADM is all zeros: only apex-frame methods apply."""
     path = Path(path)
     t = read_table(path, APEX_COLUMNS, "an apex table")
-    t = t.apply(lambda c: c.str.strip() if c.dtype == object else c)
+    t = t.apply(lambda c: c.str.strip())
     boxes = check_faces(cfg)
     rows, crops, excluded = [], [], []
     keys = [f"{r['dataset']}/{str(r['subject']).split('/')[-1]}/{r['clip']}" for _, r in t.iterrows()]

@@ -51,7 +51,9 @@ def read_spreadsheet(path: str | Path, sheet: str | int = 0, header: int | None 
             raise CorpusError(f"{path}: no sheet {sheet!r} (it has {', '.join(map(repr, book.sheet_names))}); "
                               f"{fix}.")
         try:
-            return pd.read_excel(book, sheet_name=sheet, header=header, dtype=str)
+            # only an empty cell is missing: a subject or clip named NA, None or null is data
+            return pd.read_excel(book, sheet_name=sheet, header=header, dtype=str, keep_default_na=False,
+                                 na_values=[""])
         except Exception as e:
             raise CorpusError(f"{path}: sheet {sheet!r} cannot be read ({one_line(e)}); {fix}.") from None
 
@@ -107,7 +109,8 @@ def read_table(path: str | Path, columns: tuple[str, ...], what: str) -> pd.Data
     fix = f"{what} is a CSV with the columns {','.join(columns)}"
     path = existing_file(path, "a CSV file", f"pass the CSV file ({fix})")
     try:
-        t = pd.read_csv(path, dtype=str, skipinitialspace=True)
+        t = pd.read_csv(path, dtype=str, skipinitialspace=True, index_col=False, keep_default_na=False,
+                        na_values=[""])
     except pd.errors.EmptyDataError:
         raise CorpusError(f"{path}: is empty; {fix}.") from None
     except Exception as e:   # parser errors, undecodable bytes
@@ -135,7 +138,7 @@ def read_json(path: str | Path, shape, fix: str):
     path = existing_file(path, "a JSON file", fix)
     try:
         raw = json.loads(path.read_text())
-    except (OSError, UnicodeDecodeError, json.JSONDecodeError) as e:
+    except (OSError, ValueError, RecursionError) as e:   # ValueError: bad JSON, bad UTF-8, a 5000-digit number
         raise CorpusError(f"{path}: not valid JSON ({one_line(e)}); {fix}.") from None
     adapter = TypeAdapter(shape)
     try:
@@ -176,13 +179,16 @@ def read_gray(path: str | Path) -> np.ndarray:
     """A grayscale image, verified whole before it is decoded."""
     try:
         data = Path(path).read_bytes()
-    except OSError as e:
-        raise CorpusError(f"{path}: unreadable image ({one_line(e.strerror or e)}); replace the file or remove "
-                          f"the clip from the spreadsheet.") from None
+    except (OSError, ValueError) as e:   # ValueError: a NUL byte in the name
+        raise CorpusError(f"{path}: unreadable image ({one_line(getattr(e, 'strerror', None) or e)}); replace the "
+                          f"file or remove the clip from the spreadsheet.") from None
     problem = truncation(data, Path(path).suffix)
     if problem:
         raise CorpusError(f"{path}: {problem}; replace the file from your copy of the corpus or remove the clip.")
-    img = cv2.imdecode(np.frombuffer(data, np.uint8), cv2.IMREAD_GRAYSCALE)
+    try:
+        img = cv2.imdecode(np.frombuffer(data, np.uint8), cv2.IMREAD_GRAYSCALE)
+    except cv2.error:   # a header declaring a size past OpenCV's limits
+        img = None
     if img is None:
         raise CorpusError(f"{path}: unreadable image; replace the file or remove the clip from the spreadsheet.")
     return img

@@ -13,7 +13,8 @@ import pytest
 from skimage import data
 
 from atnet import faces
-from atnet.cli import main, report_fallbacks
+from atnet.cli import main
+from atnet.runs import report_fallbacks
 from atnet.datasets import CorpusError, load_corpora, synthetic
 from atnet.faces.table import clip_faces
 from atnet.faces.video import iter_clip, iter_video

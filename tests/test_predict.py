@@ -1,10 +1,8 @@
 """`atnet train`, model files, `atnet info`, `atnet predict` and apex spotting."""
 from __future__ import annotations
 
-import json
 import subprocess
 import sys
-from dataclasses import replace
 from pathlib import Path
 
 import cv2

@@ -4,7 +4,9 @@ exception escaping (TypeError, OverflowError, KeyError, BadZipFile, UnicodeDecod
 bug, and so is a spreadsheet or table row that is neither kept nor listed with a reason.
 
 Each example writes its files into its own tempfile.TemporaryDirectory (no function-scoped
-fixture under @given); database=None keeps hypothesis from writing a .hypothesis/ folder."""
+fixture under @given). database=None: no example database (hypothesis still keeps a small cache in
+.hypothesis/, which it git-ignores itself). Inputs that broke a reader are pinned with @example, so
+they are replayed first on every run; while one of them fails, the test stops there (fast)."""
 from __future__ import annotations
 
 import csv
@@ -12,18 +14,20 @@ import datetime as dt
 import io
 import json
 import math
+import os
+import struct
 import tempfile
+import zlib
 from functools import lru_cache
 from pathlib import Path
 
 import cv2
 import numpy as np
 import pandas as pd
-import pytest
-from hypothesis import HealthCheck, example, given, settings
+from hypothesis import HealthCheck, Phase, example, given, settings
 from hypothesis import strategies as st
 from openpyxl import Workbook
-from openpyxl.cell.cell import ILLEGAL_CHARACTERS_RE
+from openpyxl.cell.cell import ERROR_CODES, ILLEGAL_CHARACTERS_RE
 from skimage import data as skdata
 
 from atnet import CLASSES
@@ -36,9 +40,14 @@ from atnet.readers import frame_triplet, read_gray, read_spreadsheet, read_table
 from atnet.reports import read_results, read_summary
 
 SLOW = [HealthCheck.too_slow, HealthCheck.data_too_large, HealthCheck.large_base_example]
-SHEETS = settings(max_examples=30, deadline=None, database=None, suppress_health_check=SLOW)
-FILES = settings(max_examples=40, deadline=None, database=None, suppress_health_check=SLOW)
-QUICK = settings(max_examples=150, deadline=None, database=None, suppress_health_check=SLOW)
+# No "explain" phase: on a failing spreadsheet example it reruns the test thousands of times.
+PHASES = [Phase.explicit, Phase.reuse, Phase.generate, Phase.shrink]
+COMMON = dict(deadline=None, database=None, suppress_health_check=SLOW, phases=PHASES)
+# ATNET_PROPERTY_SCALE=10 multiplies every example budget, for a deeper search than the suite's.
+SCALE = max(1, int(os.environ.get("ATNET_PROPERTY_SCALE", "1")))
+SHEETS = settings(max_examples=40 * SCALE, **COMMON)
+FILES = settings(max_examples=50 * SCALE, **COMMON)
+QUICK = settings(max_examples=150 * SCALE, **COMMON)
 
 REFUSED = object()
 
@@ -64,7 +73,8 @@ def workdir():
 # Strings a hand-edited annotation sheet or table really holds, and the ones parsers trip on.
 TRICKY = ["", " ", " \t ", "/", "-", "?", "NA", "N/A", "nan", "NaN", "None", "null", "#N/A", "inf", "-inf",
           "Infinity", "1e400", "-1e400", "46", "46.0", " 46 ", "398.9", "-3", "0", "1_000", "0x10", "1,5",
-          "\uff11\uff12", "\u00b2", "\u0663", "4.6e1", "True", "sub01", "EP02_01f", "..", "a/b", "\u00e9\u00e8"]
+          "\uff11\uff12", "\u00b2", "\u0663", "4.6e1", "True", "sub01", "EP02_01f", "..", "a/b", "\u00e9\u00e8",
+          "two\nlines", "cr\r", "nul\x00byte", "face.png\x00", "missing\n.png"]
 
 
 def sheet_safe(s: str) -> str:
@@ -81,14 +91,16 @@ numbers = st.one_of(
     st.integers(-10**300, 10**300),                        # huge and negative
     st.floats(allow_nan=True, allow_infinity=True),        # fractional, inf, nan, subnormal, +-0
     st.sampled_from([0.5, -0.0, 46.0, 1e308, -1e308, 2.0**53 + 1, 10**20, 398.9]))
-sheet_cells = st.one_of(st.none(), st.sampled_from(TRICKY), texts.map(sheet_safe), long_texts.map(sheet_safe),
+sheet_cells = st.one_of(st.none(), st.sampled_from([sheet_safe(t) for t in TRICKY]), texts.map(sheet_safe),
+                        long_texts.map(sheet_safe),
                         numbers, st.booleans(), st.dates(dt.date(1901, 1, 1), dt.date(2100, 1, 1)))
 
 
 def blank(v) -> bool:
-    """A cell the spreadsheet holds as empty: nothing written, '' (openpyxl writes no value), or a
-    non-finite float (openpyxl writes an empty <v/>)."""
-    return v is None or v == "" or (isinstance(v, float) and not math.isfinite(v))
+    """A cell the spreadsheet holds as empty: nothing written, '' (openpyxl writes no value), a
+    non-finite float (openpyxl writes an empty <v/>), or an error value: openpyxl writes '#N/A' as
+    Excel does when it is typed, as the error #N/A, not as text."""
+    return v is None or v == "" or (isinstance(v, float) and not math.isfinite(v)) or v in ERROR_CODES
 
 
 def write_book(path: Path, title: str, lines: list[list]) -> None:
@@ -156,6 +168,8 @@ casme_rows = st.lists(st.tuples(
 @SHEETS
 @given(rows=casme_rows)
 @example(rows=[["01", "EP02_01f", None, 41, 46, 50, None, "12", "happiness"]])
+@example(rows=[["01", "NA", None, 0, 0, 0, None, None, "happiness"]])          # found: row silently dropped
+@example(rows=[[1e252, "EP02_01f", None, 0, 0, 0, None, None, "happiness"]])   # found: OSError (name too long)
 def test_casme2_sheet_with_random_cells_reads_or_refuses_and_accounts_for_every_row(rows):
     """Random cells in a well-formed CASME II sheet 1: casme2.load gives a Corpus in which every row
     with a Subject and a Filename is a sample or an exclusion, or a one-line CorpusError naming the
@@ -199,6 +213,9 @@ samm_rows = st.lists(st.tuples(
 @SHEETS
 @given(rows=samm_rows)
 @example(rows=[["006", "006_1_2", 1, 5560, 5562, 5570, 10, "Micro - 1/2", "12", "Happiness", 1, None]])
+@example(rows=[["006", "NA", None, 0, 0, 0, None, None, None, None, None, None]])        # found: row silently dropped
+# found: OSError (a 256-digit Subject makes a folder name longer than the file system allows)
+@example(rows=[[1.0000000000000006e+255, "006_1_2", None, 0, 0, 0, None, None, None, "Happiness", None, None]])
 def test_samm_sheet_with_random_cells_reads_or_refuses_and_accounts_for_every_row(rows):
     """Random cells under the header row of a well-formed SAMM MICRO_ONLY sheet: samm.load gives a
     Corpus in which every row with a Subject and a Filename is a sample or an exclusion, or a
@@ -295,13 +312,15 @@ apex_rows = st.lists(st.tuples(
     st.one_of(st.sampled_from(["sub01", "006", "s01", "casme2/sub02"]), csv_cells),
     st.one_of(st.sampled_from(["EP02_01f", "006_1_2", "s01_po_01"]), csv_cells),
     st.one_of(st.sampled_from(["negative", "positive", "surprise", " Surprise", "contempt"]), csv_cells),
-    st.one_of(st.sampled_from(["face.png", "missing.png", "sub/face.png", ".", "face.jpg"]), csv_cells),
+    st.one_of(st.sampled_from(["face.png", "missing.png", "sub/face.png", ".", "face.jpg", "face.png\n",
+                               "missing\n.png", "face.png\x00"]), csv_cells),
 ).map(list), max_size=6)
 
 
 @FILES
 @given(rows=apex_rows)
 @example(rows=[["casme2", "sub01", "EP02_01f", "positive", "face.png"]])
+@example(rows=[["casme2", "sub01", "EP02_01f", "negative", "face.png\n"]])   # found: two-line CorpusError
 def test_apex_table_with_random_cells_keeps_or_lists_every_row(rows):
     """Random cells (empty ones included) in an apex table: every row is kept or listed in the
     exclusions, or the whole table is refused with one line naming the CSV (no usable row)."""
@@ -329,6 +348,8 @@ def test_apex_table_with_random_cells_keeps_or_lists_every_row(rows):
 @FILES
 @given(blob=junk(b"dataset,subject,clip,label,image\n", b"\xef\xbb\xbf", b"dataset,subject,clip,label,image\r\n"
                  b"casme2,sub01,EP02_01f,positive,"))
+@example(blob=b"dataset,subject,clip,label,image\rcasme2,E,s,positive,\x00")   # found: ValueError (null byte)
+@example(blob=b"dataset,subject,clip,label,image\rc,,,,,")                       # found: TypeError (extra field)
 def test_csv_bytes_read_or_refuse(blob):
     """Random bytes (alone or after the apex table's header) as a CSV: read_table and
     read_apex_table read them or refuse with one line naming the file."""
@@ -360,6 +381,8 @@ log_lines = st.one_of(
 @QUICK
 @given(lines=st.lists(log_lines, max_size=12))
 @example(lines=["casme2 sub01", "EP02_01f 1 1"])
+@example(lines=["casme2 0", "0 0 \u00b2"])                   # found: ValueError from int('\u00b2')
+@example(lines=["casme2 0", "0 0 1" + "0" * 4300])           # found: ValueError (int string conversion limit)
 def test_megc_log_with_random_lines_reads_or_refuses(lines):
     """Random lines (subject lines, clip lines with odd ids, free text) as a MEGC 2019 log:
     read_megc_log gives clip rows with class ids 0-2, or one line naming the log."""
@@ -433,6 +456,8 @@ def check_records(got) -> None:
 @QUICK
 @given(text=results_docs)
 @example(text='[{"method":"atnet","protocol":"cde","test_set":"full","acc":0.5,"uf1":0.5,"uar":null,"n":3}]')
+@example(text="9" * 4301)                                    # found: ValueError (int string conversion limit)
+@example(text="[" * 1987 + "]" * 1987)                       # found: RecursionError
 def test_results_json_with_random_values_reads_or_refuses(text):
     """Random JSON (records with odd, missing or extra values; any value; deep nesting) as
     results.json: read_results gives checked records or one line naming the file."""
@@ -448,6 +473,8 @@ def test_results_json_with_random_values_reads_or_refuses(text):
 @given(text=summary_docs)
 @example(text='{"summary":[{"method":"atnet","protocol":"cde","test_set":"full","acc":0.5,"uf1":0.5,'
               '"uar":0.5,"n":3,"n_seeds":2,"acc_std":0.1}]}')
+@example(text='{"summary":[],"":' + "9" * 4301 + "}")        # found: ValueError (int string conversion limit)
+@example(text="[" * 1987 + "]" * 1987)                       # found: RecursionError
 def test_summary_json_with_random_values_reads_or_refuses(text):
     """Random JSON as a reproduction's summary.json: read_summary gives checked records or one line
     naming the file."""
@@ -510,8 +537,47 @@ def test_image_bytes_read_or_refuse(suffix, data):
         assert img is REFUSED or (isinstance(img, np.ndarray) and img.ndim == 2 and img.dtype == np.uint8)
 
 
+def with_size(suffix: str, width: int, height: int) -> bytes:
+    """The valid image with its header declaring another size (the PNG header's CRC made right)."""
+    b = bytearray(good_image(suffix))
+    if suffix == ".bmp":
+        b[18:26] = struct.pack("<ii", width, height)
+    elif suffix == ".png":
+        b[16:24] = struct.pack(">II", width, height)
+        b[29:33] = struct.pack(">I", zlib.crc32(bytes(b[12:29])))
+    else:
+        sof = b.find(b"\xff\xc0")
+        b[sof + 5:sof + 9] = struct.pack(">HH", height, width)
+    return bytes(b)
+
+
+small = st.integers(0, 512)
+declared_sizes = st.one_of(   # (suffix, (width, height)): tiny, or past OpenCV's limits (2^20 a side, 2^30 in all)
+    st.tuples(st.sampled_from([".bmp", ".png", ".jpg"]), st.tuples(small, small)),
+    st.tuples(st.just(".bmp"), st.one_of(st.tuples(st.integers(2**20, 2**31 - 1), small),
+                                         st.tuples(small, st.integers(-2**31, 2**31 - 1)))),
+    st.tuples(st.just(".png"), st.one_of(st.tuples(st.integers(2**20, 2**32 - 1), small),
+                                         st.tuples(small, st.integers(2**20, 2**32 - 1)))),
+    st.tuples(st.just(".jpg"), st.tuples(st.integers(32769, 65535), st.integers(32769, 65535))))
+
+
+@QUICK
+@given(case=declared_sizes)
+@example(case=(".bmp", (16777264, 48)))          # found (a mutated BMP): cv2.error escapes
+@example(case=(".jpg", (40000, 40000)))          # found: cv2.error escapes
+def test_image_header_declaring_any_size_reads_or_refuses(case):
+    """A frame whose header declares a size other than its pixels': read_gray gives an image or one
+    line naming the file."""
+    suffix, (width, height) = case
+    with workdir() as d:
+        path = Path(d) / f"img46{suffix}"
+        path.write_bytes(with_size(suffix, width, height))
+        img = read_or_refuse(lambda: read_gray(path), path)
+        assert img is REFUSED or (isinstance(img, np.ndarray) and img.ndim == 2)
+
+
 def test_whole_image_is_read():
-    """The control case of the two image properties: the untouched files are read."""
+    """The control case of the image properties: the untouched files are read."""
     with workdir() as d:
         for suffix in (".jpg", ".png", ".bmp"):
             path = Path(d) / f"img1{suffix}"
@@ -536,8 +602,10 @@ def test_whole_number_of_any_cell_is_an_int_or_none(value):
 
 
 @QUICK
-@given(n=st.integers(-2**53, 2**53), pad=st.sampled_from(["", " ", "\t"]))
+@given(n=st.integers(-2**52 + 1, 2**52 - 1), pad=st.sampled_from(["", " ", "\t"]))
 def test_whole_number_reads_frame_numbers_as_written(n, pad):
+    """Whole numbers as int, float or text are read exactly; n.5 is not a frame number (within the
+    52 bits where a float still holds the .5)."""
     assert whole_number(n) == n
     assert whole_number(f"{pad}{n}{pad}") == n
     assert whole_number(f"{n}.0") == n

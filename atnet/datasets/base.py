@@ -10,7 +10,7 @@ from pathlib import Path
 
 import pandas as pd
 
-from ..errors import CorpusError
+from ..errors import CorpusError, one_line_text
 from ..readers import first_rows, frame_triplet
 
 IMAGE_SUFFIXES = {".jpg", ".jpeg", ".png", ".bmp", ".tif", ".tiff"}
@@ -40,6 +40,10 @@ class Exclusion:
     dataset: str
     clip: str                     # subject/clip as the corpus writes it
     reason: str
+
+    def __post_init__(self):      # one line each, whatever a cell or file name held
+        for name in ("dataset", "clip", "reason"):
+            object.__setattr__(self, name, one_line_text(getattr(self, name)))
 
 
 @dataclass
@@ -87,12 +91,14 @@ def list_frames(folder: Path) -> tuple[tuple[str, ...], tuple[int, ...]]:
 
 def check_frames(dataset: str, name: str, folder: Path, onset: int, apex: int, offset: int):
     """Frames of a listed clip, or the reason it cannot be used (as a string)."""
-    if not folder.is_dir():
-        return f"no folder {folder}"
     try:
+        if not folder.is_dir():
+            return f"no folder {folder}"
         frames, numbers = list_frames(folder)
     except CorpusError as e:
         return str(e)
+    except OSError as e:   # e.g. a name longer than the file system allows
+        return f"{folder}: cannot be read as a folder ({e.strerror})"
     if not frames:
         return f"no image files in {folder}"
     if not (onset <= apex <= offset):

@@ -23,7 +23,6 @@ from pathlib import Path
 
 import cv2
 import numpy as np
-import pandas as pd
 
 from ..datasets.base import CorpusError
 from ..readers import read_table
