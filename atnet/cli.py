@@ -10,6 +10,10 @@ of the same name (paper values as defaults), so nothing is hidden in code.
   atnet score --megc-log FILE                  Acc / UF1 / UAR of a MEGC 2019 log, in total and per corpus
   atnet demo [--out DIR]                       all of it on the synthetic corpus, in minutes
   atnet reproduce [corpora] [--seeds N]        all twelve rows of Tables II and III, resumable, with a report
+  atnet train [corpora] --method M --out MODEL one model on every clip given -> a model file (.safetensors)
+  atnet info MODEL                             what a model file holds: method, settings, training corpus
+  atnet predict MODEL INPUT... --out CSV       label frame folders, videos or corpora (apex given or spotted)
+  atnet spot-apex [corpora]                    apex spotting error against the annotated apexes, per corpus
 
 Corpora: --casme2 ROOT --samm ROOT --smic ROOT (any subset), or --synthetic ROOT (written there
 first if it is not already); with none given, the synthetic corpus under the cache folder.
@@ -17,13 +21,14 @@ first if it is not already); with none given, the synthetic corpus under the cac
 from __future__ import annotations
 
 import argparse
+import os
 import sys
 from dataclasses import fields, replace
 from pathlib import Path
 
 import pandas as pd
 
-from . import CLASSES, faces, metrics, reports, runs
+from . import CLASSES, api, faces, metrics, reports, runs
 from .baselines import BASELINES
 from .cache import write_atomic
 from .config import at_least, ranged_type
@@ -190,33 +195,12 @@ def out_file(path) -> Path:
     return path
 
 
-def select_subjects(samples, keep: list[str] | None = None, drop: list[str] | None = None):
-    """(kept samples, exclusions): --subjects keeps only those subjects, --leave-out-subjects drops
-    them; subjects as dataset/subject (casme2/sub01). A name that matches nothing is refused."""
-    from .datasets import Exclusion
-    names = {s.subject for s in samples}
-    for flag, given in (("--subjects", keep), ("--leave-out-subjects", drop)):
-        unknown = [g for g in given or [] if g not in names]
-        if unknown:
-            raise CorpusError(f"{flag} {unknown[0]}: no such subject among the clips given; write subjects as "
-                              f"dataset/subject, e.g. {sorted(names)[0]}.")
-    out, left = [], []
-    for smp in samples:
-        if (keep and smp.subject not in keep) or (drop and smp.subject in drop):
-            left.append(Exclusion(smp.dataset, f"{smp.subject.split('/', 1)[1]}/{smp.clip}",
-                                  "subject left out by --subjects / --leave-out-subjects"))
-        else:
-            out.append(smp)
-    return out, left
-
-
 def cmd_train(args) -> None:
-    from . import api
     out = out_file(args.out)
     prep = config_from(args, PrepConfig)
     preset, train = train_recipe(args.preset, bool(args.casme2 or args.samm or args.smic), train_flags(args))
     corpus = load_corpus(args)
-    samples, held = select_subjects(corpus.samples, args.subjects, args.leave_out_subjects)
+    samples, held = api.select_subjects(corpus.samples, args.subjects, args.leave_out_subjects)
     samples, unspotted = smic_apex(samples, inputs_from(args), prep)
     model, failed = api.train(samples, args.method, prep, train, args.cache, args.jobs)
     report_excluded(exclusions(corpus.excluded + held + unspotted + failed), None)
@@ -228,13 +212,10 @@ def cmd_train(args) -> None:
 
 
 def cmd_info(args) -> None:
-    from . import api
-    from .modelfile import read_meta
-    print(api.describe(read_meta(args.model)))
+    print(api.describe(api.read_meta(args.model)))
 
 
 def cmd_predict(args) -> None:
-    from . import api
     out = out_file(args.out)
     model = api.load_model(args.model, args.device)
     auto = args.apex == "auto"
@@ -246,7 +227,7 @@ def cmd_predict(args) -> None:
         clips += api.clips_from_csv(args.clips)
     if args.casme2 or args.samm or args.smic or args.synthetic:
         corpus = load_corpus(args)
-        samples, held = select_subjects(corpus.samples, args.subjects, args.leave_out_subjects)
+        samples, held = api.select_subjects(corpus.samples, args.subjects, args.leave_out_subjects)
         clips += [api.Clip(smp, spot=auto) for smp in samples]
         left += corpus.excluded + held
     if not clips:
@@ -273,7 +254,6 @@ def cmd_predict(args) -> None:
 
 
 def cmd_spot_apex(args) -> None:
-    from . import api
     prep = config_from(args, PrepConfig)
     out = out_file(args.out) if args.out else None
     corpus = load_corpus(args)
@@ -443,6 +423,9 @@ def main(argv=None) -> None:
         args.func(args)
     except CorpusError as e:   # user mistakes: one sentence, no traceback; anything else is a bug and shows one
         sys.exit(f"error: {e}")
+    except BrokenPipeError:   # the output piped into a command that stopped reading (| head)
+        os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
+        sys.exit(1)
     except KeyboardInterrupt:
         print("\ninterrupted: every clip and fold finished so far is saved; run the same command again to resume.",
               file=sys.stderr)

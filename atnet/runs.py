@@ -241,7 +241,7 @@ def train_recipe(preset: str, real: bool, overrides: dict | None = None) -> tupl
     """(preset, TrainConfig): the paper's recipe or the demo's CPU-sized one (auto: demo on the
     synthetic corpus, paper on real corpora), then `overrides` (the training flags given)."""
     preset = preset if preset != "auto" else ("paper" if real else "demo")
-    return preset, replace(TrainConfig(), **(DEMO_TRAIN if preset == "demo" else {}), **(overrides or {}))
+    return preset, replace(TrainConfig(), **{**(DEMO_TRAIN if preset == "demo" else {}), **(overrides or {})})
 
 
 def reproduce(inputs: Inputs, out: str | Path = "runs/reproduce", methods=None, protocols=PROTOCOLS,
