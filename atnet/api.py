@@ -101,22 +101,18 @@ def clips_from_csv(path: str | Path) -> list[Clip]:
 
 
 def select_subjects(samples, keep: list[str] | None = None, drop: list[str] | None = None):
-    """(kept samples, exclusions): --subjects keeps only those subjects, --leave-out-subjects drops
-    them; subjects as dataset/subject (casme2/sub01). A name that matches nothing is refused."""
+    """(kept samples, the others): keep only the subjects in `keep` (--subjects), drop those in `drop`
+    (--leave-out-subjects); subjects as dataset/subject (casme2/sub01). A name that matches nothing
+    is refused. The others are the user's choice, not a problem: the CLI counts them in one line."""
     names = {s.subject for s in samples}
     for flag, given in (("--subjects", keep), ("--leave-out-subjects", drop)):
         unknown = [g for g in given or [] if g not in names]
         if unknown:
             raise CorpusError(f"{flag} {unknown[0]}: no such subject among the clips given; write subjects as "
                               f"dataset/subject, e.g. {sorted(names)[0]}.")
-    out, left = [], []
-    for smp in samples:
-        if (keep and smp.subject not in keep) or (drop and smp.subject in drop):
-            left.append(Exclusion(smp.dataset, f"{smp.subject.split('/', 1)[1]}/{smp.clip}",
-                                  "subject left out by --subjects / --leave-out-subjects"))
-        else:
-            out.append(smp)
-    return out, left
+    def chosen(s: Sample) -> bool:
+        return not ((keep and s.subject not in keep) or (drop and s.subject in drop))
+    return [s for s in samples if chosen(s)], [s for s in samples if not chosen(s)]
 
 
 # ------------------------------------------------------------------------------------------ apex spotting

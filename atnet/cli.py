@@ -195,15 +195,22 @@ def out_file(path) -> Path:
     return path
 
 
+def say_selected(others, verb: str) -> None:
+    if others:
+        print(f"{len(others)} clip(s) of {len({s.subject for s in others})} subject(s) not {verb}, as "
+              f"--subjects / --leave-out-subjects ask")
+
+
 def cmd_train(args) -> None:
     out = out_file(args.out)
     prep = config_from(args, PrepConfig)
     preset, train = train_recipe(args.preset, bool(args.casme2 or args.samm or args.smic), train_flags(args))
     corpus = load_corpus(args)
     samples, held = api.select_subjects(corpus.samples, args.subjects, args.leave_out_subjects)
+    say_selected(held, "trained on")
     samples, unspotted = smic_apex(samples, inputs_from(args), prep)
     model, failed = api.train(samples, args.method, prep, train, args.cache, args.jobs)
-    report_excluded(exclusions(corpus.excluded + held + unspotted + failed), None)
+    report_excluded(exclusions(corpus.excluded + unspotted + failed), None)
     model.meta["smic_apex"] = args.smic_apex
     model.meta["preset"] = preset
     model.save(out)
@@ -228,8 +235,9 @@ def cmd_predict(args) -> None:
     if args.casme2 or args.samm or args.smic or args.synthetic:
         corpus = load_corpus(args)
         samples, held = api.select_subjects(corpus.samples, args.subjects, args.leave_out_subjects)
+        say_selected(held, "labelled")
         clips += [api.Clip(smp, spot=auto) for smp in samples]
-        left += corpus.excluded + held
+        left += corpus.excluded
     if not clips:
         raise CorpusError("nothing to label; pass frame folders or videos, --clips CSV, or corpus roots "
                           "(--casme2, --samm, --smic, --synthetic).")
