@@ -4,7 +4,7 @@ not given. The CLI's `train`, `info`, `predict` and `spot-apex` only parse flags
 
     import atnet
     corpus = atnet.load_corpora({"casme2": "/data/CASME2", "samm": "/data/SAMM"})
-    model = atnet.train(corpus.samples, "atnet")
+    model, left_out = atnet.train(corpus.samples, "atnet")
     model.save("atnet.safetensors")
     model = atnet.load_model("atnet.safetensors")
     clip = atnet.clip("interview.mp4", onset=120, offset=180)      # apex spotted
@@ -25,11 +25,12 @@ from tqdm.auto import tqdm
 from . import CLASSES, faces, parallel
 from .datasets import CorpusError, Exclusion, Sample
 from .datasets.base import list_frames
-from .faces.video import is_video, video_sample
+from .faces.video import is_video, video_length, video_sample
 from .features.apex_spot import METHODS as SPOT_METHODS, spot_apex
 from .modelfile import configs, header, load_weights, read_meta, save_model
 from .models import ATNet
 from .prepare import PrepConfig, find_square, prepare_all, read_frames, to_arrays
+from .readers import read_table, whole_number
 from .training import TrainConfig, fit, predict as predict_probs, resolve_device
 
 DEFAULT_CACHE = Path(".cache/atnet")
@@ -66,7 +67,6 @@ def clip(path: str | Path, onset: int | None = None, apex: int | None = None, of
                               f"{numbers[0]}..{numbers[-1]}; pass other --onset/--apex/--offset.")
         s = Sample("input", f"input/{name}", name, "", on, ap, off, 0.0, frames, numbers)
     elif is_video(path):
-        from .faces.video import video_length
         n = video_length(path)
         on = 0 if onset is None else onset
         off = (n - 1 if n else 0) if offset is None else offset
@@ -78,8 +78,8 @@ def clip(path: str | Path, onset: int | None = None, apex: int | None = None, of
 
 def clips_from_csv(path: str | Path) -> list[Clip]:
     """A CSV of clip,onset,apex,offset (clip: a frame folder or video, relative to the CSV's folder
-    or absolute; apex empty or 'auto' to spot it)."""
-    from .readers import read_table, whole_number
+    or absolute; apex empty or 'auto' to spot it; onset and offset empty for the first and last
+    frame)."""
     path = Path(path)
     t = read_table(path, ("clip", "onset", "apex", "offset"), "a clip list")
     out = []
@@ -89,7 +89,7 @@ def clips_from_csv(path: str | Path) -> list[Clip]:
         got = {}
         for c in ("onset", "apex", "offset"):
             cell = "" if pd.isna(r[c]) else str(r[c]).strip()
-            if c == "apex" and cell.lower() in ("", "auto"):
+            if cell == "" or (c == "apex" and cell.lower() == "auto"):
                 got[c] = None
                 continue
             got[c] = whole_number(cell)
@@ -194,7 +194,7 @@ class Model:
         clips = [c if isinstance(c, Clip) else Clip(c) for c in clips]
         given = [c.sample for c in clips if not c.spot]
         spotted, excluded = spot_all([c.sample for c in clips if c.spot], self.prep, spot_method, jobs, progress)
-        source = {**{s.key: "given" for s in given}, **{s.key: "spotted" for s in spotted}}
+        source = {**{id(s): "given" for s in given}, **{id(s): "spotted" for s in spotted}}   # kept are these
         kept, prepared, left = prepare_all(given + spotted, self.prep, Path(cache) / "prepared", jobs, progress)
         excluded += left
         columns = ["input", "dataset", "subject", "clip", "onset", "apex", "offset", "apex_source", "face", "truth",
@@ -206,7 +206,7 @@ class Model:
         rows = []
         for s, p, pr in zip(kept, prepared, probs):
             where = s.frames[0] if is_video(s.frames[0]) else str(Path(s.frames[0]).parent)
-            rows.append([where, s.dataset, s.subject, s.clip, s.onset, s.apex, s.offset, source[s.key], p.face,
+            rows.append([where, s.dataset, s.subject, s.clip, s.onset, s.apex, s.offset, source[id(s)], p.face,
                          s.label, CLASSES[int(pr.argmax())], *map(float, pr)])
         return pd.DataFrame(rows, columns=columns), excluded
 
