@@ -12,6 +12,8 @@ The Python API (imported on first use, so `import atnet` stays light):
     atnet.train(samples, method, prep, train)   -> (Model, excluded); Model.save(path)
     atnet.load_model(path)   -> Model; Model.predict([atnet.clip(video, onset, apex, offset), ...])
     atnet.spot(sample, prep)   -> the sample with its apex spotted
+    atnet.evaluate_run(atnet.Inputs(roots=...), methods, protocols, prep, train, out)   -> `atnet evaluate`
+    atnet.demo(out), atnet.reproduce(atnet.Inputs(...), out, seeds=3)   -> `atnet demo`, `atnet reproduce`
 """
 
 __version__ = "0.1.0"
@@ -21,7 +23,9 @@ _API = {"load_corpora": ("datasets", "load_corpora"), "prepare_all": ("prepare",
         "to_arrays": ("prepare", "to_arrays"), "PrepConfig": ("prepare", "PrepConfig"),
         "TrainConfig": ("training", "TrainConfig"), "evaluate": ("protocols", "evaluate"),
         "train": ("api", "train"), "load_model": ("api", "load_model"), "clip": ("api", "clip"),
-        "clips_from_csv": ("api", "clips_from_csv"), "spot": ("api", "spot"), "Model": ("api", "Model")}
+        "clips_from_csv": ("api", "clips_from_csv"), "spot": ("api", "spot"), "Model": ("api", "Model"),
+        "Inputs": ("runs", "Inputs"), "evaluate_run": ("runs", "evaluate_run"), "demo": ("runs", "demo"),
+        "reproduce": ("runs", "reproduce")}
 
 
 def __getattr__(name):

@@ -177,3 +177,22 @@ def test_a_clip_without_a_face_is_labelled_with_the_fallback_said(trained, tmp_p
     assert f"{clip}: the centred square of the frame (no face found by any backend)" in out
     row = pd.read_csv(tmp_path / "p.csv").iloc[0]
     assert row["face"] == "centre-square" and row["apex"] == 5 and row["apex_source"] == "given"
+
+
+def test_a_short_video_is_labelled_and_an_offset_past_its_end_is_one_sentence(trained, tmp_path):
+    _, path, held, folder = trained
+    s = held[0]
+    video = tmp_path / "short.avi"
+    first = cv2.imread(s.frames[0], cv2.IMREAD_GRAYSCALE)
+    w = cv2.VideoWriter(str(video), cv2.VideoWriter_fourcc(*"FFV1"), 25, first.shape[::-1], False)
+    for f in s.frames[:12]:   # 12 frames: far fewer than the 65 of the window
+        w.write(cv2.imread(f, cv2.IMREAD_GRAYSCALE))
+    w.release()
+    main(["predict", str(path), str(video), "--apex", "6", "--cache", str(folder / "cache"), "--jobs", "1",
+          "--out", str(tmp_path / "p.csv")])
+    row = pd.read_csv(tmp_path / "p.csv").iloc[0]
+    assert (row["onset"], row["apex"], row["offset"]) == (0, 6, 11) and row["label"] in ("negative", "positive",
+                                                                                          "surprise")
+    with pytest.raises(SystemExit, match=r"short.avi: onset 0, apex 6, offset 40 must be in order within the "
+                                         r"video's frames 0..11"):
+        main(["predict", str(path), str(video), "--apex", "6", "--offset", "40", "--out", str(tmp_path / "p.csv")])
