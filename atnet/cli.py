@@ -103,6 +103,12 @@ def add_corpus_flags(p: argparse.ArgumentParser, smic_apex: bool = True) -> None
                             "(default), or spotted by Liong et al.'s LBP feature difference")
 
 
+def add_subject_flags(p: argparse.ArgumentParser, verb: str) -> None:
+    p.add_argument("--subjects", nargs="+", metavar="DATASET/SUBJECT", help=f"{verb} these subjects only")
+    p.add_argument("--leave-out-subjects", nargs="+", metavar="DATASET/SUBJECT",
+                   help="leave these subjects out (after training on the others, to label them)")
+
+
 def cmd_synth(args) -> None:
     root = synthetic.synthesize(args.out, seed=args.seed, full=args.full, jobs=args.jobs)
     corpus = load_corpora(synthetic.roots(root))
@@ -373,9 +379,7 @@ def build_parser() -> argparse.ArgumentParser:
     s.add_argument("--method", choices=METHODS, default="atnet", help="default %(default)s")
     s.add_argument("--preset", choices=("auto", "paper", "demo"), default="auto",
                    help="training recipe before any flag (auto: demo on the synthetic corpus, paper on real corpora)")
-    s.add_argument("--subjects", nargs="+", metavar="DATASET/SUBJECT", help="train on these subjects only")
-    s.add_argument("--leave-out-subjects", nargs="+", metavar="DATASET/SUBJECT",
-                   help="leave these subjects out (e.g. to label them afterwards)")
+    add_subject_flags(s, "train on")
     s.add_argument("--out", required=True, metavar="MODEL", help="the model file to write (.safetensors)")
     add_config_flags(s, PrepConfig)
     add_config_flags(s, TrainConfig)
@@ -393,8 +397,7 @@ def build_parser() -> argparse.ArgumentParser:
     s.add_argument("--apex", type=apex_flag, help="apex frame of every INPUT, or auto to spot it (the default "
                                                   "for INPUTs; with corpora, auto spots every clip's apex)")
     s.add_argument("--spot", choices=SPOT_METHODS, default="lbp", help="apex spotting method (default %(default)s)")
-    s.add_argument("--subjects", nargs="+", metavar="DATASET/SUBJECT", help="label these corpus subjects only")
-    s.add_argument("--leave-out-subjects", nargs="+", metavar="DATASET/SUBJECT", help="do not label these")
+    add_subject_flags(s, "label")
     s.add_argument("--device", choices=CHOICES["device"], default="auto")
     s.add_argument("--out", required=True, help="predictions CSV: one row per clip")
     s.set_defaults(func=cmd_predict)
