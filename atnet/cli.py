@@ -110,6 +110,15 @@ def add_subject_flags(p: argparse.ArgumentParser, verb: str) -> None:
 
 
 def cmd_synth(args) -> None:
+    if args.macro:   # the four macro-expression corpora, for pretraining
+        from .datasets import ckplus, jaffe, mug, oulu
+        from .datasets.synthetic_macro import synthesize_macro
+        roots = synthesize_macro(args.out, seed=args.seed, jobs=args.jobs)
+        for name, mod in (("ckplus", ckplus), ("oulu", oulu), ("jaffe", jaffe), ("mug", mug)):
+            c = mod.load(roots[name])
+            print(f"{roots[name]}: {len(c.samples)} peak images of {len({x.subject for x in c.samples})} subjects "
+                  f"({len(c.excluded)} left out)")
+        return
     root = synthetic.synthesize(args.out, seed=args.seed, full=args.full, jobs=args.jobs)
     corpus = load_corpora(synthetic.roots(root))
     print(f"{root}: {len(corpus.samples)} clips, {len({s.subject for s in corpus.samples})} subjects "
@@ -333,6 +342,8 @@ def build_parser() -> argparse.ArgumentParser:
     s = sub.add_parser("synth", help="write the synthetic corpora")
     s.add_argument("out")
     s.add_argument("--full", action="store_true", help="the full composite's size (442 clips, 68 subjects)")
+    s.add_argument("--macro", action="store_true", help="instead, the macro-expression corpora in the layouts of "
+                                                        "CK+, Oulu-CASIA, JAFFE and MUG (for pretraining)")
     s.add_argument("--seed", type=at_least(0), default=0)
     s.add_argument("--jobs", type=at_least(1), default=2)
     s.set_defaults(func=cmd_synth)

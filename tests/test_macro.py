@@ -82,3 +82,22 @@ def test_peak_frames():
     assert peak([1, 2], 5) == [1, 2]
     with pytest.raises(CorpusError, match="--peak-frames 0"):
         check_peak_frames(0)
+
+
+def test_synthetic_macro_corpora_read_through_their_adapters(tmp_path):
+    from atnet.datasets.synthetic_macro import macro_roots, synthesize_macro
+    roots = synthesize_macro(tmp_path, subjects=2, jobs=1)
+    assert roots == macro_roots(tmp_path)
+    got = {name: mod.load(roots[name], peak_frames=2) for name, mod in
+           (("ckplus", ckplus), ("oulu", oulu), ("jaffe", jaffe), ("mug", mug))}
+    six = {"anger", "disgust", "fear", "happiness", "sadness", "surprise"}
+    assert {s.label for s in got["ckplus"].samples} == six          # the neutral sequences have no label file
+    assert [e.reason.split(" (")[0][:15] for e in got["ckplus"].excluded] == ["no emotion file"] * 2
+    assert {s.label for s in got["oulu"].samples} == six and not got["oulu"].excluded   # Thumbs.db skipped
+    assert {s.label for s in got["jaffe"].samples} == six | {"neutral"} and not got["jaffe"].excluded
+    assert len(got["mug"].samples) == 2 * 7 * 2 and {s.subject for s in got["mug"].samples} == {"mug/001", "mug/002"}
+    import cv2
+    import numpy as np
+    first, last = (cv2.imread(str(p), cv2.IMREAD_GRAYSCALE).astype(float) for p in
+                   sorted((roots["ckplus"] / "cohn-kanade-images" / "S100" / "005").glob("*.png"))[::9])
+    assert np.abs(first - last).mean() > 1.0     # the happiness apex differs visibly from the neutral onset

@@ -99,9 +99,10 @@ def _smooth_field(rng, shape, scale_px, amp) -> np.ndarray:
     return f * (amp / (f.std() + 1e-6))
 
 
-def identity(shape: CorpusShape, seed: int, subject: int):
-    """A subject's neutral face in frame coordinates and the astronaut -> frame affine (2 x 3)."""
-    rng = np.random.default_rng([seed, SHAPES.index(shape), 1000 + subject])
+def identity(shape: CorpusShape, seed: int, subject: int, tag: int | None = None):
+    """A subject's neutral face in frame coordinates and the astronaut -> frame affine (2 x 3).
+    `tag` seeds a corpus that is not one of SHAPES (the synthetic macro corpora)."""
+    rng = np.random.default_rng([seed, SHAPES.index(shape) if tag is None else tag, 1000 + subject])
     w, h = shape.size
     s = shape.face_px / FACE_SIZE * rng.uniform(0.92, 1.08)
     aspect = rng.uniform(0.94, 1.06)
