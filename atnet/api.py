@@ -260,6 +260,9 @@ def train(samples: list[Sample], method: str = "atnet", prep: PrepConfig | None 
 def load_model(path: str | Path, device: str = "cpu") -> Model:
     """A model file written by `train(...).save` / `atnet train`. Never executes code from the file."""
     meta = read_meta(path)
+    if meta.get("kind") == "pretrained-spatial":
+        raise CorpusError(f"{path}: holds a spatial stream pretrained on macro-expressions, not a micro-expression "
+                          f"model; start training from it with --init-spatial {path}.")
     prep, train_cfg = configs(meta)
     dev = str(resolve_device(device))
     return Model(load_weights(path, meta, dev), prep, replace(train_cfg, device=device), meta)

@@ -12,6 +12,7 @@ of the same name (paper values as defaults), so nothing is hidden in code.
   atnet reproduce [corpora] [--seeds N]        all twelve rows of Tables II and III, resumable, with a report
   atnet train [corpora] --method M --out MODEL one model on every clip given -> a model file (.safetensors)
   atnet info MODEL                             what a model file holds: method, settings, training corpus
+  atnet pretrain --ckplus ROOT ... --out W     the spatial stream pretrained on macro-expressions
   atnet predict MODEL INPUT... --out CSV       label frame folders, videos or corpora (apex given or spotted)
   atnet spot-apex [corpora]                    apex spotting error against the annotated apexes, per corpus
 
@@ -233,6 +234,20 @@ def cmd_train(args) -> None:
     print(f"wrote {out}")
 
 
+def cmd_pretrain(args) -> None:
+    from .pretrain import load_macro, pretrain
+    from .modelfile import save_model
+    out = out_file(args.out)
+    prep = config_from(args, PrepConfig)
+    _, train = train_recipe(args.preset, True, train_flags(args))
+    corpus = load_macro({n: getattr(args, n) for n in ("ckplus", "oulu", "jaffe", "mug")}, args.peak_frames)
+    net, meta, failed = pretrain(corpus.samples, prep, train, args.cache, args.jobs, args.init_imagenet)
+    report_excluded(exclusions(corpus.excluded + failed), None)
+    save_model(out, net, meta)
+    print(api.describe(meta))
+    print(f"wrote {out}; start a spatial, atnet or micro-attention stream from it with --init-spatial {out}")
+
+
 def cmd_info(args) -> None:
     print(api.describe(api.read_meta(args.model)))
 
@@ -395,6 +410,22 @@ def build_parser() -> argparse.ArgumentParser:
     add_config_flags(s, PrepConfig)
     add_config_flags(s, TrainConfig)
     s.set_defaults(func=cmd_train)
+    s = sub.add_parser("pretrain", help="pretrain the spatial stream on macro-expressions (CK+, Oulu-CASIA, JAFFE, MUG)")
+    g = s.add_argument_group("macro-expression corpora (any subset)")
+    for name in ("ckplus", "oulu", "jaffe", "mug"):
+        g.add_argument(f"--{name}", metavar="ROOT", help=f"the {name} root as unpacked (atnet/datasets/{name}.py)")
+    s.add_argument("--peak-frames", type=at_least(1), default=3,
+                   help="frames per sequence: the last ones (CK+, Oulu-CASIA) or the middle ones (MUG); default "
+                        "%(default)s")
+    s.add_argument("--init-imagenet", metavar="PTH", help="start from a torchvision ResNet-18 ImageNet state dict "
+                                                          "(atnet/pretrain.py documents the mapping)")
+    s.add_argument("--preset", choices=("paper", "demo"), default="paper", help="training recipe before any flag")
+    s.add_argument("--cache", default=str(DEFAULT_CACHE), help="cache folder (default %(default)s)")
+    s.add_argument("--jobs", type=at_least(1), default=2, help="worker processes (default %(default)s)")
+    s.add_argument("--out", required=True, metavar="WEIGHTS", help="the weights file to write (.safetensors)")
+    add_config_flags(s, PrepConfig)
+    add_config_flags(s, TrainConfig)
+    s.set_defaults(func=cmd_pretrain)
     s = sub.add_parser("info", help="print what a model file holds: method, settings, training corpus")
     s.add_argument("model")
     s.set_defaults(func=cmd_info)

@@ -16,6 +16,7 @@ from pydantic import BaseModel, ConfigDict, ValidationError
 
 from . import CLASSES, __version__
 from .cache import atomic
+from .datasets.macro import BASIC
 from .errors import CorpusError
 from .models import ATNet, METHODS
 from .prepare import PrepConfig
@@ -77,7 +78,8 @@ def read_meta(path: str | Path) -> dict:
     if meta["format"] != FORMAT:
         raise CorpusError(f"{path}: model file format {meta['format']} (atnet {meta['atnet']}), and this atnet "
                           f"{__version__} reads format {FORMAT}; {FIX}.")
-    if meta["method"] not in METHODS or list(meta["classes"]) != list(CLASSES):
+    classes = list(BASIC) if meta.get("kind") == "pretrained-spatial" else list(CLASSES)
+    if meta["method"] not in METHODS or list(meta["classes"]) != classes:
         raise CorpusError(f"{path}: method {meta['method']!r} with classes {meta['classes']} is not one this atnet "
                           f"knows; {FIX}.")
     return meta

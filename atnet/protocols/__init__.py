@@ -22,8 +22,9 @@ from .. import CLASSES
 from .. import baselines
 from ..baselines import BASELINES
 from .. import parallel
-from ..cache import atomic, make_key, sweep
+from ..cache import atomic, file_digest, make_key, sweep
 from ..errors import CorpusError
+from ..readers import existing_file
 from ..prepare import Arrays
 from ..training import TrainConfig, fit, predict
 
@@ -80,6 +81,9 @@ def evaluate(method: str, protocol: str, data: Arrays, cfg: TrainConfig, folds_d
         raise CorpusError(f"{method} needs the clips' frames; an apex-image table has none.")
     # the key covers what the method reads: window frames for an SVM, apex frames and ADM for a network
     settings = {"flow": flow_backend, "svm": repr(baselines.classifier())} if baseline else asdict(cfg)
+    if not baseline and cfg.init_spatial:   # the weights' content, not only their file name
+        settings["init_spatial"] = file_digest(existing_file(cfg.init_spatial, "a weights file", "pass a weights "
+                                                             "file written by `atnet pretrain` to --init-spatial"))
     parts = ("volumes",) if baseline else ("apex", "adm")
     key = make_key({"data": data.fingerprint(parts), "cfg": settings, "method": method})
     folds = splits(protocol, data.table)

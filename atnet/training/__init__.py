@@ -35,6 +35,7 @@ class TrainConfig:
     dropout: float = bounded(0.5, 0.0, 1.0, hi_open=True)   # before the classifier (paper: 0.5)
     device: str = "auto"                           # auto | cpu | cuda
     seed: int = bounded(0, 0)
+    init_spatial: str = ""                         # weights file of `atnet pretrain`: the spatial stream starts there
 
     def __post_init__(self):
         check_fields(self)
@@ -90,11 +91,19 @@ def epoch_order(labels: np.ndarray, balance: bool, rng: np.random.Generator) -> 
 
 
 def fit(method: str, apex: np.ndarray, adm: np.ndarray, labels: np.ndarray, cfg: TrainConfig,
-        src_size: int | None = None) -> ATNet:
-    """Train one model from scratch on the given arrays: apex (N, S, S) uint8, adm (N, 64, 128)."""
+        src_size: int | None = None, n_classes: int = 3, spatial_state: dict | None = None) -> ATNet:
+    """Train one model on the given arrays: apex (N, S, S) uint8, adm (N, 64, 128); from scratch, or
+    with the spatial stream started from cfg.init_spatial or `spatial_state` (a ResNet10 state dict,
+    e.g. mapped from ImageNet; keys it lacks start new). The classifier head is always new."""
     seed_everything(cfg.seed)
     device = resolve_device(cfg.device)
-    model = ATNet(method, hidden=cfg.hidden, adm_dim=adm.shape[-1], dropout=cfg.dropout).to(device)
+    model = ATNet(method, n_classes, hidden=cfg.hidden, adm_dim=adm.shape[-1], dropout=cfg.dropout)
+    if cfg.init_spatial and model.spatial is not None:
+        from ..pretrain import load_spatial_init
+        load_spatial_init(model.spatial, cfg.init_spatial)
+    if spatial_state is not None and model.spatial is not None:
+        model.spatial.load_state_dict(spatial_state, strict=False)
+    model = model.to(device)
     opt = torch.optim.SGD(model.parameters(), lr=cfg.lr, momentum=cfg.momentum, weight_decay=cfg.weight_decay)
     sched = torch.optim.lr_scheduler.StepLR(opt, cfg.lr_step, cfg.lr_gamma)
     images = to_images(apex, cfg.image_size) if model.spatial is not None else None
