@@ -114,7 +114,7 @@ def cmd_synth(args) -> None:
     if args.macro:   # the four macro-expression corpora, for pretraining
         from .datasets import ckplus, jaffe, mug, oulu
         from .datasets.synthetic_macro import synthesize_macro
-        roots = synthesize_macro(args.out, seed=args.seed, jobs=args.jobs)
+        roots = synthesize_macro(args.out, seed=args.seed, subjects=8, takes=2, jobs=args.jobs)
         for name, mod in (("ckplus", ckplus), ("oulu", oulu), ("jaffe", jaffe), ("mug", mug)):
             c = mod.load(roots[name])
             print(f"{roots[name]}: {len(c.samples)} peak images of {len({x.subject for x in c.samples})} subjects "

@@ -86,7 +86,7 @@ def test_peak_frames():
 
 def test_synthetic_macro_corpora_read_through_their_adapters(tmp_path):
     from atnet.datasets.synthetic_macro import macro_roots, synthesize_macro
-    roots = synthesize_macro(tmp_path, subjects=2, jobs=1)
+    roots = synthesize_macro(tmp_path, subjects=2, takes=1, jobs=1)
     assert roots == macro_roots(tmp_path)
     got = {name: mod.load(roots[name], peak_frames=2) for name, mod in
            (("ckplus", ckplus), ("oulu", oulu), ("jaffe", jaffe), ("mug", mug))}

@@ -68,7 +68,7 @@ def test_the_imagenet_mapping_fills_every_resnet10_tensor_but_the_input_bn(tmp_p
 def pretrained(tmp_path_factory):
     from atnet.datasets.synthetic_macro import synthesize_macro
     folder = tmp_path_factory.mktemp("macro")
-    roots = synthesize_macro(folder / "corpora", subjects=2, jobs=1)
+    roots = synthesize_macro(folder / "corpora", subjects=2, takes=1, jobs=1)
     torch.save(resnet18_state(), folder / "r18.pth")
     out = folder / "pre.safetensors"
     main(["pretrain", "--ckplus", str(roots["ckplus"]), "--jaffe", str(roots["jaffe"]), "--mug", str(roots["mug"]),

@@ -127,7 +127,7 @@ def write_mug(root: Path, subject: int, emotion: str, take: int, seed: int) -> N
 WRITERS = {"ckplus": write_ckplus, "oulu": write_oulu, "jaffe": write_jaffe, "mug": write_mug}
 
 
-def synthesize_macro(out: str | Path, seed: int = 0, subjects: int = 4, takes: int = 1, jobs: int = 2,
+def synthesize_macro(out: str | Path, seed: int = 0, subjects: int = 8, takes: int = 2, jobs: int = 2,
                      corpora=tuple(WRITERS)) -> dict[str, Path]:
     """Write the macro corpora under `out`; returns {corpus: the root its adapter takes}."""
     out = Path(out)
