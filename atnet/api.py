@@ -273,7 +273,8 @@ def describe(meta: dict) -> str:
     c = meta["corpus"]
     lines = [f"method {meta['method']}, classes {', '.join(meta['classes'])}; atnet {meta['atnet']}, "
              f"model file format {meta['format']}, written {meta.get('date', '?')}",
-             f"trained on {c['samples']} clips of {c['subjects']} subjects (sample-list digest {c['digest'][:16]}):"]
+             f"trained on {c['samples']} {'images' if meta.get('kind') == 'pretrained-spatial' else 'clips'} of "
+             f"{c['subjects']} subjects (sample-list digest {c['digest'][:16]}):"]
     for d, counts in c["counts"].items():
         lines.append(f"  {d}: " + ", ".join(f"{k} {v}" for k, v in counts.items()))
     lines.append("prep: " + json.dumps(meta["prep"]))
