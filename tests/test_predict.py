@@ -22,6 +22,16 @@ PREP = PrepConfig(size=64, face="haar")
 TRAIN = TrainConfig(epochs=3, image_size=32, hidden=16, batch_size=8)
 
 
+def lossless_video(frames, path: Path) -> Path:
+    """The frames written losslessly (FFV1) into a video."""
+    first = cv2.imread(frames[0], cv2.IMREAD_GRAYSCALE)
+    w = cv2.VideoWriter(str(path), cv2.VideoWriter_fourcc(*"FFV1"), 25, first.shape[::-1], False)
+    for f in frames:
+        w.write(cv2.imread(f, cv2.IMREAD_GRAYSCALE))
+    w.release()
+    return path
+
+
 @pytest.fixture(scope="module")
 def trained(tiny_corpus, tmp_path_factory):
     """A fusion model trained on the tiny corpus but casme2/sub01, saved; and the held-out clips."""
@@ -67,12 +77,7 @@ def test_info_prints_the_metadata(trained, capsys):
 def test_a_frame_folder_and_the_same_frames_in_a_lossless_video_get_identical_rows(trained, tmp_path):
     model, path, held, folder = trained
     s = held[0]
-    video = tmp_path / "clip.avi"
-    first = cv2.imread(s.frames[0], cv2.IMREAD_GRAYSCALE)
-    w = cv2.VideoWriter(str(video), cv2.VideoWriter_fourcc(*"FFV1"), 25, first.shape[::-1], False)
-    for f in s.frames:
-        w.write(cv2.imread(f, cv2.IMREAD_GRAYSCALE))
-    w.release()
+    video = lossless_video(s.frames, tmp_path / "clip.avi")
     base = s.frame_numbers[0]
     k = s.frame_numbers.index
     out = {}
@@ -182,12 +187,7 @@ def test_a_clip_without_a_face_is_labelled_with_the_fallback_said(trained, tmp_p
 def test_a_short_video_is_labelled_and_an_offset_past_its_end_is_one_sentence(trained, tmp_path):
     _, path, held, folder = trained
     s = held[0]
-    video = tmp_path / "short.avi"
-    first = cv2.imread(s.frames[0], cv2.IMREAD_GRAYSCALE)
-    w = cv2.VideoWriter(str(video), cv2.VideoWriter_fourcc(*"FFV1"), 25, first.shape[::-1], False)
-    for f in s.frames[:12]:   # 12 frames: far fewer than the 65 of the window
-        w.write(cv2.imread(f, cv2.IMREAD_GRAYSCALE))
-    w.release()
+    video = lossless_video(s.frames[:12], tmp_path / "short.avi")   # 12 frames: far fewer than the window's 65
     main(["predict", str(path), str(video), "--apex", "6", "--cache", str(folder / "cache"), "--jobs", "1",
           "--out", str(tmp_path / "p.csv")])
     row = pd.read_csv(tmp_path / "p.csv").iloc[0]

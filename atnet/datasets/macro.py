@@ -53,6 +53,23 @@ def peak(frames: list, n: int, where: str = "end") -> list:
     return frames[start:start + n]
 
 
+def add_sequence(out: MacroCorpus, dataset: str, folder: Path, subject: str, sequence: str, label: str,
+                 peak_frames: int, where: str = "end") -> None:
+    """The peak frames of one sequence folder as samples, or the folder listed with the reason."""
+    name = f"{subject}/{sequence}"
+    try:
+        frames = numbered_images(folder)
+    except CorpusError as e:
+        out.excluded.append(Exclusion(dataset, name, str(e)))
+        return
+    if not frames:
+        out.excluded.append(Exclusion(dataset, name, f"no image files in {folder}"))
+        return
+    seq_id = f"{subject}_{sequence.replace('/', '_')}"
+    for _, image in peak(frames, peak_frames, where):
+        out.samples.append(MacroSample(dataset, f"{dataset}/{subject}", seq_id, label, str(image)))
+
+
 def check_peak_frames(n: int) -> int:
     if n < 1:
         raise CorpusError(f"--peak-frames {n}: use 1 or more (the last frames of each sequence).")

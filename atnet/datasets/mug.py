@@ -12,7 +12,7 @@ from __future__ import annotations
 from pathlib import Path
 
 from .base import Exclusion
-from .macro import BASIC, MacroCorpus, MacroSample, check_peak_frames, numbered_images, peak
+from .macro import BASIC, MacroCorpus, add_sequence, check_peak_frames
 from ..errors import CorpusError
 
 
@@ -41,15 +41,5 @@ def load(root: str | Path, peak_frames: int = 1) -> MacroCorpus:
                     out.excluded.append(Exclusion("mug", name, f"folder {emo.name!r} is not one of MUG's seven "
                                                                f"emotions"))
                     continue
-                try:
-                    frames = numbered_images(take)
-                except CorpusError as e:
-                    out.excluded.append(Exclusion("mug", name, str(e)))
-                    continue
-                if not frames:
-                    out.excluded.append(Exclusion("mug", name, f"no image files in {take}"))
-                    continue
-                for _, image in peak(frames, peak_frames, "middle"):
-                    out.samples.append(MacroSample("mug", f"mug/{subj.name}", f"{subj.name}_{emo.name}_{take.name}",
-                                                   label, str(image)))
+                add_sequence(out, "mug", take, subj.name, f"{emo.name}/{take.name}", label, peak_frames, "middle")
     return out

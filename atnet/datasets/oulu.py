@@ -13,7 +13,7 @@ from __future__ import annotations
 from pathlib import Path
 
 from .base import Exclusion
-from .macro import MacroCorpus, MacroSample, check_peak_frames, numbered_images, peak
+from .macro import MacroCorpus, add_sequence, check_peak_frames
 from ..errors import CorpusError
 
 EMOTIONS = {"anger": "anger", "disgust": "disgust", "fear": "fear", "happiness": "happiness",
@@ -41,15 +41,5 @@ def load(root: str | Path, peak_frames: int = 1, modality: str = "VL", lighting:
                 out.excluded.append(Exclusion("oulu", name, f"folder {emo.name!r} is not one of Oulu-CASIA's six "
                                                             f"expressions"))
                 continue
-            try:
-                frames = numbered_images(emo)
-            except CorpusError as e:
-                out.excluded.append(Exclusion("oulu", name, str(e)))
-                continue
-            if not frames:
-                out.excluded.append(Exclusion("oulu", name, f"no image files in {emo}"))
-                continue
-            for _, image in peak(frames, peak_frames, "end"):
-                out.samples.append(MacroSample("oulu", f"oulu/{subj.name}", f"{subj.name}_{emo.name}", label,
-                                               str(image)))
+            add_sequence(out, "oulu", emo, subj.name, emo.name, label, peak_frames, "end")
     return out
