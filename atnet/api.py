@@ -22,14 +22,14 @@ import numpy as np
 import pandas as pd
 from tqdm.auto import tqdm
 
-from . import CLASSES, faces, parallel
+from . import CLASSES, faces, parallel, runs
 from .datasets import CorpusError, Exclusion, Sample
 from .datasets.base import list_frames
 from .faces.video import is_video, video_length, video_sample
 from .features.apex_spot import METHODS as SPOT_METHODS, spot_apex
 from .modelfile import configs, header, load_weights, read_meta, save_model
 from .models import ATNet
-from .prepare import PrepConfig, find_square, prepare_all, read_frames, to_arrays
+from .prepare import PrepConfig, check_faces, find_square, prepare_all, read_frames, to_arrays
 from .readers import read_table, whole_number
 from .training import TrainConfig, fit, predict as predict_probs, resolve_device
 
@@ -117,26 +117,26 @@ def select_subjects(samples, keep: list[str] | None = None, drop: list[str] | No
 
 # ------------------------------------------------------------------------------------------ apex spotting
 
-def spot(s: Sample, prep: PrepConfig, method: str = "lbp") -> Sample:
+def spot(s: Sample, prep: PrepConfig, method: str = "lbp", box=None) -> Sample:
     """The sample with its apex spotted inside onset..offset (features.apex_spot): the face square
-    of the onset frame crops every frame, then the frame of largest difference to the onset."""
+    of the onset frame crops every frame, then the frame of largest difference to the onset.
+    `box` is the clip's manual box (PrepConfig.box_file), if any."""
     if method not in SPOT_METHODS:
         raise CorpusError(f"--spot {method}: unknown; choose one of {', '.join(SPOT_METHODS)}.")
     numbers = [n for n in s.frame_numbers if s.onset <= n <= s.offset]
     if method == "middle":   # no frame to read
         return replace(s, apex=spot_apex([], numbers, method))
-    boxes = faces.read_box_file(prep.box_file) if prep.box_file else {}
     crops, square = [], None
     for n, gray in read_frames(s, numbers):
         if square is None:   # the onset frame's square crops every frame
-            square, _, _ = find_square(gray, prep, boxes.get(s.key), source=s.key)
+            square, _, _ = find_square(gray, prep, box, source=s.key)
         crops.append(faces.crop(gray, square, SPOT_SIZE))
     return replace(s, apex=spot_apex(crops, numbers, method, prep.flow))
 
 
-def _spot_or_exclude(s: Sample, prep: PrepConfig, method: str) -> Sample | Exclusion:
+def _spot_or_exclude(s: Sample, prep: PrepConfig, method: str, box) -> Sample | Exclusion:
     try:
-        return spot(s, prep, method)
+        return spot(s, prep, method, box)
     except (CorpusError, OSError) as e:
         return Exclusion(s.dataset, f"{s.subject.split('/', 1)[1]}/{s.clip}", f"apex spotting: {e}")
 
@@ -144,7 +144,8 @@ def _spot_or_exclude(s: Sample, prep: PrepConfig, method: str) -> Sample | Exclu
 def spot_all(samples: list[Sample], prep: PrepConfig, method: str = "lbp", jobs: int = 1,
              progress: bool = True) -> tuple[list[Sample], list[Exclusion]]:
     """Spot the apex of every sample (in parallel); samples that fail are returned as exclusions."""
-    results = parallel.run(_spot_or_exclude, ((s, prep, method) for s in samples), jobs)
+    boxes = check_faces(prep) if method != "middle" and samples else {}   # once, as prepare_all does
+    results = parallel.run(_spot_or_exclude, ((s, prep, method, boxes.get(s.key)) for s in samples), jobs)
     kept, failed = [], []
     for r in tqdm(results, total=len(samples), desc="spot apex", disable=not progress or not samples):
         (failed if isinstance(r, Exclusion) else kept).append(r)
@@ -211,27 +212,15 @@ class Model:
         return pd.DataFrame(rows, columns=columns), excluded
 
 
-def corpus_summary(samples: list[Sample]) -> dict:
-    """Counts per corpus and class, and a digest of the sorted sample list (key and label)."""
+def corpus_summary(samples: list, classes=CLASSES) -> dict:
+    """Counts per corpus and class, and a digest of the sorted sample list (key and label); for
+    micro Samples and macro MacroSamples alike."""
     counts: dict = {}
     for s in samples:
-        counts.setdefault(s.dataset, {c: 0 for c in CLASSES})[s.label] += 1
+        counts.setdefault(s.dataset, {c: 0 for c in classes})[s.label] += 1
     listing = "\n".join(sorted(f"{s.key} {s.label}" for s in samples))
     return {"samples": len(samples), "subjects": len({s.subject for s in samples}), "counts": counts,
             "digest": hashlib.sha256(listing.encode()).hexdigest()}
-
-
-def package_versions() -> dict:
-    from importlib import metadata
-    import platform
-    out = {"python": platform.python_version()}
-    for name in ("atnet", "torch", "numpy", "opencv-contrib-python-headless", "scikit-image", "dlib-bin",
-                 "safetensors"):
-        try:
-            out[name] = metadata.version(name)
-        except metadata.PackageNotFoundError:
-            out[name] = None
-    return out
 
 
 def train(samples: list[Sample], method: str = "atnet", prep: PrepConfig | None = None,
@@ -252,7 +241,7 @@ def train(samples: list[Sample], method: str = "atnet", prep: PrepConfig | None 
     resolve_device(train_cfg.device)
     net = fit(method, arrays.apex, arrays.adm, arrays.y, train_cfg)
     meta = header(method=method, prep=asdict(prep), train=asdict(train_cfg), adm_dim=int(arrays.adm.shape[-1]),
-                  corpus=corpus_summary(kept), packages=package_versions(),
+                  corpus=corpus_summary(kept), packages=runs.package_versions(),
                   date=time.strftime("%Y-%m-%dT%H:%M:%S%z"))
     return Model(net.cpu().eval(), prep, train_cfg, meta), excluded
 

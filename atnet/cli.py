@@ -42,7 +42,7 @@ from .models import METHODS
 from .prepare import PrepConfig
 from .protocols import PROTOCOLS
 from .runs import (DEFAULT_CACHE, FALLBACK, Inputs, exclusions, load_and_prepare, print_tables, report_excluded,
-                   smic_apex, train_recipe)
+                   say_fallbacks, smic_apex, train_recipe)
 from .training import TrainConfig
 
 CHOICES = {"flow": FLOW_BACKENDS, "adm_mean": ADM_MEANS, "face": faces.BACKENDS, "reference": ("apex", "onset"),
@@ -66,15 +66,18 @@ def range_text(rng) -> str:
             ("inf" if hi is None else str(hi)) + (")" if hi_open or hi is None else "]"))
 
 
+def given_flags(args, cls) -> dict:
+    """The flags of `cls`'s fields given on the command line."""
+    return {f.name: getattr(args, f.name) for f in fields(cls) if getattr(args, f.name, None) is not None}
+
+
 def config_from(args, cls, **base):
-    cfg = replace(cls(), **base)
-    given = {f.name: getattr(args, f.name) for f in fields(cls) if getattr(args, f.name, None) is not None}
-    return replace(cfg, **given)
+    return replace(cls(), **{**base, **given_flags(args, cls)})
 
 
 def train_flags(args) -> dict:
     """The training flags given on the command line (to override a preset)."""
-    return {f.name: getattr(args, f.name) for f in fields(TrainConfig) if getattr(args, f.name, None) is not None}
+    return given_flags(args, TrainConfig)
 
 
 def inputs_from(args) -> Inputs:
@@ -112,11 +115,11 @@ def add_subject_flags(p: argparse.ArgumentParser, verb: str) -> None:
 
 def cmd_synth(args) -> None:
     if args.macro:   # the four macro-expression corpora, for pretraining
-        from .datasets import ckplus, jaffe, mug, oulu
+        from .datasets import MACRO_ADAPTERS
         from .datasets.synthetic_macro import synthesize_macro
         roots = synthesize_macro(args.out, seed=args.seed, subjects=8, takes=2, jobs=args.jobs)
-        for name, mod in (("ckplus", ckplus), ("oulu", oulu), ("jaffe", jaffe), ("mug", mug)):
-            c = mod.load(roots[name])
+        for name, load in MACRO_ADAPTERS.items():
+            c = load(roots[name])
             print(f"{roots[name]}: {len(c.samples)} peak images of {len({x.subject for x in c.samples})} subjects "
                   f"({len(c.excluded)} left out)")
         return
@@ -219,12 +222,12 @@ def say_selected(others, verb: str) -> None:
 
 def cmd_train(args) -> None:
     out = out_file(args.out)
-    prep = config_from(args, PrepConfig)
-    preset, train = train_recipe(args.preset, bool(args.casme2 or args.samm or args.smic), train_flags(args))
-    corpus = load_corpus(args)
+    prep, inputs = config_from(args, PrepConfig), inputs_from(args)
+    preset, train = train_recipe(args.preset, inputs.real, train_flags(args))
+    corpus = inputs.corpus()
     samples, held = api.select_subjects(corpus.samples, args.subjects, args.leave_out_subjects)
     say_selected(held, "trained on")
-    samples, unspotted = smic_apex(samples, inputs_from(args), prep)
+    samples, unspotted = smic_apex(samples, inputs, prep)
     model, failed = api.train(samples, args.method, prep, train, args.cache, args.jobs)
     report_excluded(exclusions(corpus.excluded + unspotted + failed), None)
     model.meta["smic_apex"] = args.smic_apex
@@ -273,12 +276,7 @@ def cmd_predict(args) -> None:
                           "(--casme2, --samm, --smic, --synthetic).")
     table, failed = model.predict(clips, args.cache, args.jobs, args.spot)
     report_excluded(exclusions(left + failed), None)
-    fallback = table.loc[table["face"] != model.prep.face]
-    if len(fallback):
-        print(f"no face found by {model.prep.face} on the {model.prep.reference} frame of {len(fallback)} clip(s); "
-              f"the fallback taken:")
-        for r in fallback.itertuples():
-            print(f"  {r.input}: {FALLBACK.get(r.face, r.face)}")
+    say_fallbacks(zip(table["input"], table["face"]), model.prep)
     write_atomic(out, table.to_csv(index=False))
     print(f"labelled {len(table)} clip(s) with {args.model} ({model.method}): "
           + ", ".join(f"{c} {int((table['label'] == c).sum())}" for c in CLASSES))

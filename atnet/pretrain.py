@@ -25,7 +25,6 @@ that normalises the same channels nearest the same conv; the statistics are a st
 equivalence. Micro-Attention's attention units have no counterpart and start new."""
 from __future__ import annotations
 
-import hashlib
 import time
 from dataclasses import asdict
 from pathlib import Path
@@ -35,18 +34,18 @@ import torch
 
 from . import faces, parallel
 from .cache import NpzCache, file_stamp, make_key
-from .datasets import Exclusion, ckplus, jaffe, mug, oulu
+from .datasets import MACRO_ADAPTERS as ADAPTERS, Exclusion
 from .datasets.macro import BASIC, MacroCorpus, MacroSample
 from .errors import CorpusError
 from .models import ATNet
 from .modelfile import header
 from .models.resnet10 import ResNet10
 from .prepare import PrepConfig, check_faces, find_square
-from .api import package_versions
+from .api import corpus_summary
+from .runs import package_versions
 from .readers import one_line, read_gray
 from .training import TrainConfig, fit
 
-ADAPTERS = {"ckplus": ckplus.load, "oulu": oulu.load, "jaffe": jaffe.load, "mug": mug.load}
 KIND = "pretrained-spatial"
 
 
@@ -145,13 +144,8 @@ def pretrain(samples: list[MacroSample], prep: PrepConfig, train: TrainConfig, c
     start = load_imagenet(init_imagenet) if init_imagenet else None
     net = fit("spatial", crops, np.zeros((len(crops), 1, 1), np.float32), labels, train, n_classes=len(BASIC),
               spatial_state=start)
-    counts: dict = {}
-    for s in kept:
-        counts.setdefault(s.dataset, {c: 0 for c in BASIC})[s.label] += 1
-    listing = "\n".join(sorted(f"{s.image} {s.label}" for s in kept))
     meta = header(method="spatial", kind=KIND, prep=asdict(prep), train=asdict(train), adm_dim=1,
-                  corpus={"samples": len(kept), "subjects": len({s.subject for s in kept}), "counts": counts,
-                          "digest": hashlib.sha256(listing.encode()).hexdigest()},
+                  corpus=corpus_summary(kept, BASIC),
                   init=f"imagenet {Path(init_imagenet).name}" if init_imagenet else "scratch",
                   packages=package_versions(), date=time.strftime("%Y-%m-%dT%H:%M:%S%z"))
     meta["classes"] = list(BASIC)

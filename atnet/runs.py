@@ -113,7 +113,12 @@ FALLBACK = {"manual": "the box file's box", "haar": "OpenCV's Haar cascade",
 
 def report_fallbacks(kept, prepared, prep: PrepConfig) -> None:
     """Every clip where the chosen backend found no face on the reference frame, with the fallback taken."""
-    fallback = [(s.key, p.face) for s, p in zip(kept, prepared) if p.face != prep.face]
+    say_fallbacks([(s.key, p.face) for s, p in zip(kept, prepared)], prep)
+
+
+def say_fallbacks(served_by, prep: PrepConfig) -> None:
+    """(clip, backend that served it) pairs: print those the chosen backend did not serve."""
+    fallback = [(key, served) for key, served in served_by if served != prep.face]
     if fallback:
         print(f"no face found by {prep.face} on the {prep.reference} frame of {len(fallback)} clip(s); the fallback "
               f"taken:")
@@ -214,7 +219,7 @@ def demo(out: str | Path = "runs/demo", cache: str | Path = DEFAULT_CACHE, jobs:
 
 
 VERSIONED = ("atnet", "torch", "numpy", "opencv-contrib-python-headless", "scikit-image", "scikit-learn", "pandas",
-             "joblib", "matplotlib", "dlib-bin", "face_recognition_models")
+             "joblib", "matplotlib", "dlib-bin", "face_recognition_models", "safetensors")
 
 
 def package_versions() -> dict:

@@ -3,10 +3,12 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from . import casme2, samm, smic
+from . import casme2, ckplus, jaffe, mug, oulu, samm, smic
 from .base import Corpus, CorpusError, Exclusion, Sample, label_maps, to_frame
 
 ADAPTERS = {"casme2": casme2.load, "samm": samm.load, "smic": smic.load}
+# macro-expression corpora, for pretraining the spatial stream (atnet/pretrain.py)
+MACRO_ADAPTERS = {"ckplus": ckplus.load, "oulu": oulu.load, "jaffe": jaffe.load, "mug": mug.load}
 
 
 def load_corpora(roots: dict[str, str | Path | None], sheets: dict[str, str | Path | None] | None = None) -> Corpus:
@@ -27,4 +29,5 @@ def load_corpora(roots: dict[str, str | Path | None], sheets: dict[str, str | Pa
     return out
 
 
-__all__ = ["Corpus", "CorpusError", "Exclusion", "Sample", "load_corpora", "label_maps", "to_frame"]
+__all__ = ["Corpus", "CorpusError", "Exclusion", "Sample", "load_corpora", "label_maps", "to_frame", "ADAPTERS",
+           "MACRO_ADAPTERS"]

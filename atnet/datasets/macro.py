@@ -23,6 +23,10 @@ class MacroSample:
     label: str          # one of BASIC
     image: str          # the image file
 
+    @property
+    def key(self) -> str:   # one image per sample
+        return self.image
+
 
 @dataclass
 class MacroCorpus:
