@@ -30,7 +30,6 @@ from pathlib import Path
 import pandas as pd
 
 from . import CLASSES, api, faces, metrics, reports, runs
-from .baselines import BASELINES
 from .cache import write_atomic
 from .config import at_least, ranged_type
 from .datasets import CorpusError, load_corpora, synthetic, to_frame
@@ -38,15 +37,15 @@ from .faces.table import clip_faces
 from .features import BACKENDS as FLOW_BACKENDS
 from .features.adm import MEANS as ADM_MEANS
 from .features.apex_spot import METHODS as SPOT_METHODS
-from .models import METHODS
+from .models import BACKBONES, METHODS
 from .prepare import PrepConfig
 from .protocols import PROTOCOLS
-from .runs import (DEFAULT_CACHE, FALLBACK, Inputs, exclusions, load_and_prepare, print_tables, report_excluded,
+from .runs import (DEFAULT_CACHE, EVALUATE_METHODS, FALLBACK, Inputs, exclusions, load_and_prepare, print_tables, report_excluded,
                    say_fallbacks, smic_apex, train_recipe)
 from .training import TrainConfig
 
 CHOICES = {"flow": FLOW_BACKENDS, "adm_mean": ADM_MEANS, "face": faces.BACKENDS, "reference": ("apex", "onset"),
-           "device": ("auto", "cpu", "cuda")}
+           "device": ("auto", "cpu", "cuda"), "spatial_backbone": BACKBONES}
 def add_config_flags(p: argparse.ArgumentParser, cls) -> None:
     g = p.add_argument_group(f"{cls.__name__} (paper values as defaults)")
     for f in fields(cls):
@@ -367,19 +366,23 @@ def build_parser() -> argparse.ArgumentParser:
     s = sub.add_parser("evaluate", help="train and test under a protocol; write predictions and scores")
     add_corpus_flags(s)
     s.add_argument("--apex-table", metavar="CSV", help="corpora as apex frames only: a CSV of dataset, subject, "
-                                                       "clip, label, image (for --method spatial or micro-attention)")
+                                                       "clip, label, image (for the apex methods: spatial, "
+                                                       "micro-attention, fer-probe, spatial-fer)")
     s.add_argument("--protocol", nargs="+", choices=PROTOCOLS, default=["cde"])
-    s.add_argument("--method", nargs="+", choices=METHODS + BASELINES, default=["atnet"])
+    s.add_argument("--method", nargs="+", choices=EVALUATE_METHODS, default=["atnet"],
+                   help="networks, baselines, and beyond the paper: fer-probe (fer's frozen FER2013 network + "
+                        "logistic regression), spatial-fer / atnet-fer (= --spatial-backbone fer-xception)")
     s.add_argument("--out", required=True, help="run folder: predictions, results.json, excluded.csv")
     add_config_flags(s, PrepConfig)
     add_config_flags(s, TrainConfig)
     s.set_defaults(func=cmd_evaluate)
     s = sub.add_parser("reproduce", help="every row of Tables II and III, resumable, with a report (MD, HTML, PNG)")
     add_corpus_flags(s)
-    s.add_argument("--apex-table", metavar="CSV", help="apex frames only (the spatial and Micro-Attention rows)")
+    s.add_argument("--apex-table", metavar="CSV", help="apex frames only (the apex methods' rows)")
     s.add_argument("--protocol", nargs="+", choices=PROTOCOLS, default=list(PROTOCOLS))
-    s.add_argument("--method", nargs="+", choices=METHODS + BASELINES, default=None,
-                   help="default: all twelve rows (the two apex methods with --apex-table)")
+    s.add_argument("--method", nargs="+", choices=EVALUATE_METHODS, default=None,
+                   help="default: the twelve rows of the paper and three beyond it (fer-probe, spatial-fer, "
+                        "atnet-fer); the apex methods only with --apex-table")
     s.add_argument("--seeds", type=at_least(1), default=3, help="runs per network, seeds seed .. seed+N-1 (default %(default)s)")
     s.add_argument("--preset", choices=("auto", "paper", "demo"), default="auto",
                    help="training recipe before any flag: the paper's, or the demo's CPU-sized one "

@@ -106,7 +106,8 @@ def load_weights(path: str | Path, meta: dict, device: str = "cpu") -> ATNet:
         raise CorpusError(f"{path}: the weights cannot be read ({one_line(e)}); {FIX}.") from None
     train = meta["train"]
     net = ATNet(meta["method"], len(meta["classes"]), hidden=train.get("hidden", TrainConfig.hidden),
-                adm_dim=meta["adm_dim"], dropout=train.get("dropout", TrainConfig.dropout))
+                adm_dim=meta["adm_dim"], dropout=train.get("dropout", TrainConfig.dropout),
+                backbone=train.get("spatial_backbone", TrainConfig.spatial_backbone), pretrained=False)
     try:
         net.load_state_dict(state, strict=True)
     except RuntimeError as e:

