@@ -29,7 +29,7 @@ from pathlib import Path
 
 import pandas as pd
 
-from . import CLASSES, api, faces, metrics, reports, runs
+from . import CLASSES, api, byo, faces, metrics, reports, runs
 from .cache import write_atomic
 from .config import at_least, ranged_type
 from .datasets import CorpusError, load_corpora, synthetic, to_frame
@@ -39,7 +39,8 @@ from .features.adm import MEANS as ADM_MEANS
 from .features.apex_spot import METHODS as SPOT_METHODS
 from .models import BACKBONES, METHODS
 from .prepare import PrepConfig
-from .protocols import PROTOCOLS
+from .protocols import ALL_PROTOCOLS, PROTOCOLS
+from .classifiers import CLASSIFIERS
 from .runs import (DEFAULT_CACHE, EVALUATE_METHODS, FALLBACK, Inputs, exclusions, load_and_prepare, print_tables, report_excluded,
                    say_fallbacks, smic_apex, train_recipe)
 from .training import TrainConfig
@@ -176,6 +177,13 @@ def cmd_faces(args) -> None:
 
 
 def cmd_evaluate(args) -> None:
+    if args.features:   # your own features: no frames are read or prepared
+        runs.evaluate_features(args.features, args.protocol, args.out, args.labels, inputs_from(args),
+                               args.classifier, args.name, args.on_missing)
+        return
+    if args.labels:
+        raise CorpusError("--labels goes with --features (labels for your own features); without --features the "
+                          "labels come from the corpus roots.")
     runs.evaluate_run(inputs_from(args), args.method, args.protocol, config_from(args, PrepConfig),
                       config_from(args, TrainConfig), args.out)
 
@@ -326,10 +334,23 @@ def cmd_corpus(args) -> None:
 
 
 def cmd_score(args) -> None:
-    preds = metrics.read_megc_log(args.megc_log)
+    if bool(args.megc_log) == bool(args.predictions):
+        raise CorpusError("give one of --megc-log FILE or --predictions FILE.")
+    preds = metrics.read_megc_log(args.megc_log) if args.megc_log else byo.read_predictions(args.predictions)
     print("| test set | n | Acc | UF1 | UAR |\n| --- | --- | --- | --- | --- |")
     for r in metrics.summarize(preds):
         print(f"| {r['test_set']} | {r['n']} | {r['acc']:.4f} | {r['uf1']:.4f} | {r['uar']:.4f} |")
+
+
+def cmd_compare(args) -> None:
+    a, b = byo.read_predictions(args.a), byo.read_predictions(args.b)
+    table = byo.compare(a, b, n_boot=args.boot, seed=args.seed, names=("A", "B"))
+    print(f"A = {args.a}\nB = {args.b}\nA - B with a {args.boot}-draw paired bootstrap over subjects "
+          f"(95% interval; an interval that excludes 0 is a difference beyond subject-sampling noise):\n")
+    print("| test set | metric | A | B | A - B | 95% interval | subjects | clips |\n" + "|" + " --- |" * 8)
+    for r in table.itertuples():
+        print(f"| {r.test_set} | {r.metric.upper()} | {r.A:.4f} | {r.B:.4f} | {r.diff:+.4f} | "
+              f"[{r.lo:+.4f}, {r.hi:+.4f}] | {r.subjects} | {r.clips} |")
 
 
 def cmd_demo(args) -> None:
@@ -368,11 +389,23 @@ def build_parser() -> argparse.ArgumentParser:
     s.add_argument("--apex-table", metavar="CSV", help="corpora as apex frames only: a CSV of dataset, subject, "
                                                        "clip, label, image (for the apex methods: spatial, "
                                                        "micro-attention, fer-probe, spatial-fer)")
-    s.add_argument("--protocol", nargs="+", choices=PROTOCOLS, default=["cde"])
+    s.add_argument("--protocol", nargs="+", choices=ALL_PROTOCOLS, default=["cde"],
+                   help="cde, hde (the paper's) or loso-corpus (LOSO within each corpus alone); default cde")
     s.add_argument("--method", nargs="+", choices=EVALUATE_METHODS, default=["atnet"],
                    help="networks, baselines, and beyond the paper: fer-probe (fer's frozen FER2013 network + "
                         "logistic regression), spatial-fer / atnet-fer (= --spatial-backbone fer-xception)")
     s.add_argument("--out", required=True, help="run folder: predictions, results.json, excluded.csv")
+    g = s.add_argument_group("your own features (README: 'Your own method under the same protocols')")
+    g.add_argument("--features", metavar="PATH", help="per-clip features: a folder of dataset-subject-clip.npy|.mat|"
+                                                      ".csv files (or with an index.csv), or one CSV table")
+    g.add_argument("--labels", metavar="CSV", help="dataset, subject, clip, label (`atnet corpus`'s CSV); default: "
+                                                   "from the corpus flags")
+    g.add_argument("--classifier", choices=CLASSIFIERS, default="logreg",
+                   help="poly-svm (the baselines' SVM), linear-svm or logreg (C by subject-grouped CV inside each "
+                        "training fold); default %(default)s")
+    g.add_argument("--on-missing", choices=("refuse", "leave-out"), default="refuse",
+                   help="a clip of the label table without features: refuse (default) or leave it out, listed")
+    g.add_argument("--name", help="the row name of your method (default features-CLASSIFIER)")
     add_config_flags(s, PrepConfig)
     add_config_flags(s, TrainConfig)
     s.set_defaults(func=cmd_evaluate)
@@ -398,9 +431,16 @@ def build_parser() -> argparse.ArgumentParser:
     add_corpus_flags(s)
     s.add_argument("--out", required=True, help="CSV: dataset,subject,clip,label,onset,apex,offset,fps,n_frames")
     s.set_defaults(func=cmd_corpus)
-    s = sub.add_parser("score", help="pooled Acc / UF1 / UAR of a MEGC 2019 log")
-    s.add_argument("--megc-log", required=True, metavar="FILE")
+    s = sub.add_parser("score", help="pooled Acc / UF1 / UAR of a MEGC 2019 log or a predictions CSV")
+    s.add_argument("--megc-log", metavar="FILE")
+    s.add_argument("--predictions", metavar="FILE", help="CSV of dataset, subject, clip, truth, pred (or a MEGC log)")
     s.set_defaults(func=cmd_score)
+    s = sub.add_parser("compare", help="A - B per corpus with a paired bootstrap interval over subjects")
+    s.add_argument("a", metavar="A", help="predictions CSV or MEGC log (e.g. RUN/predictions/atnet-cde.csv)")
+    s.add_argument("b", metavar="B", help="the other run's, on the same clips")
+    s.add_argument("--boot", type=at_least(100), default=2000, help="bootstrap draws (default %(default)s)")
+    s.add_argument("--seed", type=at_least(0), default=0)
+    s.set_defaults(func=cmd_compare)
     s = sub.add_parser("train", help="train one model on every clip given and write a model file")
     add_corpus_flags(s)
     s.add_argument("--method", choices=METHODS, default="atnet", help="default %(default)s")

@@ -183,6 +183,7 @@ class Arrays:
     apex: np.ndarray      # (N, S, S) uint8 cropped apex frames
     adm: np.ndarray       # (N, 64, 128) float32 ADM matrices
     volumes: list | None = None   # per sample (T, S, S) uint8 window frames, for the handcrafted baselines
+    features: np.ndarray | None = None   # (N, D) the user's own per-clip features (`--features`), if any
     _digests: dict = field(default_factory=dict, repr=False, compare=False)
 
     @property

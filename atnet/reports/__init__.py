@@ -75,12 +75,13 @@ def table_rows(ours: list[dict], protocol: str, sets, keys, ours_label: str) -> 
     """Header and rows of a table: per method, our row and the paper's row (where it has one)."""
     paper = {(r["method"], r["test_set"]): r for r in paper_records() if r["protocol"] == protocol}
     mine = {(r["method"], r["test_set"]): r for r in ours if r["protocol"] == protocol}
-    methods = [m for m in LABELS if any(k[0] == m for k in mine)]
+    methods = [m for m in LABELS if any(k[0] == m for k in mine)] + \
+        sorted({k[0] for k in mine} - set(LABELS))      # your own methods (`--features`) after ours
     head = ["method", "source"] + [f"{SET_NAMES[s]} {'/'.join(k.upper() if k != 'acc' else 'Acc' for k in keys)}"
                                    for s in sets]
     rows = []
     for m in methods:
-        rows.append([LABELS[m], ours_label] + [_cell(mine.get((m, s)), keys) for s in sets])
+        rows.append([LABELS.get(m, m), ours_label] + [_cell(mine.get((m, s)), keys) for s in sets])
         if any(k[0] == m for k in paper):   # the rows beyond the paper have no paper row
             rows.append([LABELS[m], "paper"] + [_cell(paper.get((m, s)), keys) for s in sets])
     return head, rows
@@ -99,6 +100,12 @@ def table_ii(ours: list[dict], ours_label: str = "ours") -> str:
     """CDE (leave one subject out over the composite): Acc / UF1 / UAR for the full set and each corpus."""
     return "Table II (CDE, leave one subject out): Acc / UF1 / UAR\n\n" + \
         _table(ours, "cde", CDE_SETS, ("acc", "uf1", "uar"), ours_label)
+
+
+def table_loso_corpus(ours: list[dict], ours_label: str = "ours") -> str:
+    """Per-corpus LOSO (beyond the paper's tables): Acc / UF1 / UAR, pooled over all folds and per corpus."""
+    return "Per-corpus LOSO (leave one subject out within each corpus; not in the paper): Acc / UF1 / UAR\n\n" + \
+        _table(ours, "loso-corpus", CDE_SETS, ("acc", "uf1", "uar"), ours_label)
 
 
 def table_iii(ours: list[dict], ours_label: str = "ours") -> str:
