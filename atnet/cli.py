@@ -30,6 +30,8 @@ from pathlib import Path
 import pandas as pd
 
 from . import CLASSES, api, byo, faces, metrics, reports, runs
+from .baselines import CHOICES as BASELINE_CHOICES, BaselineConfig
+from .classifiers import CLASSIFIERS
 from .cache import write_atomic
 from .config import at_least, ranged_type
 from .datasets import CorpusError, load_corpora, synthetic, to_frame
@@ -40,13 +42,12 @@ from .features.apex_spot import METHODS as SPOT_METHODS
 from .models import BACKBONES, METHODS
 from .prepare import PrepConfig
 from .protocols import ALL_PROTOCOLS, PROTOCOLS
-from .classifiers import CLASSIFIERS
 from .runs import (DEFAULT_CACHE, EVALUATE_METHODS, FALLBACK, Inputs, exclusions, load_and_prepare, print_tables, report_excluded,
                    say_fallbacks, smic_apex, train_recipe)
 from .training import TrainConfig
 
 CHOICES = {"flow": FLOW_BACKENDS, "adm_mean": ADM_MEANS, "face": faces.BACKENDS, "reference": ("apex", "onset"),
-           "device": ("auto", "cpu", "cuda"), "spatial_backbone": BACKBONES}
+           "device": ("auto", "cpu", "cuda"), "spatial_backbone": BACKBONES, **BASELINE_CHOICES}
 def add_config_flags(p: argparse.ArgumentParser, cls) -> None:
     g = p.add_argument_group(f"{cls.__name__} (paper values as defaults)")
     for f in fields(cls):
@@ -185,7 +186,7 @@ def cmd_evaluate(args) -> None:
         raise CorpusError("--labels goes with --features (labels for your own features); without --features the "
                           "labels come from the corpus roots.")
     runs.evaluate_run(inputs_from(args), args.method, args.protocol, config_from(args, PrepConfig),
-                      config_from(args, TrainConfig), args.out)
+                      config_from(args, TrainConfig), args.out, config_from(args, BaselineConfig))
 
 
 def cmd_report(args) -> None:
@@ -359,7 +360,8 @@ def cmd_demo(args) -> None:
 
 def cmd_reproduce(args) -> None:
     runs.reproduce(inputs_from(args), args.out, args.method, args.protocol, args.seeds, args.preset,
-                   config_from(args, PrepConfig), train_flags(args), "atnet " + " ".join(args.argv))
+                   config_from(args, PrepConfig), train_flags(args), "atnet " + " ".join(args.argv),
+                   config_from(args, BaselineConfig))
 
 
 class Parser(argparse.ArgumentParser):
@@ -408,6 +410,7 @@ def build_parser() -> argparse.ArgumentParser:
     g.add_argument("--name", help="the row name of your method (default features-CLASSIFIER)")
     add_config_flags(s, PrepConfig)
     add_config_flags(s, TrainConfig)
+    add_config_flags(s, BaselineConfig)
     s.set_defaults(func=cmd_evaluate)
     s = sub.add_parser("reproduce", help="every row of Tables II and III, resumable, with a report (MD, HTML, PNG)")
     add_corpus_flags(s)
@@ -423,6 +426,7 @@ def build_parser() -> argparse.ArgumentParser:
     s.add_argument("--out", default="runs/reproduce", help="run folder (default %(default)s); rerun to resume")
     add_config_flags(s, PrepConfig)
     add_config_flags(s, TrainConfig)
+    add_config_flags(s, BaselineConfig)
     s.set_defaults(func=cmd_reproduce)
     s = sub.add_parser("report", help="print Tables II and III from a run folder")
     s.add_argument("dir")

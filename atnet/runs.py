@@ -21,7 +21,7 @@ from filelock import FileLock
 from pydantic import BaseModel, ConfigDict
 
 from . import metrics, reports
-from .baselines import BASELINES
+from .baselines import BASELINES, BaselineConfig
 from .models import METHODS
 from .probe import PROBES
 from .cache import sweep, write_atomic
@@ -174,7 +174,7 @@ def report_excluded(excluded: pd.DataFrame, out: Path | None) -> None:
 
 def run_evaluations(data, methods, protocols, train: TrainConfig, out: Path, jobs: int,
                     flow_backend: str = "dis", seeds: list[int] | None = None,
-                    classifier: str = "logreg") -> tuple[list[dict], list[dict]]:
+                    classifier: str = "logreg", svm: BaselineConfig | None = None) -> tuple[list[dict], list[dict]]:
     """Evaluate and write predictions (CSV + MEGC log) and results.json (records merged by key).
     With `seeds`, each network runs once per seed (files and records tagged with it); a baseline,
     a probe and your own features are deterministic and run once. Returns (records, runs: which
@@ -195,7 +195,7 @@ def run_evaluations(data, methods, protocols, train: TrainConfig, out: Path, job
                 cfg = row_cfg if seed is None else replace(row_cfg, seed=seed)
                 name = f"{row}-{protocol}" + ("" if seed is None else f"-seed{seed}")
                 preds = evaluate(method, protocol, data, cfg, out / "folds", jobs=jobs, flow_backend=flow_backend,
-                                 classifier=classifier)
+                                 classifier=classifier, svm=svm)
                 write_atomic(out / "predictions" / f"{name}.csv", preds.to_csv(index=False))
                 metrics.write_megc_log(preds, out / "predictions" / f"{name}.log")
                 runs.append({"method": row, "protocol": protocol, "seed": seed, "init": init,
@@ -222,15 +222,17 @@ def print_tables(records: list[dict], label: str = "ours") -> str:
 
 
 def evaluate_run(inputs: Inputs, methods, protocols, prep: PrepConfig, train: TrainConfig,
-                 out: str | Path) -> list[dict]:
+                 out: str | Path, svm: BaselineConfig | None = None) -> list[dict]:
     """`atnet evaluate`: prepare, then every method under every protocol, written to `out`
     (predictions, MEGC logs, results.json, excluded.csv, settings.json). Returns the records."""
     out = Path(out)
     out.mkdir(parents=True, exist_ok=True)
     data, excluded = load_and_prepare(inputs, prep, methods, protocols)
     report_excluded(excluded, out)
-    write_atomic(out / "settings.json", json.dumps({"prep": asdict(prep), "train": asdict(train)}, indent=1))
-    records, _ = run_evaluations(data, methods, protocols, train, out, inputs.jobs, prep.flow)
+    svm = svm or BaselineConfig()
+    write_atomic(out / "settings.json", json.dumps({"prep": asdict(prep), "train": asdict(train),
+                                                    "baselines": asdict(svm)}, indent=1))
+    records, _ = run_evaluations(data, methods, protocols, train, out, inputs.jobs, prep.flow, svm=svm)
     print_tables(records)
     return records
 
@@ -332,7 +334,7 @@ def train_recipe(preset: str, real: bool, overrides: dict | None = None) -> tupl
 
 def reproduce(inputs: Inputs, out: str | Path = "runs/reproduce", methods=None, protocols=PROTOCOLS,
               seeds: int = 3, preset: str = "auto", prep: PrepConfig | None = None,
-              train_overrides: dict | None = None, command: str = "") -> list[dict]:
+              train_overrides: dict | None = None, command: str = "", svm: BaselineConfig | None = None) -> list[dict]:
     """`atnet reproduce`: every row of Tables II and III (or `methods`), networks once per seed,
     resumable fold by fold, with report.md / report.html / figures / summary.json. Returns the
     summary rows (mean and std over seeds)."""
@@ -352,7 +354,8 @@ def reproduce(inputs: Inputs, out: str | Path = "runs/reproduce", methods=None, 
     corpus = (f"{source}: {len(data.table)} clips, {data.table['subject'].nunique()} subjects, "
               f"{len(excluded)} left out (excluded.csv)")
     saved = set((out / "folds").glob("*.npy")) if (out / "folds").exists() else set()
-    records, runs = run_evaluations(data, methods, protocols, train, out, inputs.jobs, prep.flow, seeds=seeds)
+    svm = svm or BaselineConfig()
+    records, runs = run_evaluations(data, methods, protocols, train, out, inputs.jobs, prep.flow, seeds=seeds, svm=svm)
     wall = time.time() - t0
     log = out / "invocations.json"     # every command that worked on this folder, so a resumed run's cost adds up
     with FileLock(out / ".invocations.json.lock"):
@@ -379,7 +382,7 @@ def reproduce(inputs: Inputs, out: str | Path = "runs/reproduce", methods=None, 
                   f"{sum(c['wall_s'] for c in calls):.0f} s over the {len(calls)} command(s) that worked on this folder "
                   f"(invocations.json); folds saved by an earlier run are reused, never recomputed."],
         "command": command, "corpus": corpus, "preset": preset, "methods": methods, "protocols": list(protocols),
-        "seeds": seeds, "prep": asdict(prep), "train": asdict(train), "invocations": calls,
+        "seeds": seeds, "prep": asdict(prep), "train": asdict(train), "baselines": asdict(svm), "invocations": calls,
         "packages": package_versions()}
     summary = write_report(out, runs, context, "ours" if real else "ours (synthetic)")
     print_tables(summary, "ours" if real else "ours (synthetic)")

@@ -76,3 +76,25 @@ def test_svm_learns_and_scores_sum_to_one():
     assert (s.argmax(1) == y).mean() > 0.9 and np.allclose(s.sum(1), 1)
     one = fit_predict(x[:10], y[:10], x[10:])     # a training fold with one class predicts it
     assert (one.argmax(1) == 0).all()
+
+
+def test_folded_hoof_puts_left_and_right_motion_of_one_slope_in_one_bin():
+    from atnet.features.hoof import hoof
+    right_up = np.tile(np.array([1.0, -1.0]), (4, 4, 1))      # (u, v): right, image-up
+    left_up = np.tile(np.array([-1.0, -1.0]), (4, 4, 1))
+    assert not np.array_equal(hoof(right_up, 4), hoof(left_up, 4))
+    assert np.array_equal(hoof(right_up, 4, folded=True), hoof(left_up, 4, folded=True))
+    assert hoof(right_up, 4, folded=True).tolist() == [0.0, 1.0, 0.0, 0.0]   # angle -45 deg: bin 1 of [-90, 90)
+    down = np.tile(np.array([0.0, 2.0]), (4, 4, 1))
+    assert hoof(down, 4, folded=True).tolist() == [0.0, 0.0, 0.0, 1.0]      # +90 deg: the last bin
+
+
+def test_the_svm_class_weight_is_a_choice():
+    from atnet.baselines import BaselineConfig, classifier
+    from atnet.errors import CorpusError
+    assert classifier().class_weight == "balanced"
+    assert classifier(BaselineConfig(svm_class_weight="none")).class_weight is None
+    assert BaselineConfig().key("hoof-n4-tim10") == {"svm": repr(classifier())}   # saved folds stay valid
+    assert BaselineConfig(hoof_bins="folded").key("hoof-n4-tim10")["hoof_bins"] == "folded"
+    with pytest.raises(CorpusError, match="--hoof-bins half: unknown; choose one of full, folded"):
+        BaselineConfig(hoof_bins="half")

@@ -9,8 +9,14 @@ The SVM is scikit-learn's SVC(kernel="poly", degree=2, coef0=1, C=1, gamma="scal
 class_weight="balanced") on the L1-normalised histograms. Class weighting is the SVM's counterpart
 of the class-balanced oversampling the networks train with (without it, on the synthetic corpus,
 every LBP-TOP setting predicted the majority class only: CDE UF1 0.24). Nothing else is tuned: there
-is no validation split to tune on honestly."""
+is no validation split to tune on honestly.
+
+Two choices the paper leaves open are flags (BaselineConfig; measured in docs/benchmarks.md):
+`--hoof-bins full|folded` (the full circle, as MEGC's code, or Chaudhry et al.'s left-right folded
+bins) and `--svm-class-weight balanced|none`."""
 from __future__ import annotations
+
+from dataclasses import dataclass
 
 import cv2
 import numpy as np
@@ -22,6 +28,29 @@ from ..features.hoof import hoof
 from ..features.lbptop import lbp_top
 from ..features.tim import tim
 
+@dataclass(frozen=True)
+class BaselineConfig:
+    hoof_bins: str = "full"              # full (N bins over the circle, MEGC's code) | folded (Chaudhry et al.)
+    svm_class_weight: str = "balanced"   # balanced (the networks' class balancing, for the SVM) | none
+
+    def __post_init__(self):
+        from ..errors import CorpusError
+        for name, allowed in CHOICES.items():
+            if getattr(self, name) not in allowed:
+                raise CorpusError(f"--{name.replace('_', '-')} {getattr(self, name)}: unknown; choose one of "
+                                  f"{', '.join(allowed)}.")
+
+    def key(self, method: str) -> dict:
+        """What a baseline's fold key must cover beyond the flow backend (defaults add nothing, so
+        folds saved before these flags existed stay valid)."""
+        out = {"svm": repr(classifier(self))}
+        if method.startswith("hoof") and self.hoof_bins != "full":
+            out["hoof_bins"] = self.hoof_bins
+        return out
+
+
+CHOICES = {"hoof_bins": ("full", "folded"), "svm_class_weight": ("balanced", "none")}
+
 BASELINES = tuple([f"lbptop-p{p}-tim{n}" for n in (10, 64) for p in (4, 8)] +
                   [f"hoof-n{b}-tim{n}" for n in (10, 64) for b in (4, 8)])
 
@@ -32,27 +61,31 @@ def parse(method: str) -> tuple[str, int, int]:
     return kind, int(k[1:]), int(n[3:])
 
 
-def clip_feature(method: str, volume: np.ndarray, flow_backend: str = "dis") -> np.ndarray:
+def clip_feature(method: str, volume: np.ndarray, flow_backend: str = "dis", hoof_bins: str = "full") -> np.ndarray:
     """One clip's (T, H, W) uint8 face crops -> its feature vector."""
     kind, k, n = parse(method)
     frames = np.clip(np.rint(tim(volume, n)), 0, 255).astype(np.uint8)
     if kind == "lbptop":
         return lbp_top(frames, p=k, radii=(3, 3, 3))
     cv2.setNumThreads(1)
-    return np.concatenate([hoof(flow(a, b, flow_backend), k) for a, b in zip(frames[:-1], frames[1:])])
+    return np.concatenate([hoof(flow(a, b, flow_backend), k, folded=hoof_bins == "folded")
+                           for a, b in zip(frames[:-1], frames[1:])])
 
 
-def features(method: str, volumes: list[np.ndarray], flow_backend: str = "dis", jobs: int = 1) -> np.ndarray:
+def features(method: str, volumes: list[np.ndarray], flow_backend: str = "dis", jobs: int = 1,
+             hoof_bins: str = "full") -> np.ndarray:
     """(N, D) features of every clip (pure; in parallel over clips)."""
-    rows = list(parallel.run(clip_feature, ((method, v, flow_backend) for v in volumes), jobs))
+    rows = list(parallel.run(clip_feature, ((method, v, flow_backend, hoof_bins) for v in volumes), jobs))
     return np.stack(rows)
 
 
-def classifier() -> SVC:
-    return SVC(kernel="poly", degree=2, coef0=1.0, C=1.0, gamma="scale", class_weight="balanced")
+def classifier(cfg: BaselineConfig | None = None) -> SVC:
+    weight = "balanced" if cfg is None or cfg.svm_class_weight == "balanced" else None
+    return SVC(kernel="poly", degree=2, coef0=1.0, C=1.0, gamma="scale", class_weight=weight)
 
 
-def fit_predict(x_train: np.ndarray, y_train: np.ndarray, x_test: np.ndarray, n_classes: int = 3) -> np.ndarray:
+def fit_predict(x_train: np.ndarray, y_train: np.ndarray, x_test: np.ndarray, n_classes: int = 3,
+                cfg: BaselineConfig | None = None) -> np.ndarray:
     """Train the SVM and score the test clips -> (N, n_classes) softmax of the one-vs-rest decision
     values (scores, not calibrated probabilities; the argmax is the SVM's prediction)."""
     classes = np.unique(y_train)
@@ -60,7 +93,7 @@ def fit_predict(x_train: np.ndarray, y_train: np.ndarray, x_test: np.ndarray, n_
     if len(classes) == 1:             # a training set with one class predicts it
         out[:, classes[0]] = 1
         return out
-    svm = classifier().fit(x_train, y_train)
+    svm = classifier(cfg).fit(x_train, y_train)
     d = svm.decision_function(x_test)
     d = d if d.ndim == 2 else np.stack([-d, d], 1)
     e = np.exp(d - d.max(1, keepdims=True))

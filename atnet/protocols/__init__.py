@@ -23,7 +23,7 @@ from tqdm.auto import tqdm
 
 from .. import CLASSES
 from .. import baselines
-from ..baselines import BASELINES
+from ..baselines import BASELINES, BaselineConfig
 from .. import classifiers, parallel, probe
 from ..cache import atomic, file_digest, make_key, sweep
 from ..errors import CorpusError
@@ -86,11 +86,12 @@ def _fold_file(folder: Path, method: str, protocol: str, fold: str, key: str) ->
 
 def evaluate(method: str, protocol: str, data: Arrays, cfg: TrainConfig, folds_dir: str | Path,
              jobs: int = 1, progress: bool = True, flow_backend: str = "dis",
-             classifier: str = "logreg") -> pd.DataFrame:
+             classifier: str = "logreg", svm: BaselineConfig | None = None) -> pd.DataFrame:
     """Train `method` once per fold of `protocol` and predict its test samples. `method` is a
     network of models.METHODS, a baseline of baselines.BASELINES, a probe of probe.PROBES, or, when
     `data.features` holds the user's own per-clip features, any name for them (classified by
-    `classifier`, one of classifiers.CLASSIFIERS). Returns the predictions table: dataset, subject,
+    `classifier`, one of classifiers.CLASSIFIERS). `svm` holds the baselines' open choices.
+    Returns the predictions table: dataset, subject,
     clip, fold, truth, pred (class ids) and one score per class (softmax probabilities; for the
     SVMs, a softmax of their decision values)."""
     folds_dir = Path(folds_dir)
@@ -102,7 +103,8 @@ def evaluate(method: str, protocol: str, data: Arrays, cfg: TrainConfig, folds_d
     # the key covers what the method reads: window frames for an SVM, apex frames for a probe, the
     # given features for theirs, apex frames and ADM for a network
     if kind == "svm":
-        settings, parts = {"flow": flow_backend, "svm": repr(baselines.classifier())}, ("volumes",)
+        svm = svm or BaselineConfig()
+        settings, parts = {"flow": flow_backend, **svm.key(method)}, ("volumes",)
     elif kind in ("probe", "features"):
         classifier = probe.CLASSIFIER if kind == "probe" else classifier
         settings, parts = {"classifier": classifiers.describe(classifier)}, ("apex",) if kind == "probe" else ("features",)
@@ -128,8 +130,8 @@ def evaluate(method: str, protocol: str, data: Arrays, cfg: TrainConfig, folds_d
         print(f"{method} {protocol}{tag}: {len(folds) - len(todo)} of {len(folds)} folds already saved, "
               f"{len(todo)} to run", flush=True)
     if kind == "svm":   # features once (pure, parallel over clips), then one SVM per fold
-        x = baselines.features(method, data.volumes, flow_backend, jobs) if todo else None
-        results = (baselines.fit_predict(x[tr], y[tr], x[te]) for _, tr, te in todo)
+        x = baselines.features(method, data.volumes, flow_backend, jobs, svm.hoof_bins) if todo else None
+        results = (baselines.fit_predict(x[tr], y[tr], x[te], cfg=svm) for _, tr, te in todo)
     elif kind in ("probe", "features"):   # features once, then one classifier per fold (C chosen inside it)
         x = data.features if kind == "features" else probe.features(data.apex) if todo else None
         groups = data.table["subject"].to_numpy()   # dataset-qualified
