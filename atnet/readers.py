@@ -122,6 +122,18 @@ def read_table(path: str | Path, columns: tuple[str, ...], what: str) -> pd.Data
     return t
 
 
+def read_raw_csv(path: str | Path, fix: str) -> pd.DataFrame:
+    """A CSV without a header row (every cell a string, empty cells NaN), or one sentence naming it."""
+    path = existing_file(path, "a CSV file", f"pass the CSV file ({fix})")
+    try:
+        return pd.read_csv(path, header=None, dtype=str, keep_default_na=False, na_values=[""],
+                           skip_blank_lines=False, engine="python")
+    except pd.errors.EmptyDataError:
+        raise CorpusError(f"{path}: is empty; {fix}.") from None
+    except Exception as e:
+        raise CorpusError(f"{path}: cannot be read as a CSV ({one_line(e)}); {fix}.") from None
+
+
 def empty_cell(row, columns) -> str | None:
     """The first of `columns` that is empty in the row, or None."""
     for c in columns:
