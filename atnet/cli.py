@@ -32,6 +32,7 @@ import pandas as pd
 from . import CLASSES, api, byo, faces, metrics, reports, runs
 from .baselines import CHOICES as BASELINE_CHOICES, BaselineConfig
 from .classifiers import CLASSIFIERS
+from .spotting.method import SpotConfig
 from .cache import write_atomic
 from .config import at_least, ranged_type
 from .datasets import CorpusError, load_corpora, synthetic, to_frame
@@ -124,6 +125,15 @@ def cmd_synth(args) -> None:
             print(f"{roots[name]}: {len(c.samples)} peak images of {len({x.subject for x in c.samples})} subjects "
                   f"({len(c.excluded)} left out)")
         return
+    if args.long:    # long videos with micro- and macro-expressions, for spotting
+        from .datasets.synthetic_long import synthesize_long
+        from .spotting.run import load_long
+        roots = synthesize_long(args.out, seed=args.seed, jobs=args.jobs)
+        for name, root in roots.items():
+            c = load_long({name: root}).counts()
+            print(f"{root}: {c['videos']} videos of {c['subjects']} subjects, {c['micro']} micro- and {c['macro']} "
+                  f"macro-expressions")
+        return
     root = synthetic.synthesize(args.out, seed=args.seed, full=args.full, jobs=args.jobs)
     corpus = load_corpora(synthetic.roots(root))
     print(f"{root}: {len(corpus.samples)} clips, {len({s.subject for s in corpus.samples})} subjects "
@@ -177,7 +187,74 @@ def cmd_faces(args) -> None:
         print(f"wrote {args.montage}: frames cropped with that square, each frame's landmarks in red")
 
 
+def long_roots(args) -> dict:
+    return {n: getattr(args, n.replace("-", "_"), None) for n in ("samm-lv", "casme-sq")}
+
+
+def long_sheets(args) -> dict:
+    return {n: getattr(args, n.replace("-", "_") + "_sheet", None) for n in ("samm-lv", "casme-sq")}
+
+
+def add_long_flags(p: argparse.ArgumentParser) -> None:
+    g = p.add_argument_group("long-video corpora (spotting)")
+    g.add_argument("--samm-lv", metavar="ROOT", help="SAMM Long Videos: the folder holding SAMM_longvideos/")
+    g.add_argument("--samm-lv-sheet", metavar="XLSX", help="its release workbook, if not inside ROOT")
+    g.add_argument("--casme-sq", metavar="ROOT", help="CAS(ME)^2: the folder holding rawpic/")
+    g.add_argument("--casme-sq-sheet", metavar="XLSX", help="its coding workbook, if not inside ROOT")
+    g.add_argument("--auto-p", action="store_true", help="choose the threshold p per held-out subject on the other "
+                                                         "subjects' videos (LOSO) instead of --p")
+    add_config_flags(p, SpotConfig)
+
+
+def spot_prep(args) -> PrepConfig:
+    return replace(PrepConfig(), **{k: getattr(args, k) for k in ("face", "margin", "align", "box_file")
+                                    if getattr(args, k, None) is not None})
+
+
+def cmd_spot(args) -> None:
+    from .spotting import run as spotting
+    out_file(args.out)
+    model = api.load_model(args.model) if args.model else None
+    cfg, prep = config_from(args, SpotConfig), spot_prep(args)
+    videos = [spotting.long_video(p, args.fps) for p in args.input]
+    excluded = []
+    if any(long_roots(args).values()):
+        corpus = spotting.load_long(long_roots(args), long_sheets(args))
+        videos += corpus.videos
+        excluded += corpus.excluded
+    if not videos:
+        raise CorpusError("nothing to spot: pass videos or frame folders, or --samm-lv / --casme-sq ROOT.")
+    results, failed = spotting.spot_all(videos, cfg, prep, args.jobs)
+    report_excluded(exclusions(excluded + failed), None)
+    chosen = spotting.choose_p_loso(results) if args.auto_p else {}
+    proposals = {r["video"].key: spotting.at_threshold(r, chosen[r["video"].subject]) for r in results} \
+        if args.auto_p else None
+    table = spotting.intervals_table(results, proposals)
+    if model is not None:      # spot, then recognise: one row per interval, micro ones labelled
+        labels, left = spotting.label_micro(model, results, proposals, args.cache, args.jobs)
+        report_excluded(exclusions(left), None)
+        key = {(d, c): i for i, (d, c) in enumerate(zip(labels["dataset"], labels["clip"]))}
+        cols = ["label"] + [f"p_{c}" for c in CLASSES]
+        for col in cols:
+            table[col] = [labels[col].iloc[key[(d, f"{v.replace('/', '_')}@{o}")]]
+                          if (d, f"{v.replace('/', '_')}@{o}") in key and k == "micro" else ""
+                          for d, v, o, k in zip(table["dataset"], table["video"], table["onset"], table["kind"])]
+    write_atomic(Path(args.out), table.to_csv(index=False))
+    frames = sum(len(r["numbers"]) for r in results)
+    seconds = sum(r["seconds"] for r in results)
+    print(f"spotted {len(table)} intervals ({(table['kind'] == 'micro').sum()} micro) in {len(results)} video(s), "
+          f"{frames} frames at {frames / max(seconds, 1e-9):.0f} frames/s per process; wrote {args.out}")
+    if any(r["video"].truth for r in results):
+        print(spotting.score_table(results, proposals).to_string(index=False))
+
+
 def cmd_evaluate(args) -> None:
+    if args.task == "spot":
+        from .spotting.run import evaluate_spotting
+        model = api.load_model(args.model) if args.model else None
+        evaluate_spotting(long_roots(args), args.out, config_from(args, SpotConfig), spot_prep(args), args.auto_p,
+                          args.jobs, long_sheets(args), model, args.cache)
+        return
     if args.features:   # your own features: no frames are read or prepared
         runs.evaluate_features(args.features, args.protocol, args.out, args.labels, inputs_from(args),
                                args.classifier, args.name, args.on_missing)
@@ -379,6 +456,8 @@ def build_parser() -> argparse.ArgumentParser:
     s.add_argument("--full", action="store_true", help="the full composite's size (442 clips, 68 subjects)")
     s.add_argument("--macro", action="store_true", help="instead, the macro-expression corpora in the layouts of "
                                                         "CK+, Oulu-CASIA, JAFFE and MUG (for pretraining)")
+    s.add_argument("--long", action="store_true", help="instead, long videos in the layouts of SAMM Long Videos and "
+                                                       "CAS(ME)^2 with their workbooks (for spotting)")
     s.add_argument("--seed", type=at_least(0), default=0)
     s.add_argument("--jobs", type=at_least(1), default=2)
     s.set_defaults(func=cmd_synth)
@@ -408,10 +487,26 @@ def build_parser() -> argparse.ArgumentParser:
     g.add_argument("--on-missing", choices=("refuse", "leave-out"), default="refuse",
                    help="a clip of the label table without features: refuse (default) or leave it out, listed")
     g.add_argument("--name", help="the row name of your method (default features-CLASSIFIER)")
+    s.add_argument("--task", choices=("recognise", "spot"), default="recognise",
+                   help="recognise (default): the clips' classes; spot: find the expressions in long videos "
+                        "(--samm-lv, --casme-sq) and score them with the MEGC metric")
+    s.add_argument("--model", metavar="MODEL", help="with --task spot: label the spotted micro-expressions")
+    add_long_flags(s)
     add_config_flags(s, PrepConfig)
     add_config_flags(s, TrainConfig)
     add_config_flags(s, BaselineConfig)
     s.set_defaults(func=cmd_evaluate)
+    s = sub.add_parser("spot", help="find micro- and macro-expressions in long videos; optionally label them")
+    s.add_argument("input", nargs="*", help="videos or folders of numbered frames")
+    s.add_argument("--fps", type=float, help="frame rate of frame folders (videos say theirs)")
+    s.add_argument("--model", metavar="MODEL", help="label each spotted micro-expression with this model file")
+    s.add_argument("--out", required=True, help="CSV: one row per interval (onset, apex, offset, kind, score, "
+                                                "label and p_* with --model)")
+    s.add_argument("--face", choices=faces.BACKENDS, default=None, help=f"default {PrepConfig.face}")
+    s.add_argument("--cache", default=str(DEFAULT_CACHE))
+    s.add_argument("--jobs", type=at_least(1), default=2)
+    add_long_flags(s)
+    s.set_defaults(func=cmd_spot)
     s = sub.add_parser("reproduce", help="every row of Tables II and III, resumable, with a report (MD, HTML, PNG)")
     add_corpus_flags(s)
     s.add_argument("--apex-table", metavar="CSV", help="apex frames only (the apex methods' rows)")

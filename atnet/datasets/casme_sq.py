@@ -17,6 +17,7 @@ from pathlib import Path
 
 import pandas as pd
 
+from .. import CLASSES
 from ..errors import CorpusError
 from ..readers import read_spreadsheet, whole_number
 from ..spotting import Interval, LongCorpus, LongVideo
@@ -138,7 +139,9 @@ def load(root: str | Path, sheet: str | Path | None = None) -> LongCorpus:
             leave(row, name, f"repeats row {seen[(key, onset, offset)]} (same video, onset and offset)")
             continue
         seen[(key, onset, offset)] = row
-        v.truth.append(Interval(onset, offset, what, apex if apex > 0 else None))
+        emotion = str(r[6]).strip().lower()
+        v.truth.append(Interval(onset, offset, what, apex if apex > 0 else None,
+                                label=emotion if emotion in CLASSES else ""))
     out.videos = [v for v in by_video.values() if v.numbers]
     used = {Path(v.frames[0]).parent for v in out.videos}
     for folder in sorted(p for p in tree.glob("*/*") if p.is_dir() and p not in used):

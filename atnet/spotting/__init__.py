@@ -21,6 +21,7 @@ class Interval:
     kind: str = "micro"            # micro | macro
     apex: int | None = None        # None where the corpus did not annotate it
     score: float = 0.0             # a proposal's peak contrast (ground truth: 0)
+    label: str = ""                # negative | positive | surprise where the corpus says (CAS(ME)^2), else ""
 
     @property
     def length(self) -> int:

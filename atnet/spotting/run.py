@@ -1,0 +1,333 @@
+"""Spotting as plain functions: a long video (a frame folder, a video file, or a corpus's LongVideo)
+in, proposals out; a corpus scored with the MEGC metric; the spotted micro-expressions labelled by a
+model from `atnet train`. The CLI (`atnet spot`, `atnet evaluate --task spot`) only parses flags.
+
+Faces: the face square of the first frame crops every frame (the same face code as the short clips:
+dlib with landmarks and alignment, Haar as fallback); a long video drifts, so the face is detected
+again every `redetect_s` seconds, and the crop moves only when the new square's centre or side
+differs by more than `move` of the side (so that detector jitter is not taken for motion). The
+differences that span a change of crop are not scored (method.Differences). A video whose first
+frame shows no face is cropped by the centred square, and said so."""
+from __future__ import annotations
+
+import math
+import time
+from collections.abc import Iterator
+from dataclasses import asdict, replace
+from pathlib import Path
+
+import cv2
+import numpy as np
+import pandas as pd
+
+from .. import CLASSES, faces, parallel
+from ..datasets.base import Exclusion, Sample, list_frames
+from ..errors import CorpusError
+from ..faces.video import is_video, iter_video
+from ..features.apex_spot import lbp_histograms
+from ..prepare import PrepConfig, check_faces, find_square
+from . import KINDS, Interval, LongVideo
+from .method import SpotConfig, propose, combine, spot_histograms
+from .metric import match, score
+
+P_GRID = (0.02, 0.05, 0.1, 0.15, 0.2, 0.3, 0.4, 0.5, 0.6)   # --p auto: chosen among these on the training subjects
+
+
+def long_video(path: str | Path, fps: float | None = None) -> LongVideo:
+    """Your own long recording: a folder of numbered frames or a video file (frames 0, 1, ...)."""
+    path = Path(path)
+    if not path.exists():
+        raise CorpusError(f"{path}: not found; pass a folder of numbered frames or a video file.")
+    if path.is_dir():
+        frames, numbers = list_frames(path)
+        if not frames:
+            raise CorpusError(f"{path}: no image files; pass a folder of numbered frames or a video file.")
+        if not fps:
+            raise CorpusError(f"{path}: a frame folder does not say its frame rate; pass --fps (e.g. 200 for "
+                              f"SAMM, 30 for CAS(ME)^2).")
+        return LongVideo("input", f"input/{path.name}", path.name, float(fps), [Path(f) for f in frames], list(numbers))
+    if not is_video(path):
+        raise CorpusError(f"{path}: neither a folder of frames nor a video (mp4, avi, mov, mkv, ...).")
+    cap = cv2.VideoCapture(str(path))
+    n, rate = int(cap.get(cv2.CAP_PROP_FRAME_COUNT)), cap.get(cv2.CAP_PROP_FPS)
+    cap.release()
+    rate = fps or rate
+    if not rate or not math.isfinite(rate) or rate <= 0:
+        raise CorpusError(f"{path}: the video does not say its frame rate; pass --fps.")
+    return LongVideo("input", f"input/{path.stem}", path.stem, float(rate), [path] * max(n, 1), list(range(max(n, 1))))
+
+
+def frames_of(video: LongVideo) -> Iterator[tuple[int, np.ndarray]]:
+    """(frame number, grey frame), streamed in order: one frame in memory at a time."""
+    if video.frames and is_video(video.frames[0]):
+        yield from iter_video(video.frames[0])
+        return
+    for n, f in zip(video.numbers, video.frames):
+        gray = cv2.imread(str(f), cv2.IMREAD_GRAYSCALE)
+        if gray is None:
+            raise CorpusError(f"{f}: cannot be read as an image; replace the frame or remove it from {f.parent}.")
+        yield n, gray
+
+
+def _moved(a, b) -> float:
+    return max(math.hypot(a[0] - b[0], a[1] - b[1]), abs(a[2] - b[2])) / max(a[2], 1.0)
+
+
+def tracked_histograms(video: LongVideo, cfg: SpotConfig, prep: PrepConfig, info: dict
+                       ) -> Iterator[tuple[np.ndarray, bool]]:
+    """Per frame: the LBP block histograms of the tracked face crop, and whether the crop moved
+    there. `info` receives numbers, the face backend of the first frame and the re-crops."""
+    square, every = None, max(1, round(cfg.redetect_s * video.fps))
+    info.update(numbers=[], recrops=0, face=None)
+    for i, (n, gray) in enumerate(frames_of(video)):
+        cut = False
+        if i % every == 0:
+            sq, served, _ = find_square(gray, prep, None, source=video.key)
+            if square is None:
+                square, info["face"] = sq, served
+            elif served != "centre-square" and _moved(square, sq) > cfg.move:
+                square, cut = sq, True
+                info["recrops"] += 1
+        info["numbers"].append(n)
+        yield lbp_histograms(faces.crop(gray, square, cfg.crop), cfg.blocks).astype(np.float32), cut
+
+
+def spot_video(video: LongVideo, cfg: SpotConfig = SpotConfig(), prep: PrepConfig = PrepConfig()) -> dict:
+    """Spot one long video -> {"video", "proposals", "trace", "numbers", "face", "recrops", "seconds"}."""
+    t0 = time.perf_counter()
+    info: dict = {}
+    proposals, trace = spot_histograms(tracked_histograms(video, cfg, prep, info), video.numbers, video.fps, cfg)
+    return {"video": video, "proposals": proposals, "trace": trace, "numbers": info["numbers"],
+            "face": info["face"], "recrops": info["recrops"], "seconds": time.perf_counter() - t0}
+
+
+def _spot_or_exclude(video: LongVideo, cfg: SpotConfig, prep: PrepConfig):
+    import torch
+    torch.set_num_threads(1)
+    cv2.setNumThreads(1)
+    try:
+        return spot_video(video, cfg, prep)
+    except (CorpusError, OSError) as e:
+        return Exclusion(video.dataset, video.video, f"spotting: {e}")
+
+
+def spot_all(videos: list[LongVideo], cfg: SpotConfig = SpotConfig(), prep: PrepConfig = PrepConfig(),
+             jobs: int = 1, progress: bool = True) -> tuple[list[dict], list[Exclusion]]:
+    """Spot every video (one process per video); a video that fails is listed with the reason."""
+    from tqdm.auto import tqdm
+    check_faces(prep)
+    done, failed = [], []
+    results = parallel.run(_spot_or_exclude, ((v, cfg, prep) for v in videos), jobs)
+    for r in tqdm(results, total=len(videos), desc="spot", disable=not progress):
+        (failed if isinstance(r, Exclusion) else done).append(r)
+    return done, failed
+
+
+def at_threshold(result: dict, p: float) -> list[Interval]:
+    """A video's proposals at another p (from its saved contrast curves; nothing is re-read)."""
+    found = {kind: propose(result["trace"][kind]["contrast"], result["trace"][kind]["k"], p, kind, result["numbers"])
+             for kind in KINDS}
+    return combine(found["micro"], found["macro"])
+
+
+def choose_p_loso(results: list[dict]) -> dict[str, float]:
+    """--p auto: for each subject, the p of P_GRID with the best overall F1 on the other subjects'
+    videos (ties: the smaller p); the held-out subject's own videos never take part."""
+    subjects = sorted({r["video"].subject for r in results})
+    table = {p: [(r["video"].subject, r["video"].truth, at_threshold(r, p)) for r in results] for p in P_GRID}
+    out = {}
+    for s in subjects:
+        f1 = {p: score((t, q) for subj, t, q in rows if subj != s)["overall"]["f1"] for p, rows in table.items()}
+        out[s] = max(P_GRID, key=lambda p: (f1[p], -p))
+    return out
+
+
+def intervals_table(results: list[dict], proposals: dict | None = None) -> pd.DataFrame:
+    """One row per proposal: dataset, subject, video, onset, apex, offset, kind, score, matched
+    (whether it matches a ground-truth interval of its kind with IoU >= 0.5; empty without truth)."""
+    rows = []
+    for r in results:
+        v = r["video"]
+        props = (proposals or {}).get(v.key, r["proposals"])
+        hit = set()
+        for kind in KINDS:
+            mine = [q for q in props if q.kind == kind]
+            hit |= {id(mine[j]) for _, j, _ in match([t for t in v.truth if t.kind == kind], mine)}
+        for q in props:
+            rows.append([v.dataset, v.subject, v.video, q.onset, q.apex, q.offset, q.kind, round(q.score, 6),
+                         (id(q) in hit) if v.truth else ""])
+    return pd.DataFrame(rows, columns=["dataset", "subject", "video", "onset", "apex", "offset", "kind", "score",
+                                       "matched"])
+
+
+def score_table(results: list[dict], proposals: dict | None = None) -> pd.DataFrame:
+    """Per corpus and kind (micro, macro, overall): TP, FP, FN, precision, recall, F1 (MEGC metric)."""
+    rows = []
+    for dataset in sorted({r["video"].dataset for r in results}):
+        part = [r for r in results if r["video"].dataset == dataset]
+        s = score((r["video"].truth, (proposals or {}).get(r["video"].key, r["proposals"])) for r in part)
+        for kind in ("macro", "micro", "overall"):
+            rows.append({"dataset": dataset, "kind": kind, "videos": len(part), **s[kind]})
+    return pd.DataFrame(rows)
+
+
+def label_micro(model, results: list[dict], proposals: dict | None = None, cache: str | Path = ".cache/atnet",
+                jobs: int = 1, progress: bool = True) -> tuple[pd.DataFrame, list[Exclusion]]:
+    """Spot, then recognise: every spotted micro-expression (its onset, peak as apex, offset) labelled
+    by `model` (api.Model). Returns one row per micro proposal (video, onset, apex, offset, label,
+    p_*; truth where it matches an annotated interval with a label) and the proposals left out."""
+    from ..faces.video import video_sample
+    samples, truth = [], {}
+    for r in results:
+        v = r["video"]
+        props = [q for q in (proposals or {}).get(v.key, r["proposals"]) if q.kind == "micro"]
+        gt = [t for t in v.truth if t.kind == "micro"]
+        matched = {j: gt[i] for i, j, _ in match(gt, props)}
+        for j, q in enumerate(props):
+            name = f"{v.video.replace('/', '_')}@{q.onset}"
+            if v.frames and is_video(v.frames[0]):
+                s = video_sample(v.frames[0], v.dataset, v.subject.split("/", 1)[-1], name, "", q.onset, q.apex,
+                                 q.offset)
+            else:
+                idx = [i for i, n in enumerate(v.numbers) if q.onset <= n <= q.offset]
+                s = Sample(v.dataset, v.subject, name, "", q.onset, q.apex, q.offset, v.fps,
+                           tuple(str(v.frames[i]) for i in idx), tuple(v.numbers[i] for i in idx))
+            samples.append(s)
+            truth[s.key] = matched[j].label if j in matched else ""
+    table, excluded = model.predict(samples, cache=cache, jobs=jobs, spot_method="lbp", progress=progress)
+    if len(table):
+        table["truth"] = [truth.get(f"{d}/{s.split('/', 1)[-1]}/{c}", "") for d, s, c in
+                          zip(table["dataset"], table["subject"], table["clip"])]
+    return table, excluded
+
+
+def timeline(result: dict, path: str | Path, proposals: list[Interval] | None = None) -> None:
+    """A figure of one video: the contrast curves with their thresholds, the ground truth and the
+    proposals as bars (micro red, macro blue)."""
+    import matplotlib
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+    v, numbers = result["video"], np.asarray(result["numbers"])
+    props = result["proposals"] if proposals is None else proposals
+    fig, (ax, bars) = plt.subplots(2, 1, figsize=(10, 3.2), dpi=90, sharex=True,
+                                   gridspec_kw={"height_ratios": [3, 1.2]})
+    for kind, colour in (("micro", "tab:red"), ("macro", "tab:blue")):
+        tr = result["trace"][kind]
+        ax.plot(numbers, tr["contrast"], color=colour, lw=0.7, label=f"{kind} contrast (k = {tr['k']})")
+        ax.axhline(tr["threshold"], color=colour, ls="--", lw=0.7)
+    ax.legend(fontsize=7, loc="upper right")
+    ax.set_title(f"{v.key}: {len(v.truth)} annotated, {len(props)} spotted", fontsize=9)
+    for row, items in ((1, v.truth), (0, props)):
+        for q in items:
+            bars.broken_barh([(q.onset, q.length)], (row + 0.1, 0.8),
+                             color="tab:red" if q.kind == "micro" else "tab:blue")
+    bars.set_yticks([0.5, 1.5], ["spotted", "truth"], fontsize=7)
+    bars.set_xlabel("frame")
+    fig.tight_layout()
+    fig.savefig(path)
+    plt.close(fig)
+
+
+def settings(cfg: SpotConfig, prep: PrepConfig, p) -> dict:
+    return {"spot": {**asdict(cfg), "p": p}, "face": prep.face, "align": prep.align, "margin": prep.margin}
+
+
+def with_p(cfg: SpotConfig, p: float) -> SpotConfig:
+    return replace(cfg, p=p)
+
+
+LOADERS = {"samm-lv": "samm_lv", "casme-sq": "casme_sq"}
+NAMES = {"samm-lv": "SAMM-LV", "casme-sq": "CAS(ME)^2"}
+
+
+def load_long(roots: dict, sheets: dict | None = None):
+    """{"samm-lv": ROOT, "casme-sq": ROOT} -> a LongCorpus of every video of those corpora."""
+    from importlib import import_module
+    from . import LongCorpus
+    out = LongCorpus()
+    for name, root in roots.items():
+        if root:
+            part = import_module(f"atnet.datasets.{LOADERS[name]}").load(root, (sheets or {}).get(name))
+            out.videos += part.videos
+            out.excluded += part.excluded
+    if not out.videos:
+        raise CorpusError("no annotated long video was found; pass --samm-lv ROOT and/or --casme-sq ROOT "
+                          "(README: 'Spotting in long videos').")
+    return out
+
+
+def published_table(scores: pd.DataFrame, label: str) -> str:
+    """Markdown: our F1 (macro / micro / overall) per corpus beside SPOTTING.md's published rows."""
+    import json
+    from importlib.resources import files
+    pub = json.loads((files("atnet.spotting") / "published.json").read_text())
+    sets = [d for d in ("casme-sq", "samm-lv") if d in set(scores["dataset"])]
+    head = "| method | " + " | ".join(f"{NAMES[d]} F1 macro / micro / overall" for d in sets) + " |"
+    lines = [head, "|" + " --- |" * (len(sets) + 1)]
+    ours = {(r.dataset, r.kind): r.f1 for r in scores.itertuples()}
+    lines.append(f"| {label} | " + " | ".join(" / ".join(f"{ours[(d, k)]:.4f}" for k in ("macro", "micro", "overall"))
+                                                for d in sets) + " |")
+    for row in pub["rows"]:
+        lines.append(f"| {row['method']} (published) | " + " | ".join(" / ".join(f"{v:.4f}" for v in row[d])
+                                                                      for d in sets) + " |")
+    return "\n".join(lines)
+
+
+def evaluate_spotting(roots: dict, out: str | Path, cfg: SpotConfig = SpotConfig(), prep: PrepConfig = PrepConfig(),
+                      auto_p: bool = False, jobs: int = 1, sheets: dict | None = None, model=None,
+                      cache: str | Path = ".cache/atnet", figures: bool = True) -> pd.DataFrame:
+    """`atnet evaluate --task spot`: spot every video of the long-video corpora, score with the MEGC
+    metric, and write OUT/intervals.csv, scores.csv, report.md (beside the published rows),
+    excluded.csv, settings.json and figures/timeline-*.png. With `auto_p`, each subject's videos
+    are spotted at the p chosen on the other subjects (choose_p_loso). With `model`, the spotted
+    micro-expressions are labelled (labels.csv; accuracy on those matching a labelled interval)."""
+    import json
+    from ..cache import write_atomic
+    out = Path(out)
+    (out / "figures").mkdir(parents=True, exist_ok=True)
+    corpus = load_long(roots, sheets)
+    results, failed = spot_all(corpus.videos, cfg, prep, jobs)
+    excluded = list(corpus.excluded) + failed
+    chosen = choose_p_loso(results) if auto_p else {}
+    proposals = {r["video"].key: at_threshold(r, chosen[r["video"].subject]) for r in results} if auto_p else None
+    scores = score_table(results, proposals)
+    write_atomic(out / "intervals.csv", intervals_table(results, proposals).to_csv(index=False))
+    write_atomic(out / "scores.csv", scores.to_csv(index=False))
+    write_atomic(out / "excluded.csv", pd.DataFrame([asdict(e) for e in excluded],
+                                                    columns=["dataset", "clip", "reason"]).to_csv(index=False))
+    frames = sum(len(r["numbers"]) for r in results)
+    seconds = sum(r["seconds"] for r in results)
+    info = {**settings(cfg, prep, "auto (LOSO)" if auto_p else cfg.p), "p_chosen": chosen,
+            "videos": len(results), "frames": frames, "spot_seconds": round(seconds, 1),
+            "frames_per_second_per_process": round(frames / seconds, 1) if seconds else None,
+            "recrops": sum(r["recrops"] for r in results),
+            "no_face_first_frame": [r["video"].key for r in results if r["face"] == "centre-square"]}
+    write_atomic(out / "settings.json", json.dumps(info, indent=1))
+    if figures:
+        for r in results:
+            timeline(r, out / "figures" / f"timeline-{r['video'].key.replace('/', '_')}.png",
+                     (proposals or {}).get(r["video"].key))
+    label = "atnet LBP feature difference" + (" (p by LOSO)" if auto_p else f" (p = {cfg.p})")
+    text = ["# Spotting report", "", f"Videos: {len(results)} ({frames} frames), {len(excluded)} rows or folders "
+            "left out (excluded.csv). MEGC metric: IoU >= 0.5, one-to-one, TP/FP/FN summed over videos.", "",
+            "| corpus | kind | videos | TP | FP | FN | precision | recall | F1 |",
+            "| --- | --- | --- | --- | --- | --- | --- | --- | --- |"]
+    text += [f"| {NAMES.get(r.dataset, r.dataset)} | {r.kind} | {r.videos} | {r.tp} | {r.fp} | {r.fn} | "
+             f"{r.precision:.4f} | {r.recall:.4f} | {r.f1:.4f} |" for r in scores.itertuples()]
+    text += ["", "Beside the published rows (on the real corpora; ours here on the corpora given, which may "
+             "be synthetic: not the same data):", "", published_table(scores, label)]
+    if model is not None:
+        labels, left = label_micro(model, results, proposals, cache, jobs)
+        write_atomic(out / "labels.csv", labels.to_csv(index=False))
+        known = labels[labels["truth"].isin(CLASSES)] if len(labels) else labels
+        acc = float((known["label"] == known["truth"]).mean()) if len(known) else float("nan")
+        text += ["", f"Spot, then recognise: {len(labels)} spotted micro-expressions labelled "
+                 f"({len(left)} left out); on the {len(known)} that match an annotated, labelled micro-expression, "
+                 f"accuracy {acc:.3f}."]
+        info["recognise"] = {"labelled": len(labels), "matched_with_label": len(known), "accuracy": acc}
+        write_atomic(out / "settings.json", json.dumps(info, indent=1))
+    text += ["", f"Speed: {info['frames_per_second_per_process']} frames/s per process (face tracking, crop, "
+             f"LBP, differences), {jobs} process(es).", "", "Timelines: figures/."]
+    write_atomic(out / "report.md", "\n".join(text) + "\n")
+    print("\n".join(text))
+    return scores
