@@ -29,11 +29,10 @@ from pathlib import Path
 
 import pandas as pd
 
-from . import CLASSES, api, byo, faces, metrics, reports, runs
+from . import CLASSES, api, byo, faces, metrics, parallel, reports, runs
 from .baselines import CHOICES as BASELINE_CHOICES, BaselineConfig
-from .classifiers import CLASSIFIERS
-from .spotting.method import SpotConfig
 from .cache import write_atomic
+from .classifiers import CLASSIFIERS
 from .config import at_least, ranged_type
 from .datasets import CorpusError, load_corpora, synthetic, to_frame
 from .faces.table import clip_faces
@@ -43,12 +42,15 @@ from .features.apex_spot import METHODS as SPOT_METHODS
 from .models import BACKBONES, METHODS
 from .prepare import PrepConfig
 from .protocols import ALL_PROTOCOLS, PROTOCOLS
-from .runs import (DEFAULT_CACHE, EVALUATE_METHODS, FALLBACK, Inputs, exclusions, load_and_prepare, print_tables, report_excluded,
-                   say_fallbacks, smic_apex, train_recipe)
+from .runs import (DEFAULT_CACHE, EVALUATE_METHODS, FALLBACK, Inputs, exclusions, load_and_prepare, print_tables,
+                   report_excluded, say_fallbacks, smic_apex, train_recipe)
+from .spotting.method import SpotConfig
 from .training import TrainConfig
 
 CHOICES = {"flow": FLOW_BACKENDS, "adm_mean": ADM_MEANS, "face": faces.BACKENDS, "reference": ("apex", "onset"),
            "device": ("auto", "cpu", "cuda"), "spatial_backbone": BACKBONES, **BASELINE_CHOICES}
+
+
 def add_config_flags(p: argparse.ArgumentParser, cls) -> None:
     g = p.add_argument_group(f"{cls.__name__} (paper values as defaults)")
     for f in fields(cls):
@@ -103,6 +105,8 @@ def add_corpus_flags(p: argparse.ArgumentParser, smic_apex: bool = True) -> None
     g.add_argument("--synthetic", metavar="ROOT", help="the synthetic corpus (written there if absent)")
     g.add_argument("--cache", default=str(DEFAULT_CACHE), help="cache folder (default %(default)s)")
     g.add_argument("--jobs", type=at_least(1), default=2, help="worker processes (default %(default)s)")
+    g.add_argument("--scheduler", metavar="ADDRESS", help="run clips and folds on Dask: a scheduler's address "
+                                                           "(tcp://host:8786) or local:N (README: 'Several machines')")
     if smic_apex:
         g.add_argument("--smic-apex", choices=("middle", "spotted"), default="middle",
                        help="SMIC's apex (it has no annotation): the middle frame, as the MEGC 2019 composite "
@@ -505,6 +509,7 @@ def build_parser() -> argparse.ArgumentParser:
     s.add_argument("--face", choices=faces.BACKENDS, default=None, help=f"default {PrepConfig.face}")
     s.add_argument("--cache", default=str(DEFAULT_CACHE))
     s.add_argument("--jobs", type=at_least(1), default=2)
+    s.add_argument("--scheduler", metavar="ADDRESS", help="spot the videos on Dask (ADDRESS or local:N)")
     add_long_flags(s)
     s.set_defaults(func=cmd_spot)
     s = sub.add_parser("reproduce", help="every row of Tables II and III, resumable, with a report (MD, HTML, PNG)")
@@ -613,7 +618,8 @@ def main(argv=None) -> None:
     args = build_parser().parse_args(argv)
     args.argv = list(sys.argv[1:] if argv is None else argv)
     try:
-        args.func(args)
+        with parallel.scheduler(getattr(args, "scheduler", None)):
+            args.func(args)
     except CorpusError as e:   # user mistakes: one sentence, no traceback; anything else is a bug and shows one
         sys.exit(f"error: {e}")
     except BrokenPipeError:   # the output piped into a command that stopped reading (| head)

@@ -1,20 +1,35 @@
-"""Worker processes (joblib's loky backend) that die with their parent.
+"""Where atnet's independent tasks (clips to prepare, folds to train, videos to spot) run: worker
+processes on this machine (joblib's loky backend), or a Dask cluster.
 
-joblib keeps its workers alive for reuse, and after a SIGKILL of the main process they went on
-computing (and writing) for minutes. Every task run through `run` first starts, once per worker, a
+Locally: joblib keeps its workers alive for reuse, and after a SIGKILL of the main process they went
+on computing (and writing) for minutes. Every task run through `run` first starts, once per worker, a
 daemon thread that checks each second whether the process that submitted it is still its parent,
-and ends the worker at once (os._exit) when it is not. With jobs=1 the tasks run in this process."""
+and ends the worker at once (os._exit) when it is not. With jobs=1 the tasks run in this process.
+
+Dask (`scheduler("ADDRESS")` or `scheduler("local:N")`, the CLI's --scheduler): inside the block,
+`run` submits each task to the cluster instead (dask.distributed, which its users already run on
+their lab machines). A large array that many tasks share (the apex frames and ADMs every fold reads)
+is scattered to the cluster once, not sent with each task; a task whose worker dies is run again on
+another (Dask's retries); results come back in submission order, so the caller saves each fold as
+today and a run can move between local workers and a cluster, reusing what either saved."""
 from __future__ import annotations
 
 import os
 import threading
 import time
+from contextlib import contextmanager
 from typing import Callable, Iterable
 
+import numpy as np
 from joblib import Parallel, delayed
+
+from .errors import CorpusError
 
 _watching: set[int] = set()
 POLL_S = 1.0
+SCATTER_BYTES = 1 << 20     # arrays at least this large are scattered once, then passed by reference
+RETRIES = 3
+_client = None              # the Dask client inside `scheduler`, else None
 
 
 def _orphaned(parent: int) -> bool:
@@ -48,8 +63,83 @@ def _guarded(parent: int, func: Callable, args: tuple):
     return func(*args)
 
 
+@contextmanager
+def scheduler(address: str | None):
+    """Within the block, `run` sends tasks to Dask: ADDRESS of a running dask.distributed scheduler
+    (tcp://host:8786) or local:N (a LocalCluster of N single-threaded worker processes, started
+    here and closed after). None: nothing changes."""
+    global _client
+    if not address:
+        yield None
+        return
+    from distributed import Client, LocalCluster
+    cluster = None
+    try:
+        if address.startswith("local:"):
+            n = address.split(":", 1)[1]
+            if not n.isdigit() or int(n) < 1:
+                raise CorpusError(f"--scheduler {address}: write local:N with N workers, e.g. local:2.")
+            cluster = LocalCluster(n_workers=int(n), threads_per_worker=1, processes=True, dashboard_address=None)
+            client = Client(cluster)
+        else:
+            client = Client(address, timeout="10s")
+    except CorpusError:
+        raise
+    except Exception as e:   # an unreachable address, a refused connection
+        if cluster is not None:
+            cluster.close()
+        raise CorpusError(f"--scheduler {address}: cannot connect ({one_line_error(e)}); start one with `dask "
+                          f"scheduler` and workers with `dask worker ADDRESS --nworkers N --nthreads 1`, or use "
+                          f"--scheduler local:N.") from None
+    previous, _client = _client, client
+    try:
+        yield client
+    finally:
+        _client = previous
+        client.close()
+        if cluster is not None:
+            cluster.close()
+
+
+def one_line_error(e: BaseException) -> str:
+    return " ".join(str(e).split())[:160] or type(e).__name__
+
+
+def on_cluster() -> bool:
+    return _client is not None
+
+
+def threads_per_task(jobs: int) -> int:
+    """Threads a task may use: the machine's cores shared by the local workers; one on Dask (its
+    workers are started with one thread each)."""
+    return 1 if _client is not None else max(1, (os.cpu_count() or 1) // max(1, jobs))
+
+
+def _dask_run(func: Callable, calls: Iterable[tuple]):
+    shared: dict[int, object] = {}
+
+    def by_reference(a):
+        if isinstance(a, np.ndarray) and a.nbytes >= SCATTER_BYTES:
+            if id(a) not in shared:
+                shared[id(a)] = _client.scatter(a, hash=False)
+            return shared[id(a)]
+        return a
+
+    futures = [_client.submit(func, *map(by_reference, args), pure=False, retries=RETRIES) for args in calls]
+
+    def results():
+        try:
+            for f in futures:
+                yield f.result()
+        finally:
+            _client.cancel(futures)
+    return results()
+
+
 def run(func: Callable, calls: Iterable[tuple], jobs: int):
-    """func(*args) for each args in `calls`, over `jobs` worker processes, as a generator of the
-    results in order."""
+    """func(*args) for each args in `calls`, over `jobs` worker processes (or the Dask cluster
+    inside `scheduler`), as a generator of the results in order."""
+    if _client is not None:
+        return _dask_run(func, calls)
     parent = os.getpid()
     return Parallel(n_jobs=jobs, return_as="generator")(delayed(_guarded)(parent, func, args) for args in calls)

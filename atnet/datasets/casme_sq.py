@@ -30,8 +30,9 @@ FIX = "use the CAS(ME)^2 coding workbook (CAS(ME)^2code_final.xlsx, three sheets
 
 
 def find_sheet(root: Path) -> Path:
-    for pattern in ("CAS(ME)^2code_final*.xlsx", "CAS(ME)2code_final*.xlsx", "CASME_sq_gt.xlsx", "*/CAS(ME)^2code*.xlsx"):
-        found = sorted(root.glob(pattern.replace("[", "[[]")))
+    for pattern in ("CAS(ME)^2code_final*.xlsx", "CAS(ME)2code_final*.xlsx", "CASME_sq_gt.xlsx",
+                    "*/CAS(ME)^2code*.xlsx"):
+        found = sorted(root.glob(pattern))
         if found:
             return found[0]
     raise CorpusError(f"{root}: no CAS(ME)^2code_final.xlsx (or CASME_sq_gt.xlsx) inside; put the coding workbook "

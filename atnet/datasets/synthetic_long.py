@@ -179,7 +179,8 @@ def synthesize_long(out: str | Path, seed: int = 0, subjects: int = 3, videos: i
     for layout, spec in LAYOUTS.items():
         root = out / spec["folder"]
         root.mkdir(parents=True, exist_ok=True)
-        calls = [(root, layout, seed, s, v, seconds[layout], micro, macro) for s in range(subjects) for v in range(videos)]
+        calls = [(root, layout, seed, s, v, seconds[layout], micro, macro)
+                 for s in range(subjects) for v in range(videos)]
         events = dict(zip([(c[3], c[4]) for c in calls], parallel.run(write_video, calls, jobs)))
         write_workbooks(root, layout, events)
         roots[layout] = root

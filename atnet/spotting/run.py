@@ -30,7 +30,7 @@ from . import KINDS, Interval, LongVideo
 from .method import SpotConfig, propose, combine, spot_histograms
 from .metric import match, score
 
-P_GRID = (0.02, 0.05, 0.1, 0.15, 0.2, 0.3, 0.4, 0.5, 0.6)   # --p auto: chosen among these on the training subjects
+P_GRID = (0.02, 0.05, 0.1, 0.15, 0.2, 0.3, 0.4, 0.5, 0.6, 0.7, 0.8, 0.9)   # --auto-p: chosen on the training subjects
 
 
 def long_video(path: str | Path, fps: float | None = None) -> LongVideo:
