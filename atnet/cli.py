@@ -48,7 +48,7 @@ from .spotting.method import SpotConfig
 from .training import TrainConfig
 
 CHOICES = {"flow": FLOW_BACKENDS, "adm_mean": ADM_MEANS, "face": faces.BACKENDS, "reference": ("apex", "onset"),
-           "device": ("auto", "cpu", "cuda"), "spatial_backbone": BACKBONES, **BASELINE_CHOICES}
+           "amp": ("off", "bf16", "fp16"), "spatial_backbone": BACKBONES, **BASELINE_CHOICES}
 
 
 def add_config_flags(p: argparse.ArgumentParser, cls) -> None:
@@ -585,7 +585,7 @@ def build_parser() -> argparse.ArgumentParser:
                                                   "for INPUTs; with corpora, auto spots every clip's apex)")
     s.add_argument("--spot", choices=SPOT_METHODS, default="lbp", help="apex spotting method (default %(default)s)")
     add_subject_flags(s, "label")
-    s.add_argument("--device", choices=CHOICES["device"], default="auto")
+    s.add_argument("--device", default="auto", help="auto, cpu, cuda or cuda:N (default %(default)s)")
     s.add_argument("--out", required=True, help="predictions CSV: one row per clip")
     s.set_defaults(func=cmd_predict)
     s = sub.add_parser("spot-apex", help="apex spotting error against the annotated apexes, per corpus")

