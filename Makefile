@@ -26,3 +26,6 @@ bench: $(STAMP)
 	$(VENV)/bin/python benchmarks/bench_baselines.py
 	$(VENV)/bin/python benchmarks/bench_faces.py
 	$(VENV)/bin/python benchmarks/bench_demo.py
+	$(VENV)/bin/python benchmarks/bench_demo_stages.py
+	$(VENV)/bin/python benchmarks/bench_spot.py
+	$(VENV)/bin/python benchmarks/bench_gpu.py
