@@ -29,3 +29,4 @@ bench: $(STAMP)
 	$(VENV)/bin/python benchmarks/bench_demo_stages.py
 	$(VENV)/bin/python benchmarks/bench_spot.py
 	$(VENV)/bin/python benchmarks/bench_gpu.py
+	$(VENV)/bin/python benchmarks/bench_dask.py
