@@ -78,6 +78,20 @@ def _run_fold(method, apex, adm, y, train, test, cfg: TrainConfig, threads: int)
     return predict(model, apex[test], adm[test], cfg)
 
 
+_FEATURES: dict = {}   # (method, data, flow, bins) -> a baseline's features, computed once per process
+
+
+def _features(method: str, data: Arrays, flow_backend: str, jobs: int, hoof_bins: str) -> np.ndarray:
+    """A baseline's clip features, computed once for CDE and HDE alike (they are the same clips);
+    only the last few are kept."""
+    key = (method, data.fingerprint(("volumes",)), flow_backend, hoof_bins)
+    if key not in _FEATURES:
+        while len(_FEATURES) >= 16:
+            _FEATURES.pop(next(iter(_FEATURES)))
+        _FEATURES[key] = baselines.features(method, data.volumes, flow_backend, jobs, hoof_bins)
+    return _FEATURES[key]
+
+
 def _fold_file(folder: Path, method: str, protocol: str, fold: str, key: str) -> Path:
     safe = re.sub(r"[^A-Za-z0-9-]+", "_", method)   # a features run may be named anything
     return folder / f"{safe}-{protocol}-{re.sub(r'[^A-Za-z0-9]+', '_', fold)}-{key[:16]}.npy"
@@ -130,8 +144,8 @@ def evaluate(method: str, protocol: str, data: Arrays, cfg: TrainConfig, folds_d
         tag = f" seed {cfg.seed}" if kind == "network" else ""
         print(f"{method} {protocol}{tag}: {len(folds) - len(todo)} of {len(folds)} folds already saved, "
               f"{len(todo)} to run", flush=True)
-    if kind == "svm":   # features once (pure, parallel over clips), then one SVM per fold
-        x = baselines.features(method, data.volumes, flow_backend, jobs, svm.hoof_bins) if todo else None
+    if kind == "svm":   # features once (pure, parallel over clips; kept for the next protocol), then one SVM per fold
+        x = _features(method, data, flow_backend, jobs, svm.hoof_bins) if todo else None
         results = (baselines.fit_predict(x[tr], y[tr], x[te], cfg=svm) for _, tr, te in todo)
     elif kind in ("probe", "features"):   # features once, then one classifier per fold (C chosen inside it)
         x = data.features if kind == "features" else probe.features(data.apex) if todo else None
