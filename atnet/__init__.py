@@ -14,6 +14,11 @@ The Python API (imported on first use, so `import atnet` stays light):
     atnet.spot(sample, prep)   -> the sample with its apex spotted
     atnet.evaluate_run(atnet.Inputs(roots=...), methods, protocols, prep, train, out)   -> `atnet evaluate`
     atnet.demo(out), atnet.reproduce(atnet.Inputs(...), out, seeds=3)   -> `atnet demo`, `atnet reproduce`
+    atnet.evaluate_features(features, ["cde"], out, labels=csv)   -> `atnet evaluate --features`
+    atnet.read_predictions(path), atnet.compare(a, b)   -> `atnet score --predictions`, `atnet compare`
+    atnet.long_video(path, fps), atnet.spot_video(video)   -> `atnet spot` (long videos)
+    atnet.evaluate_spotting({"samm-lv": ROOT, "casme-sq": ROOT}, out)   -> `atnet evaluate --task spot`
+    with atnet.scheduler("local:4"): ...   -> `--scheduler`: the runs inside go to Dask
 """
 
 __version__ = "0.1.0"
@@ -25,7 +30,10 @@ _API = {"load_corpora": ("datasets", "load_corpora"), "prepare_all": ("prepare",
         "train": ("api", "train"), "load_model": ("api", "load_model"), "clip": ("api", "clip"),
         "clips_from_csv": ("api", "clips_from_csv"), "spot": ("api", "spot"), "Model": ("api", "Model"),
         "Inputs": ("runs", "Inputs"), "evaluate_run": ("runs", "evaluate_run"), "demo": ("runs", "demo"),
-        "reproduce": ("runs", "reproduce")}
+        "reproduce": ("runs", "reproduce"), "evaluate_features": ("runs", "evaluate_features"),
+        "read_predictions": ("byo", "read_predictions"), "compare": ("byo", "compare"),
+        "long_video": ("spotting.run", "long_video"), "spot_video": ("spotting.run", "spot_video"),
+        "evaluate_spotting": ("spotting.run", "evaluate_spotting"), "scheduler": ("parallel", "scheduler")}
 
 
 def __getattr__(name):
