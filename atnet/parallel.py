@@ -115,6 +115,31 @@ def threads_per_task(jobs: int) -> int:
     return 1 if _client is not None else max(1, (os.cpu_count() or 1) // max(1, jobs))
 
 
+_malloc_tuned = False
+
+
+def _tune_malloc() -> None:
+    """Dask's nanny starts workers with MALLOC_TRIM_THRESHOLD_=65536, which also fixes glibc's mmap
+    threshold at 128 KB: every tensor above it is then mapped and unmapped anew, and a demo fold
+    took 11.2 s instead of 6.5 s (measured). Raise both thresholds once per worker (glibc only)."""
+    global _malloc_tuned
+    if _malloc_tuned or "MALLOC_TRIM_THRESHOLD_" not in os.environ:
+        return
+    _malloc_tuned = True
+    try:
+        import ctypes
+        libc = ctypes.CDLL("libc.so.6")
+        libc.mallopt(-3, 32 << 20)    # M_MMAP_THRESHOLD: 32 MB
+        libc.mallopt(-1, 256 << 20)   # M_TRIM_THRESHOLD: 256 MB
+    except (OSError, AttributeError):   # not glibc: nothing to tune
+        pass
+
+
+def _on_worker(func: Callable, *args):
+    _tune_malloc()
+    return func(*args)
+
+
 def _dask_run(func: Callable, calls: Iterable[tuple]):
     shared: dict[int, object] = {}
 
@@ -125,7 +150,8 @@ def _dask_run(func: Callable, calls: Iterable[tuple]):
             return shared[id(a)]
         return a
 
-    futures = [_client.submit(func, *map(by_reference, args), pure=False, retries=RETRIES) for args in calls]
+    futures = [_client.submit(_on_worker, func, *map(by_reference, args), pure=False, retries=RETRIES)
+               for args in calls]
 
     def results():
         try:
