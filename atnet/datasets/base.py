@@ -68,6 +68,15 @@ def map_label(dataset: str, emotion: str) -> str | None:
     return label_maps()[dataset]["map"].get(str(emotion).strip().lower())
 
 
+def first_glob(root: Path, patterns) -> Path | None:
+    """The first path (sorted) matching the first pattern that matches anything under root."""
+    for pattern in patterns:
+        found = sorted(root.glob(pattern))
+        if found:
+            return found[0]
+    return None
+
+
 def frame_number(path: Path) -> int:
     m = _LAST_NUMBER.search(path.stem)
     if m is None:

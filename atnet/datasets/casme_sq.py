@@ -21,7 +21,7 @@ from .. import CLASSES
 from ..errors import CorpusError
 from ..readers import read_spreadsheet, whole_number
 from ..spotting import Interval, LongCorpus, LongVideo
-from .base import Exclusion, list_frames
+from .base import Exclusion, first_glob, list_frames
 
 DATASET = "casme-sq"
 FPS = 30.0
@@ -30,11 +30,10 @@ FIX = "use the CAS(ME)^2 coding workbook (CAS(ME)^2code_final.xlsx, three sheets
 
 
 def find_sheet(root: Path) -> Path:
-    for pattern in ("CAS(ME)^2code_final*.xlsx", "CAS(ME)2code_final*.xlsx", "CASME_sq_gt.xlsx",
-                    "*/CAS(ME)^2code*.xlsx"):
-        found = sorted(root.glob(pattern))
-        if found:
-            return found[0]
+    found = first_glob(root, ("CAS(ME)^2code_final*.xlsx", "CAS(ME)2code_final*.xlsx", "CASME_sq_gt.xlsx",
+                              "*/CAS(ME)^2code*.xlsx"))
+    if found:
+        return found
     raise CorpusError(f"{root}: no CAS(ME)^2code_final.xlsx (or CASME_sq_gt.xlsx) inside; put the coding workbook "
                       f"beside {TREE}/ or pass it with --casme-sq-sheet.")
 

@@ -21,7 +21,7 @@ import pandas as pd
 from ..errors import CorpusError
 from ..readers import read_raw_csv, read_spreadsheet
 from ..spotting import Interval, LongCorpus, LongVideo
-from .base import Exclusion, list_frames
+from .base import Exclusion, first_glob, list_frames
 
 DATASET = "samm-lv"
 FPS = 200.0
@@ -31,10 +31,10 @@ FIX = "use the SAMM Long Videos release workbook (SAMM_LongVideos_V*_Release.xls
 
 
 def find_sheet(root: Path) -> Path:
-    for pattern in ("SAMM_LongVideos*.xlsx", "SAMMLV*.xlsx", "SAMM_LongVideos*.csv", "*/SAMM_LongVideos*.xlsx"):
-        found = sorted(root.glob(pattern))
-        if found:
-            return found[0]
+    found = first_glob(root, ("SAMM_LongVideos*.xlsx", "SAMMLV*.xlsx", "SAMM_LongVideos*.csv",
+                              "*/SAMM_LongVideos*.xlsx"))
+    if found:
+        return found
     raise CorpusError(f"{root}: no SAMM_LongVideos*.xlsx inside; put the release workbook beside {TREE}/ or pass "
                       f"it with --samm-lv-sheet.")
 
