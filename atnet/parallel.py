@@ -22,6 +22,7 @@ from typing import Callable, Iterable
 
 import numpy as np
 from joblib import Parallel, delayed
+from joblib._parallel_backends import LokyBackend
 
 from .errors import CorpusError
 
@@ -168,4 +169,9 @@ def run(func: Callable, calls: Iterable[tuple], jobs: int):
     if _client is not None:
         return _dask_run(func, calls)
     parent = os.getpid()
-    return Parallel(n_jobs=jobs, return_as="generator")(delayed(_guarded)(parent, func, args) for args in calls)
+    # the watch starts when loky starts a worker (its initializer), so that a worker started to
+    # replace another and still waiting for its first task dies with the parent too; and again with
+    # each task, for workers an older executor started
+    backend = LokyBackend(initializer=watch_parent, initargs=(parent,)) if jobs != 1 else None
+    return Parallel(n_jobs=jobs, backend=backend, return_as="generator")(
+        delayed(_guarded)(parent, func, args) for args in calls)
