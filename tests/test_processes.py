@@ -72,8 +72,8 @@ def test_sigkill_leaves_no_worker_and_the_rerun_equals_an_uninterrupted_run(tiny
     folds_before = set((out / "folds").glob("*.npy"))
     os.kill(p.pid, signal.SIGKILL)
     p.wait()
-    # 20 s was exceeded once in a clean-clone run (not reproduced alone); a worker that loky was still
-    # starting when its parent died would have no watch thread yet, one suspect; allow 60 s
+    # a replacement worker that had no task yet once outlived the parent (its watch started with its
+    # first task; now loky's initializer starts it); the message names any process left
     def lingering() -> str:
         out = []
         for c in sorted(family):
