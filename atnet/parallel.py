@@ -2,9 +2,10 @@
 processes on this machine (joblib's loky backend), or a Dask cluster.
 
 Locally: joblib keeps its workers alive for reuse, and after a SIGKILL of the main process they went
-on computing (and writing) for minutes. Every task run through `run` first starts, once per worker, a
-daemon thread that checks each second whether the process that submitted it is still its parent,
-and ends the worker at once (os._exit) when it is not. With jobs=1 the tasks run in this process.
+on computing (and writing) for minutes. Each worker starts, when loky starts it (and again, if
+missing, with each task), a daemon thread that checks each second whether the process that
+submitted its work is still its parent, and ends the worker at once (os._exit) when it is not.
+With jobs=1 the tasks run in this process.
 
 Dask (`scheduler("ADDRESS")` or `scheduler("local:N")`, the CLI's --scheduler): inside the block,
 `run` submits each task to the cluster instead (dask.distributed, which its users already run on
