@@ -228,26 +228,21 @@ def cmd_spot(args) -> None:
         excluded += corpus.excluded
     if not videos:
         raise CorpusError("nothing to spot: pass videos or frame folders, or --samm-lv / --casme-sq ROOT.")
-    results, failed = spotting.spot_all(videos, cfg, prep, args.jobs)
+    results, failed, _, proposals = spotting.spot_thresholded(videos, cfg, prep, args.auto_p, args.jobs)
     report_excluded(exclusions(excluded + failed), None)
-    chosen = spotting.choose_p_loso(results) if args.auto_p else {}
-    proposals = {r["video"].key: spotting.at_threshold(r, chosen[r["video"].subject]) for r in results} \
-        if args.auto_p else None
     table = spotting.intervals_table(results, proposals)
     if model is not None:      # spot, then recognise: one row per interval, micro ones labelled
         labels, left = spotting.label_micro(model, results, proposals, args.cache, args.jobs)
         report_excluded(exclusions(left), None)
-        key = {(d, c): i for i, (d, c) in enumerate(zip(labels["dataset"], labels["clip"]))}
-        cols = ["label"] + [f"p_{c}" for c in CLASSES]
-        for col in cols:
-            table[col] = [labels[col].iloc[key[(d, f"{v.replace('/', '_')}@{o}")]]
-                          if (d, f"{v.replace('/', '_')}@{o}") in key and k == "micro" else ""
-                          for d, v, o, k in zip(table["dataset"], table["video"], table["onset"], table["kind"])]
+        row = {(d, c): i for i, (d, c) in enumerate(zip(labels["dataset"], labels["clip"]))}
+        found = [row.get((d, spotting.proposal_name(v, o))) if k == "micro" else None
+                 for d, v, o, k in zip(table["dataset"], table["video"], table["onset"], table["kind"])]
+        for col in ["label"] + [f"p_{c}" for c in CLASSES]:
+            table[col] = ["" if i is None else labels[col].iloc[i] for i in found]
     write_atomic(Path(args.out), table.to_csv(index=False))
-    frames = sum(len(r["numbers"]) for r in results)
-    seconds = sum(r["seconds"] for r in results)
+    frames, rate = spotting.throughput(results)
     print(f"spotted {len(table)} intervals ({(table['kind'] == 'micro').sum()} micro) in {len(results)} video(s), "
-          f"{frames} frames at {frames / max(seconds, 1e-9):.0f} frames/s per process; wrote {args.out}")
+          f"{frames} frames at {rate:.0f} frames/s per process; wrote {args.out}")
     if any(r["video"].truth for r in results):
         print(spotting.score_table(results, proposals).to_string(index=False))
 

@@ -88,9 +88,10 @@ def scheduler(address: str | None):
     except CorpusError:
         raise
     except Exception as e:   # an unreachable address, a refused connection
+        from .readers import one_line
         if cluster is not None:
             cluster.close()
-        raise CorpusError(f"--scheduler {address}: cannot connect ({one_line_error(e)}); start one with `dask "
+        raise CorpusError(f"--scheduler {address}: cannot connect ({one_line(e, 160)}); start one with `dask "
                           f"scheduler` and workers with `dask worker ADDRESS --nworkers N --nthreads 1`, or use "
                           f"--scheduler local:N.") from None
     previous, _client = _client, client
@@ -101,10 +102,6 @@ def scheduler(address: str | None):
         client.close()
         if cluster is not None:
             cluster.close()
-
-
-def one_line_error(e: BaseException) -> str:
-    return " ".join(str(e).split())[:160] or type(e).__name__
 
 
 def on_cluster() -> bool:

@@ -77,6 +77,16 @@ def first_glob(root: Path, patterns) -> Path | None:
     return None
 
 
+def tree_folder(root: Path, names: tuple[str, ...], flag: str) -> Path:
+    """The corpus's frame tree: ROOT/NAME or ROOT/*/NAME for the first of `names` found, or one
+    sentence saying where to point `flag`."""
+    for name in names:
+        for cand in (root / name, *root.glob(f"*/{name}")):
+            if cand.is_dir():
+                return cand
+    raise CorpusError(f"{root}: no {names[0]}/ folder inside; point {flag} at the folder that holds it.")
+
+
 def frame_number(path: Path) -> int:
     m = _LAST_NUMBER.search(path.stem)
     if m is None:

@@ -21,7 +21,7 @@ from .. import CLASSES
 from ..errors import CorpusError
 from ..readers import read_spreadsheet, whole_number
 from ..spotting import Interval, LongCorpus, LongVideo
-from .base import Exclusion, first_glob, list_frames
+from .base import Exclusion, first_glob, list_frames, tree_folder
 
 DATASET = "casme-sq"
 FPS = 30.0
@@ -39,10 +39,7 @@ def find_sheet(root: Path) -> Path:
 
 
 def find_tree(root: Path) -> Path:
-    for cand in (root / TREE, *root.glob(f"*/{TREE}")):
-        if cand.is_dir():
-            return cand
-    raise CorpusError(f"{root}: no {TREE}/ folder inside; point --casme-sq at the folder that holds it.")
+    return tree_folder(root, (TREE,), "--casme-sq")
 
 
 def read_book(path: Path) -> tuple[pd.DataFrame, dict, dict]:

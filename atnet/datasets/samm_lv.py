@@ -21,7 +21,7 @@ import pandas as pd
 from ..errors import CorpusError
 from ..readers import read_raw_csv, read_spreadsheet
 from ..spotting import Interval, LongCorpus, LongVideo
-from .base import Exclusion, first_glob, list_frames
+from .base import Exclusion, first_glob, list_frames, tree_folder
 
 DATASET = "samm-lv"
 FPS = 200.0
@@ -40,10 +40,7 @@ def find_sheet(root: Path) -> Path:
 
 
 def find_tree(root: Path) -> Path:
-    for cand in (root / TREE, *root.glob(f"*/{TREE}"), root / TREE.lower()):
-        if cand.is_dir():
-            return cand
-    raise CorpusError(f"{root}: no {TREE}/ folder inside; point --samm-lv at the folder that holds it.")
+    return tree_folder(root, (TREE, TREE.lower()), "--samm-lv")
 
 
 def read_sheet(path: Path) -> pd.DataFrame:

@@ -19,6 +19,8 @@ which has no apex annotation: the baseline any spotting method must beat to be w
 All functions are pure: frames in, scores and a frame number out."""
 from __future__ import annotations
 
+from functools import lru_cache
+
 import numpy as np
 
 from .lbptop import lbp_planes
@@ -27,11 +29,15 @@ METHODS = ("lbp", "flow", "middle")
 GRID = 6          # blocks per side (Liong et al. use a 5 x 5 or 6 x 6 grid on the face)
 
 
+@lru_cache(maxsize=16)
 def _block_index(h: int, w: int, grid: int) -> np.ndarray:
-    """(h, w) block number of each pixel of a grid x grid tiling (edges rounded as linspace does)."""
+    """(h, w) block number of each pixel of a grid x grid tiling (edges rounded as linspace does);
+    cached: every frame of a video has the same crop size. Read-only."""
     ys = np.searchsorted(np.linspace(0, h, grid + 1).round().astype(int), np.arange(h), side="right") - 1
     xs = np.searchsorted(np.linspace(0, w, grid + 1).round().astype(int), np.arange(w), side="right") - 1
-    return (np.clip(ys, 0, grid - 1)[:, None] * grid + np.clip(xs, 0, grid - 1)[None, :])
+    index = np.clip(ys, 0, grid - 1)[:, None] * grid + np.clip(xs, 0, grid - 1)[None, :]
+    index.flags.writeable = False
+    return index
 
 
 def lbp_histograms(face: np.ndarray, grid: int = GRID) -> np.ndarray:

@@ -13,7 +13,7 @@ from __future__ import annotations
 import math
 import time
 from collections.abc import Iterator
-from dataclasses import asdict, replace
+from dataclasses import asdict
 from pathlib import Path
 
 import cv2
@@ -142,6 +142,29 @@ def choose_p_loso(results: list[dict]) -> dict[str, float]:
     return out
 
 
+def spot_thresholded(videos: list[LongVideo], cfg: SpotConfig, prep: PrepConfig, auto_p: bool = False,
+                     jobs: int = 1) -> tuple[list[dict], list[Exclusion], dict, dict | None]:
+    """spot_all, then with `auto_p` each subject's proposals at the p chosen on the other subjects.
+    Returns (results, failed, p chosen per subject, proposals per video key or None for cfg.p's)."""
+    results, failed = spot_all(videos, cfg, prep, jobs)
+    if not auto_p:
+        return results, failed, {}, None
+    chosen = choose_p_loso(results)
+    return results, failed, chosen, {r["video"].key: at_threshold(r, chosen[r["video"].subject]) for r in results}
+
+
+def throughput(results: list[dict]) -> tuple[int, float]:
+    """(frames spotted, frames per second per process)."""
+    frames = sum(len(r["numbers"]) for r in results)
+    seconds = sum(r["seconds"] for r in results)
+    return frames, frames / seconds if seconds else 0.0
+
+
+def proposal_name(video: str, onset: int) -> str:
+    """The clip name a spotted interval is labelled under: video@onset."""
+    return f"{video.replace('/', '_')}@{onset}"
+
+
 def intervals_table(results: list[dict], proposals: dict | None = None) -> pd.DataFrame:
     """One row per proposal: dataset, subject, video, onset, apex, offset, kind, score, matched
     (whether it matches a ground-truth interval of its kind with IoU >= 0.5; empty without truth)."""
@@ -184,7 +207,7 @@ def label_micro(model, results: list[dict], proposals: dict | None = None, cache
         gt = [t for t in v.truth if t.kind == "micro"]
         matched = {j: gt[i] for i, j, _ in match(gt, props)}
         for j, q in enumerate(props):
-            name = f"{v.video.replace('/', '_')}@{q.onset}"
+            name = proposal_name(v.video, q.onset)
             if v.frames and is_video(v.frames[0]):
                 s = video_sample(v.frames[0], v.dataset, v.subject.split("/", 1)[-1], name, "", q.onset, q.apex,
                                  q.offset)
@@ -231,9 +254,6 @@ def timeline(result: dict, path: str | Path, proposals: list[Interval] | None = 
 def settings(cfg: SpotConfig, prep: PrepConfig, p) -> dict:
     return {"spot": {**asdict(cfg), "p": p}, "face": prep.face, "align": prep.align, "margin": prep.margin}
 
-
-def with_p(cfg: SpotConfig, p: float) -> SpotConfig:
-    return replace(cfg, p=p)
 
 
 LOADERS = {"samm-lv": "samm_lv", "casme-sq": "casme_sq"}
@@ -286,20 +306,17 @@ def evaluate_spotting(roots: dict, out: str | Path, cfg: SpotConfig = SpotConfig
     out = Path(out)
     (out / "figures").mkdir(parents=True, exist_ok=True)
     corpus = load_long(roots, sheets)
-    results, failed = spot_all(corpus.videos, cfg, prep, jobs)
+    results, failed, chosen, proposals = spot_thresholded(corpus.videos, cfg, prep, auto_p, jobs)
     excluded = list(corpus.excluded) + failed
-    chosen = choose_p_loso(results) if auto_p else {}
-    proposals = {r["video"].key: at_threshold(r, chosen[r["video"].subject]) for r in results} if auto_p else None
     scores = score_table(results, proposals)
     write_atomic(out / "intervals.csv", intervals_table(results, proposals).to_csv(index=False))
     write_atomic(out / "scores.csv", scores.to_csv(index=False))
     write_atomic(out / "excluded.csv", pd.DataFrame([asdict(e) for e in excluded],
                                                     columns=["dataset", "clip", "reason"]).to_csv(index=False))
-    frames = sum(len(r["numbers"]) for r in results)
-    seconds = sum(r["seconds"] for r in results)
+    frames, rate = throughput(results)
     info = {**settings(cfg, prep, "auto (LOSO)" if auto_p else cfg.p), "p_chosen": chosen,
-            "videos": len(results), "frames": frames, "spot_seconds": round(seconds, 1),
-            "frames_per_second_per_process": round(frames / seconds, 1) if seconds else None,
+            "videos": len(results), "frames": frames, "spot_seconds": round(sum(r["seconds"] for r in results), 1),
+            "frames_per_second_per_process": round(rate, 1) if rate else None,
             "recrops": sum(r["recrops"] for r in results),
             "no_face_first_frame": [r["video"].key for r in results if r["face"] == "centre-square"]}
     write_atomic(out / "settings.json", json.dumps(info, indent=1))
