@@ -13,7 +13,8 @@ from atnet.cli import main
 from atnet.datasets import casme_sq, samm_lv
 from atnet.datasets.synthetic_long import synthesize_long
 from atnet.features.apex_spot import lbp_histograms
-from atnet.spotting.method import Differences, SpotConfig, contrast, peaks, spot_histograms
+from atnet.spotting import LongVideo, run
+from atnet.spotting.method import Differences, SpotConfig, contrast, peaks, spot_histograms, threshold
 
 
 def test_histograms_equal_scikit_images_lbp_block_by_block():
@@ -95,8 +96,12 @@ def test_synthetic_long_videos_read_back_through_the_adapters(long_corpus):
     assert all(t.label in ("negative", "positive", "surprise") for v in casme.videos for t in v.truth)
 
 
-def test_evaluate_task_spot_writes_scores_report_and_timelines(long_corpus, tmp_path):
+def test_evaluate_task_spot_writes_scores_report_and_timelines(long_corpus, tmp_path, monkeypatch):
     out = tmp_path / "spot"
+    drawn = {}   # video -> the p its timeline drew the thresholds at
+    real = run.timeline
+    monkeypatch.setattr(run, "timeline", lambda r, path, props=None, p=None: drawn.setdefault(r["video"].key, (
+        r, p, real(r, path, props, p))))
     main(["evaluate", "--task", "spot", "--samm-lv", str(long_corpus["samm-lv"]), "--casme-sq",
           str(long_corpus["casme-sq"]), "--auto-p", "--face", "haar", "--jobs", "2", "--out", str(out)])
     scores = pd.read_csv(out / "scores.csv")
@@ -112,8 +117,30 @@ def test_evaluate_task_spot_writes_scores_report_and_timelines(long_corpus, tmp_
     settings = json.loads((out / "settings.json").read_text())
     assert set(settings["p_chosen"]) == {"samm-lv/006", "samm-lv/007", "casme-sq/s15", "casme-sq/s16"}
     assert len(list((out / "figures").glob("timeline-*.png"))) == 4
+    assert len(drawn) == 4
+    assert any(p != SpotConfig().p for p in settings["p_chosen"].values())   # else the check below proves nothing
+    for r, p, fig in drawn.values():   # each figure at the p chosen for its subject, not at --p's
+        assert p == settings["p_chosen"][r["video"].subject]
+        dashed = [line.get_ydata()[0] for line in fig.axes[0].lines if line.get_linestyle() == "--"]
+        assert dashed == pytest.approx([threshold(r["trace"][k]["contrast"], p) for k in ("micro", "macro")])
     report = (out / "report.md").read_text()
     assert "MDMD (MEGC 2020 baseline, no learning) (published)" in report
+
+
+def test_a_timeline_draws_the_thresholds_of_the_p_given(tmp_path):
+    rng = np.random.default_rng(0)
+    numbers = list(range(200))
+    trace = {k: {"contrast": rng.gamma(2, 0.001, 200), "k": 3} for k in ("micro", "macro")}
+    for t in trace.values():
+        t["threshold"] = threshold(t["contrast"], 0.15)
+    video = LongVideo("casme-sq", "casme-sq/s15", "v", 30.0, numbers=numbers)
+    result = {"video": video, "proposals": [], "trace": trace, "numbers": numbers}
+    for p, expected in ((None, [trace[k]["threshold"] for k in ("micro", "macro")]),
+                        (0.5, [threshold(trace[k]["contrast"], 0.5) for k in ("micro", "macro")])):
+        fig = run.timeline(result, tmp_path / "t.png", run.at_threshold(result, p or 0.15), p)
+        dashed = [line.get_ydata()[0] for line in fig.axes[0].lines if line.get_linestyle() == "--"]
+        assert dashed == pytest.approx(expected)
+    assert expected[0] > trace["micro"]["threshold"]
 
 
 def test_spot_a_frame_folder_and_label_what_it_finds(long_corpus, tiny_corpus, tmp_path, capsys):

@@ -27,7 +27,7 @@ from ..faces.video import is_video, iter_video
 from ..features.apex_spot import lbp_histograms
 from ..prepare import PrepConfig, check_faces, find_square
 from . import KINDS, Interval, LongVideo
-from .method import SpotConfig, propose, combine, spot_histograms
+from .method import SpotConfig, combine, propose, spot_histograms, threshold
 from .metric import match, score
 
 P_GRID = (0.02, 0.05, 0.1, 0.15, 0.2, 0.3, 0.4, 0.5, 0.6, 0.7, 0.8, 0.9)   # --auto-p: chosen on the training subjects
@@ -224,9 +224,16 @@ def label_micro(model, results: list[dict], proposals: dict | None = None, cache
     return table, excluded
 
 
-def timeline(result: dict, path: str | Path, proposals: list[Interval] | None = None) -> None:
-    """A figure of one video: the contrast curves with their thresholds, the ground truth and the
-    proposals as bars (micro red, macro blue)."""
+def thresholds(result: dict, p: float | None = None) -> dict[str, float]:
+    """Each scale's threshold at `p` (None: the p the video was spotted at, as in its trace)."""
+    return {kind: result["trace"][kind]["threshold"] if p is None else threshold(result["trace"][kind]["contrast"], p)
+            for kind in KINDS}
+
+
+def timeline(result: dict, path: str | Path, proposals: list[Interval] | None = None, p: float | None = None):
+    """A figure of one video: the contrast curves with the thresholds at `p` (the p its proposals
+    were cut at: the subject's LOSO choice with --auto-p; None: the p it was spotted at), the ground
+    truth and the proposals as bars (micro red, macro blue). Returns the (closed) figure."""
     import matplotlib
     matplotlib.use("Agg")
     import matplotlib.pyplot as plt
@@ -234,12 +241,13 @@ def timeline(result: dict, path: str | Path, proposals: list[Interval] | None = 
     props = result["proposals"] if proposals is None else proposals
     fig, (ax, bars) = plt.subplots(2, 1, figsize=(10, 3.2), dpi=90, sharex=True,
                                    gridspec_kw={"height_ratios": [3, 1.2]})
-    for kind, colour in (("micro", "tab:red"), ("macro", "tab:blue")):
+    for (kind, t), colour in zip(thresholds(result, p).items(), ("tab:red", "tab:blue")):
         tr = result["trace"][kind]
         ax.plot(numbers, tr["contrast"], color=colour, lw=0.7, label=f"{kind} contrast (k = {tr['k']})")
-        ax.axhline(tr["threshold"], color=colour, ls="--", lw=0.7)
+        ax.axhline(t, color=colour, ls="--", lw=0.7, label=f"{kind} threshold")
     ax.legend(fontsize=7, loc="upper right")
-    ax.set_title(f"{v.key}: {len(v.truth)} annotated, {len(props)} spotted", fontsize=9)
+    at = "" if p is None else f" at p = {p:g}"
+    ax.set_title(f"{v.key}: {len(v.truth)} annotated, {len(props)} spotted{at}", fontsize=9)
     for row, items in ((1, v.truth), (0, props)):
         for q in items:
             bars.broken_barh([(q.onset, q.length)], (row + 0.1, 0.8),
@@ -249,6 +257,7 @@ def timeline(result: dict, path: str | Path, proposals: list[Interval] | None = 
     fig.tight_layout()
     fig.savefig(path)
     plt.close(fig)
+    return fig
 
 
 def settings(cfg: SpotConfig, prep: PrepConfig, p) -> dict:
@@ -323,7 +332,7 @@ def evaluate_spotting(roots: dict, out: str | Path, cfg: SpotConfig = SpotConfig
     if figures:
         for r in results:
             timeline(r, out / "figures" / f"timeline-{r['video'].key.replace('/', '_')}.png",
-                     (proposals or {}).get(r["video"].key))
+                     (proposals or {}).get(r["video"].key), chosen.get(r["video"].subject))
     label = "atnet LBP feature difference" + (" (p by LOSO)" if auto_p else f" (p = {cfg.p})")
     text = ["# Spotting report", "", f"Videos: {len(results)} ({frames} frames), {len(excluded)} rows or folders "
             "left out (excluded.csv). MEGC metric: IoU >= 0.5, one-to-one, TP/FP/FN summed over videos.", "",
