@@ -18,6 +18,8 @@ from __future__ import annotations
 import os
 import threading
 import time
+import warnings
+import weakref
 from contextlib import contextmanager
 from typing import Callable, Iterable
 
@@ -32,6 +34,7 @@ POLL_S = 1.0
 SCATTER_BYTES = 1 << 20     # arrays at least this large are scattered once, then passed by reference
 RETRIES = 3
 _client = None              # the Dask client inside `scheduler`, else None
+_unfinished: weakref.WeakSet = weakref.WeakSet()   # the result generators `run` handed out
 
 
 def _orphaned(parent: int) -> bool:
@@ -158,7 +161,62 @@ def _dask_run(func: Callable, calls: Iterable[tuple]):
                 yield f.result()
         finally:
             _client.cancel(futures)
-    return results()
+    return _track(results())
+
+
+def _track(results):
+    _unfinished.add(results)
+    return results
+
+
+STOP_S = 20.0   # after Ctrl-C, a command still alive this long is ended (ctrl_c_deadline)
+
+
+def ctrl_c_deadline(seconds: float = STOP_S) -> None:
+    """For a command line program: Ctrl-C raises KeyboardInterrupt as usual, and also starts a
+    watch that, if the process is still alive `seconds` later (a shutdown stuck waiting on a worker,
+    a lock, a cluster), prints every thread's stack (a bug: please report it), kills this process's
+    children and exits with 130. Files are written whole or not at all (cache.atomic), so nothing
+    is left half-written."""
+    import signal
+
+    def watch():
+        time.sleep(seconds)
+        import faulthandler
+        import sys
+        print(f"\natnet: still stopping {seconds:g} s after Ctrl-C; ending now. Where it was stuck (a bug, "
+              f"please report it):", file=sys.stderr, flush=True)
+        faulthandler.dump_traceback(sys.stderr, all_threads=True)
+        _kill_children()
+        os._exit(130)
+
+    def on_sigint(signum, frame):
+        threading.Thread(target=watch, name="atnet-ctrl-c-deadline", daemon=True).start()
+        signal.default_int_handler(signum, frame)
+
+    if threading.current_thread() is threading.main_thread():
+        signal.signal(signal.SIGINT, on_sigint)
+
+
+def _kill_children() -> None:
+    import psutil   # a dependency of distributed
+    for child in psutil.Process().children(recursive=True):
+        try:
+            child.kill()
+        except psutil.Error:
+            pass
+
+
+def stop() -> None:
+    """After Ctrl-C: end every run's tasks now. A KeyboardInterrupt that lands outside `run`'s
+    generator (in the loop that saves each result, say) leaves the generator open, and at exit
+    loky's atexit handler then waits for every task still running in a worker (workers ignore
+    SIGINT): minutes of training after Ctrl-C (measured: tests/test_processes.py). Closing the
+    generators makes joblib abort (its workers are killed) and Dask cancel its futures."""
+    with warnings.catch_warnings():   # joblib warns that the tasks it cancels were cancelled
+        warnings.simplefilter("ignore")
+        for results in list(_unfinished):
+            results.close()
 
 
 def run(func: Callable, calls: Iterable[tuple], jobs: int):
@@ -171,5 +229,5 @@ def run(func: Callable, calls: Iterable[tuple], jobs: int):
     # replace another and still waiting for its first task dies with the parent too; and again with
     # each task, for workers an older executor started
     backend = LokyBackend(initializer=watch_parent, initargs=(parent,)) if jobs != 1 else None
-    return Parallel(n_jobs=jobs, backend=backend, return_as="generator")(
-        delayed(_guarded)(parent, func, args) for args in calls)
+    return _track(Parallel(n_jobs=jobs, backend=backend, return_as="generator")(
+        delayed(_guarded)(parent, func, args) for args in calls))

@@ -153,12 +153,13 @@ def report_fallbacks(kept, prepared, prep: PrepConfig) -> None:
     say_fallbacks([(s.key, p.face) for s, p in zip(kept, prepared)], prep)
 
 
-def say_fallbacks(served_by, prep: PrepConfig) -> None:
-    """(clip, backend that served it) pairs: print those the chosen backend did not serve."""
+def say_fallbacks(served_by, prep: PrepConfig, where: str = "") -> None:
+    """(clip, backend that served it) pairs: print those the chosen backend did not serve. `where`
+    names the frame and items (default: the reference frame of clips)."""
     fallback = [(key, served) for key, served in served_by if served != prep.face]
     if fallback:
-        print(f"no face found by {prep.face} on the {prep.reference} frame of {len(fallback)} clip(s); the fallback "
-              f"taken:")
+        where = where or f"{prep.reference} frame of {len(fallback)} clip(s)"
+        print(f"no face found by {prep.face} on the {where.format(n=len(fallback))}; the fallback taken:")
         for key, served in fallback:
             print(f"  {key}: {FALLBACK.get(served, served)}")
 
@@ -239,11 +240,12 @@ def evaluate_run(inputs: Inputs, methods, protocols, prep: PrepConfig, train: Tr
 
 def evaluate_features(features: str | Path, protocols, out: str | Path, labels: str | Path | None = None,
                       inputs: Inputs | None = None, classifier: str = "logreg", name: str | None = None,
-                      on_missing: str = "refuse") -> list[dict]:
+                      on_missing: str = "refuse", jobs: int | None = None) -> list[dict]:
     """`atnet evaluate --features`: your per-clip features (byo.read_features's formats) through the
     same protocols, classified by `classifier` (classifiers.CLASSIFIERS); labels and subjects from
-    `labels` (`atnet corpus`'s CSV) or from the corpora of `inputs`. Writes what evaluate_run writes
-    under the row `name` (default features-CLASSIFIER). Returns the records."""
+    `labels` (`atnet corpus`'s CSV) or from the corpora of `inputs`. Folds run `jobs` at a time
+    (default: inputs.jobs, 2). Writes what evaluate_run writes under the row `name` (default
+    features-CLASSIFIER). Returns the records."""
     from . import byo
     from .classifiers import CLASSIFIERS
     if classifier not in CLASSIFIERS:
@@ -265,7 +267,8 @@ def evaluate_features(features: str | Path, protocols, out: str | Path, labels: 
     write_atomic(out / "settings.json", json.dumps({"features": str(features), "labels": str(labels or ""),
                                                     "classifier": classifier, "name": name,
                                                     "dimensions": int(data.features.shape[1])}, indent=1))
-    records, _ = run_evaluations(data, [name], protocols, TrainConfig(), out, 1, classifier=classifier)
+    jobs = jobs or (inputs or Inputs()).jobs
+    records, _ = run_evaluations(data, [name], protocols, TrainConfig(), out, jobs, classifier=classifier)
     print_tables(records)
     return records
 

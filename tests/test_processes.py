@@ -50,6 +50,31 @@ def start(argv, **kw) -> subprocess.Popen:
                             start_new_session=True, **kw)
 
 
+def what_runs(pids) -> str:
+    """Each live process of `pids`: its command line and, where py-spy can attach, its Python stacks
+    (else the kernel function it sleeps in), for a failure message that says what was still running."""
+    import shutil
+    spy = shutil.which("py-spy") or str(Path(sys.executable).with_name("py-spy"))
+    out = []
+    for pid in sorted(pids):
+        if not alive(pid):
+            continue
+        try:
+            cmd = Path(f"/proc/{pid}/cmdline").read_text().replace("\0", " ")[:160]
+            wchan = Path(f"/proc/{pid}/wchan").read_text()
+        except OSError:
+            continue
+        stacks = ""
+        if Path(spy).is_file():
+            try:
+                stacks = subprocess.run([spy, "dump", "--pid", str(pid)], capture_output=True, text=True,
+                                        timeout=30).stdout
+            except subprocess.TimeoutExpired:
+                stacks = "(py-spy timed out)"
+        out.append(f"--- {pid} [{wchan}] {cmd}\n{stacks}")
+    return "\n".join(out) or "(nothing)"
+
+
 def wait_for(predicate, timeout: float, what, detail=lambda: "") -> None:
     end = time.time() + timeout
     while time.time() < end:
@@ -102,12 +127,89 @@ def test_ctrl_c_is_one_line_and_ends_the_workers(tiny_corpus, tmp_path):
     time.sleep(2)
     family = descendants(p.pid)
     os.killpg(p.pid, signal.SIGINT)   # what Ctrl-C in a terminal sends
-    text, _ = p.communicate(timeout=60)
+    try:
+        text, _ = p.communicate(timeout=60)
+    except subprocess.TimeoutExpired:
+        running = what_runs({p.pid} | family | descendants(p.pid))
+        p.kill()
+        pytest.fail(f"`evaluate` had not exited 60 s after Ctrl-C; still running:\n{running}")
     assert p.returncode == 130
     assert "Traceback" not in text
     assert text.rstrip().splitlines()[-1] == ("interrupted: every clip and fold finished so far is saved; run the "
                                               "same command again to resume.")
-    wait_for(lambda: not any(alive(c) for c in family), 20, "workers to end after Ctrl-C")
+    wait_for(lambda: not any(alive(c) for c in family), 20, "workers to end after Ctrl-C",
+             lambda: what_runs(family))
+
+
+STOPPED_OUTSIDE = """
+import argparse, time
+from atnet import cli, parallel
+
+def task(i):
+    time.sleep(0 if i == 0 else 600)
+    return i
+
+def command(args):
+    results = parallel.run(task, ((i,) for i in range(6)), 2)
+    keep = [results]
+    keep.append(keep)   # in a reference cycle: only the garbage collector frees it, after exit's joins
+    for r in results:
+        print("saving", r, flush=True)
+        time.sleep(600)   # Ctrl-C lands here, in the loop that saves each result, not in run's generator
+
+parser = argparse.ArgumentParser()
+parser.set_defaults(func=command, cmd="test")
+cli.build_parser = lambda: parser
+cli.main([])
+"""
+
+
+def test_ctrl_c_outside_the_task_generator_does_not_wait_for_running_tasks(tmp_path):
+    """A KeyboardInterrupt raised while the parent saves a result (outside joblib's generator) with
+    the generator still referenced: at exit loky waits for every task still running in a worker
+    (workers ignore SIGINT) unless the CLI closes the generator first (parallel.stop)."""
+    p = subprocess.Popen([sys.executable, "-c", STOPPED_OUTSIDE], stdout=subprocess.PIPE, stderr=subprocess.STDOUT,
+                         text=True, start_new_session=True, cwd=tmp_path)
+    assert p.stdout.readline().strip() == "saving 0"
+    family = descendants(p.pid)
+    os.killpg(p.pid, signal.SIGINT)
+    try:
+        text, _ = p.communicate(timeout=60)
+    except subprocess.TimeoutExpired:
+        running = what_runs({p.pid} | family | descendants(p.pid))
+        p.kill()
+        pytest.fail(f"the command had not exited 60 s after Ctrl-C (its tasks sleep 600 s); still running:\n{running}")
+    assert p.returncode == 130, text
+    assert text.rstrip().splitlines()[-1].startswith("interrupted: every clip and fold finished so far is saved")
+    wait_for(lambda: not any(alive(c) for c in family), 20, "workers to end after Ctrl-C", lambda: what_runs(family))
+
+
+STUCK_AT_EXIT = """
+import argparse, threading, time
+from atnet import cli, parallel
+
+def command(args):
+    threading.Thread(target=time.sleep, args=(600,), name="stuck").start()   # exit would wait 600 s for it
+    print("running", flush=True)
+    time.sleep(600)
+
+parser = argparse.ArgumentParser()
+parser.set_defaults(func=command, cmd="test")
+cli.build_parser = lambda: parser
+parallel.ctrl_c_deadline(3)
+cli.main([])
+"""
+
+
+def test_a_command_stuck_after_ctrl_c_is_ended_and_says_where(tmp_path):
+    p = subprocess.Popen([sys.executable, "-c", STUCK_AT_EXIT], stdout=subprocess.PIPE, stderr=subprocess.STDOUT,
+                         text=True, start_new_session=True, cwd=tmp_path)
+    assert p.stdout.readline().strip() == "running"
+    os.killpg(p.pid, signal.SIGINT)
+    text, _ = p.communicate(timeout=60)
+    assert p.returncode == 130, text
+    assert "still stopping 3 s after Ctrl-C; ending now" in text
+    assert "Thread" in text and "in command" not in text.split("still stopping")[0]
 
 
 def test_two_runs_on_one_folder_keep_both_records(tiny_corpus, tmp_path):

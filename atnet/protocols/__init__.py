@@ -150,7 +150,9 @@ def evaluate(method: str, protocol: str, data: Arrays, cfg: TrainConfig, folds_d
     elif kind in ("probe", "features"):   # features once, then one classifier per fold (C chosen inside it)
         x = data.features if kind == "features" else probe.features(data.apex) if todo else None
         groups = data.table["subject"].to_numpy()   # dataset-qualified
-        results = (classifiers.fit_predict(classifier, x[tr], y[tr], groups[tr], x[te]) for _, tr, te in todo)
+        threads = parallel.threads_per_task(jobs)
+        results = parallel.run(classifiers.fit_predict_fold, ((classifier, x, y, groups, tr, te, threads)
+                                                              for _, tr, te in todo), jobs)
     else:          # workers get the arrays a network reads, not the window frames
         threads = parallel.threads_per_task(jobs)
         devices = [d.strip() for d in cfg.device.split(",")]   # several GPUs: one fold on each in turn
