@@ -30,3 +30,4 @@ bench: $(STAMP)
 	$(VENV)/bin/python benchmarks/bench_spot.py
 	$(VENV)/bin/python benchmarks/bench_gpu.py
 	$(VENV)/bin/python benchmarks/bench_dask.py
+	$(VENV)/bin/python benchmarks/bench_features.py

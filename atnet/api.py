@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+import os
 import time
 from dataclasses import asdict, dataclass, replace
 from pathlib import Path
@@ -35,6 +36,7 @@ from .training import TrainConfig, fit, predict as predict_probs, resolve_device
 
 DEFAULT_CACHE = Path(".cache/atnet")
 SPOT_SIZE = 128   # face crop side for apex spotting, px
+MOTION_METHODS = ("temporal", "atnet")   # those that read the flow (the ADM), not the apex frame alone
 
 
 # ------------------------------------------------------------------------------------------ clips
@@ -84,6 +86,9 @@ def clips_from_csv(path: str | Path) -> list[Clip]:
     t = read_table(path, ("clip", "onset", "apex", "offset"), "a clip list")
     out = []
     for i, r in t.iterrows():
+        if pd.isna(r["clip"]) or not str(r["clip"]).strip():
+            raise CorpusError(f"{path} row {i + 2}: the clip cell is empty; write the frame folder or video there, "
+                              f"or delete the row.")
         where = Path(str(r["clip"]).strip())
         where = where if where.is_absolute() else path.parent / where
         got = {}
@@ -97,7 +102,27 @@ def clips_from_csv(path: str | Path) -> list[Clip]:
                 raise CorpusError(f"{path} row {i + 2}: {c} {cell!r} is not a whole frame number"
                                   + ("" if c != "apex" else " (or empty/auto to spot the apex)") + "; fix the cell.")
         out.append(clip(where, **got))
+    once([f"{path} row {i + 2}" for i in range(len(out))], out)
     return out
+
+
+def clip_source(c: Clip) -> tuple:
+    """What makes two clips one: the same frames (folder or video, links resolved) and window."""
+    s = c.sample
+    first = Path(s.frames[0]) if s.frames else Path(s.clip)
+    where = first if is_video(first) else first.parent
+    return (os.path.realpath(where), s.onset, None if c.spot else s.apex, s.offset)
+
+
+def once(origins: list[str], clips: list[Clip]) -> None:
+    """Refuse a clip given twice (the same frames and window): it would be labelled, and counted, twice."""
+    seen = {}
+    for origin, c in zip(origins, clips):
+        key = clip_source(c)
+        if key in seen:
+            raise CorpusError(f"{origin} and {seen[key]} are the same clip ({key[0]}, onset {key[1]}, offset "
+                              f"{key[3]}); give each clip once.")
+        seen[key] = origin
 
 
 def select_subjects(samples, keep: list[str] | None = None, drop: list[str] | None = None):
@@ -174,6 +199,7 @@ class Model:
     prep: PrepConfig
     train: TrainConfig
     meta: dict
+    path: str = ""   # the model file it was read from, if any (named in messages)
 
     @property
     def method(self) -> str:
@@ -198,12 +224,26 @@ class Model:
         source = {**{id(s): "given" for s in given}, **{id(s): "spotted" for s in spotted}}   # kept are these
         kept, prepared, left = prepare_all(given + spotted, self.prep, Path(cache) / "prepared", jobs, progress)
         excluded += left
+        if self.method in MOTION_METHODS:   # no flow: the temporal stream would read zeros as "no motion"
+            still = [s for s, p in zip(kept, prepared) if p.n_valid == 0]
+            excluded += [Exclusion(s.dataset, f"{s.subject.split('/', 1)[1]}/{s.clip}",
+                                   f"onset {s.onset}, apex {s.apex}, offset {s.offset} hold no two consecutive "
+                                   f"frames near the apex ({len(s.frame_numbers)} frame(s) in the clip), so there is "
+                                   f"no motion for the {self.method} model to read; give a clip of at least two "
+                                   f"consecutive frames") for s in still]
+            kept, prepared = [s for s, p in zip(kept, prepared) if p.n_valid], [p for p in prepared if p.n_valid]
         columns = ["input", "dataset", "subject", "clip", "onset", "apex", "offset", "apex_source", "face", "truth",
                    "label"] + [f"p_{c}" for c in CLASSES]
         if not kept:
             return pd.DataFrame(columns=columns), excluded
         arrays = to_arrays(kept, prepared)
         probs = self.predict_arrays(arrays.apex, arrays.adm)
+        bad = ~np.isfinite(probs).all(axis=1)
+        if bad.any():
+            first = kept[int(np.flatnonzero(bad)[0])]
+            raise CorpusError(f"{self.path or 'the model'}: its class probabilities are NaN or infinite for "
+                              f"{int(bad.sum())} of {len(kept)} clip(s) (e.g. {first.key}), so nothing is labelled; "
+                              f"the network overflows on these inputs; train the model again (e.g. with a lower --lr).")
         rows = []
         for s, p, pr in zip(kept, prepared, probs):
             where = s.frames[0] if is_video(s.frames[0]) else str(Path(s.frames[0]).parent)
@@ -254,7 +294,7 @@ def load_model(path: str | Path, device: str = "cpu") -> Model:
                           f"model; start training from it with --init-spatial {path}.")
     prep, train_cfg = configs(meta)
     dev = str(resolve_device(device))
-    return Model(load_weights(path, meta, dev), prep, replace(train_cfg, device=device), meta)
+    return Model(load_weights(path, meta, dev), prep, replace(train_cfg, device=device), meta, str(path))
 
 
 def describe(meta: dict) -> str:

@@ -43,29 +43,28 @@ def qualified(dataset: str, subject) -> str:
     return subject if subject.startswith(f"{dataset}/") else f"{dataset}/{subject}"
 
 
+def no_empty_cells(path, t: pd.DataFrame, columns) -> None:
+    """An empty cell is named (row and column), not read as the text 'nan'."""
+    for i, row in t.iterrows():
+        col = empty_cell(row, columns)
+        if col:
+            raise CorpusError(f"{path}: row {i + 2} has no {col}; fill it or delete the row.")
+
+
 def read_labels(path: str | Path) -> pd.DataFrame:
     """`atnet corpus`'s CSV -> the label table (dataset, subject dataset-qualified, clip, label)."""
     t = read_table(path, LABEL_COLUMNS, "a label table (`atnet corpus --out` writes one)")
-    for i, row in t.iterrows():
-        col = empty_cell(row, LABEL_COLUMNS)
-        if col:
-            raise CorpusError(f"{path}: row {i + 2} has no {col}; fill it or delete the row.")
+    no_empty_cells(path, t, LABEL_COLUMNS)
     t = t[list(LABEL_COLUMNS)].astype(str).apply(lambda c: c.str.strip())
     t["dataset"] = t["dataset"].str.lower()
-    bad = t[~t["dataset"].isin(DATASETS)]
-    if len(bad):
-        raise CorpusError(f"{path}: row {bad.index[0] + 2} names dataset {bad['dataset'].iloc[0]!r}; use one of "
-                          f"{', '.join(DATASETS)}.")
+    known_datasets(path, t)
     t["label"] = t["label"].str.lower()
     bad = t[~t["label"].isin(CLASSES)]
     if len(bad):
         raise CorpusError(f"{path}: row {bad.index[0] + 2} has label {bad['label'].iloc[0]!r}; the composite's "
                           f"labels are {', '.join(CLASSES)} (map yours first, as `atnet corpus` does).")
     t["subject"] = [qualified(d, s) for d, s in zip(t["dataset"], t["subject"])]
-    dup = t.duplicated(["subject", "clip"], keep=False)
-    if dup.any():
-        first = t[dup].iloc[0]
-        raise CorpusError(f"{path}: clip {first['clip']} of {first['subject']} is listed twice; keep one row per clip.")
+    once(path, t)
     return t.reset_index(drop=True)
 
 
@@ -77,9 +76,10 @@ def _read_vector(path: Path) -> np.ndarray:
     """One clip's feature file -> a 1-D float64 vector."""
     fix = "write one numeric array per clip (.npy, .mat or a headerless .csv)"
     try:
-        if path.suffix == ".npy":
+        suffix = path.suffix.lower()   # x.NPY is a .npy file, not text
+        if suffix == ".npy":
             v = np.load(path, allow_pickle=False)
-        elif path.suffix == ".mat":
+        elif suffix == ".mat":
             from scipy.io import loadmat
             arrays = [a for k, a in loadmat(path).items() if not k.startswith("__") and isinstance(a, np.ndarray)
                       and a.dtype.kind in "fiub"]
@@ -109,6 +109,7 @@ def _from_table(path: Path) -> dict[str, np.ndarray]:
     if not set(keys) <= set(t.columns):
         raise CorpusError(f"{path}: a features table needs dataset, subject and clip columns (or one 'key' column "
                           f"dataset-subject-clip); its columns are {', '.join(map(str, t.columns[:8]))}.")
+    no_empty_cells(path, t, keys)
     values = t.drop(columns=keys)
     numeric = values.apply(pd.to_numeric, errors="coerce")
     bad = numeric.isna() | ~np.isfinite(numeric.to_numpy(np.float64, na_value=np.nan))
@@ -141,6 +142,7 @@ def read_features(path: str | Path, table: pd.DataFrame, on_missing: str = "refu
         index = path / "index.csv"
         if index.exists():
             t = read_table(index, ("dataset", "subject", "clip", "file"), "a features index")
+            no_empty_cells(index, t, ("dataset", "subject", "clip", "file"))
             files = {_key(str(d).strip().lower(), str(s).strip(), str(c).strip()): path / str(f).strip()
                      for d, s, c, f in zip(t["dataset"], t["subject"], t["clip"], t["file"])}
             for k, f in files.items():
@@ -195,9 +197,14 @@ def read_predictions(path: str | Path) -> pd.DataFrame:
     path = existing_file(path, "a predictions file", "pass a run's predictions/NAME.csv or NAME.log")
     if path.suffix.lower() != ".csv":
         return read_megc_log(path)
-    t = read_table(path, ("dataset", "subject", "clip", "truth", "pred"), "a predictions file")
-    t = t[["dataset", "subject", "clip", "truth", "pred"]].copy()
-    t["dataset"] = t["dataset"].astype(str).str.strip().str.lower()
+    columns = ("dataset", "subject", "clip", "truth", "pred")
+    t = read_table(path, columns, "a predictions file")
+    if t.empty:
+        raise CorpusError(f"{path}: has its header and no prediction row; pass a run's predictions/NAME.csv.")
+    no_empty_cells(path, t, columns)
+    t = t[list(columns)].astype(str).apply(lambda c: c.str.strip())
+    t["dataset"] = t["dataset"].str.lower()
+    known_datasets(path, t)
     for col in ("truth", "pred"):
         ids = []
         for i, v in enumerate(t[col].astype(str).str.strip().str.lower()):
@@ -209,13 +216,36 @@ def read_predictions(path: str | Path) -> pd.DataFrame:
                 raise CorpusError(f"{path}: row {i + 2}, {col} is {v!r}; use class ids 0-2 or "
                                   f"{', '.join(CLASSES)}.")
         t[col] = ids
-    t["subject"] = [qualified(d, str(s).strip()) for d, s in zip(t["dataset"], t["subject"])]
-    t["clip"] = t["clip"].astype(str).str.strip()
-    dup = t.duplicated(["subject", "clip"])
-    if dup.any():
-        r = t[dup].iloc[0]
-        raise CorpusError(f"{path}: clip {r['clip']} of {r['subject']} is listed twice; keep one row per clip.")
+    t["subject"] = [qualified(d, s) for d, s in zip(t["dataset"], t["subject"])]
+    once(path, t)
     return t
+
+
+def known_datasets(path, t: pd.DataFrame) -> None:
+    """Every row names one of the composite's corpora, and a dataset-qualified subject the same one:
+    a row of another dataset would count in the full set and in no corpus."""
+    bad = t[~t["dataset"].isin(DATASETS)]
+    if len(bad):
+        raise CorpusError(f"{path}: row {bad.index[0] + 2} names dataset {bad['dataset'].iloc[0]!r}; use one of "
+                          f"{', '.join(DATASETS)} (a row of another dataset would count in the full set and in no "
+                          f"corpus).")
+    for i, (d, s) in enumerate(zip(t["dataset"], t["subject"])):
+        head = str(s).split("/", 1)[0].lower()
+        if "/" in str(s) and head in DATASETS and head != d:
+            raise CorpusError(f"{path}: row {i + 2}: subject {s!r} names the corpus {head}, but the row's dataset is "
+                              f"{d}; fix one of the two.")
+
+
+def once(path, t: pd.DataFrame) -> None:
+    """Each clip once: names compared ignoring letter case (EP02_01f and ep02_01F are one clip)."""
+    key = t["subject"].astype(str).str.casefold() + "\0" + t["clip"].astype(str).str.casefold()
+    dup = key.duplicated()
+    if dup.any():
+        i = int(np.flatnonzero(dup.to_numpy())[0])
+        j = int(np.flatnonzero((key == key.iloc[i]).to_numpy())[0])
+        r = t.iloc[i]
+        raise CorpusError(f"{path}: rows {j + 2} and {i + 2} are both clip {r['clip']} of {r['subject']} (names "
+                          f"compared ignoring letter case); keep one row per clip.")
 
 
 def score(path: str | Path) -> list[dict]:

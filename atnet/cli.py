@@ -33,20 +33,29 @@ from . import CLASSES, api, byo, faces, metrics, parallel, reports, runs
 from .baselines import CHOICES as BASELINE_CHOICES, BaselineConfig
 from .cache import write_atomic
 from .classifiers import CLASSIFIERS
-from .config import at_least, ranged_type
+from .config import between, ranged_type
 from .datasets import CorpusError, load_corpora, synthetic, to_frame
 from .faces.table import clip_faces
+from .faces.video import is_video
 from .features import BACKENDS as FLOW_BACKENDS
 from .features.adm import MEANS as ADM_MEANS
 from .features.apex_spot import METHODS as SPOT_METHODS
 from .models import BACKBONES, METHODS
+from .outputs import CORPUS, FEATURES, FRAMES, Read, check_writes, fresh_folder, writable_name
 from .prepare import PrepConfig
 from .protocols import ALL_PROTOCOLS, PROTOCOLS
 from .runs import (DEFAULT_CACHE, EVALUATE_METHODS, FALLBACK, Inputs, exclusions, load_and_prepare, print_tables,
                    report_excluded, say_fallbacks, smic_apex, train_recipe)
+from .spotting import FPS_RANGE
 from .spotting.method import SpotConfig
 from .training import TrainConfig
 
+JOBS_MAX = 4 * (os.cpu_count() or 1)   # worker processes (--jobs, --scheduler local:N): 4 per core at most
+FRAME_MAX = 10 ** 9                     # a frame number flag
+SEED_MAX = 2 ** 32 - 1                  # numpy's and torch's seeds
+JOBS = between(1, JOBS_MAX)
+JOBS_HELP = f"worker processes, 1 to {JOBS_MAX} (4 per core); default %(default)s"
+DEVICE_HELP = "auto, cpu, cuda or cuda:N (default %(default)s)"
 CHOICES = {"flow": FLOW_BACKENDS, "adm_mean": ADM_MEANS, "face": faces.BACKENDS, "reference": ("apex", "onset"),
            "amp": ("off", "bf16", "fp16"), "spatial_backbone": BACKBONES, **BASELINE_CHOICES}
 
@@ -57,11 +66,33 @@ def add_config_flags(p: argparse.ArgumentParser, cls) -> None:
         flag = "--" + f.name.replace("_", "-")
         if isinstance(f.default, bool):
             g.add_argument(flag, dest=f.name, action=argparse.BooleanOptionalAction, default=None)
+        elif f.name == "device":
+            g.add_argument(flag, dest=f.name, type=device_type(several=True), default=None,
+                           help=f"default {f.default}; auto, cpu, cuda, cuda:N, or cuda:0,cuda:1 (one fold per GPU)")
         else:
             rng = f.metadata.get("range")
             kind = ranged_type(type(f.default), rng) if rng else type(f.default)
             g.add_argument(flag, dest=f.name, type=kind, choices=CHOICES.get(f.name), default=None,
                            help=f"default {f.default}" + (f", range {range_text(rng)}" if rng else ""))
+
+
+def device_type(several: bool = False):
+    """An argparse type for --device: auto, cpu, cuda, cuda:N (a comma list of cuda:N where several)."""
+    def convert(text: str) -> str:
+        parts = [t.strip() for t in text.split(",")] if several else [text.strip()]
+        ok = all(t in ("auto", "cpu", "cuda") or (t.startswith("cuda:") and t[5:].isdigit()) for t in parts)
+        if not ok or (len(parts) > 1 and not all(t.startswith("cuda") for t in parts)):
+            raise argparse.ArgumentTypeError(f"{text!r} is not a device; use auto, cpu, cuda or cuda:N"
+                                             + (" (several GPUs: cuda:0,cuda:1)" if several else ""))
+        import torch
+        count = torch.cuda.device_count() if torch.cuda.is_available() else None
+        for t in parts:
+            if count is not None and t.startswith("cuda:") and int(t[5:]) >= count:
+                raise argparse.ArgumentTypeError(f"{t}: this machine has {count} CUDA device(s), cuda:0 to "
+                                                 f"cuda:{count - 1}")
+        return ",".join(parts)
+    convert.__name__ = "device"
+    return convert
 
 
 def range_text(rng) -> str:
@@ -104,9 +135,10 @@ def add_corpus_flags(p: argparse.ArgumentParser, smic_apex: bool = True) -> None
         g.add_argument(f"--{name}-sheet", metavar="XLSX", help=f"the {name} spreadsheet, if not inside its root")
     g.add_argument("--synthetic", metavar="ROOT", help="the synthetic corpus (written there if absent)")
     g.add_argument("--cache", default=str(DEFAULT_CACHE), help="cache folder (default %(default)s)")
-    g.add_argument("--jobs", type=at_least(1), default=2, help="worker processes (default %(default)s)")
+    g.add_argument("--jobs", type=JOBS, default=2, help=JOBS_HELP)
     g.add_argument("--scheduler", metavar="ADDRESS", help="run clips and folds on Dask: a scheduler's address "
-                                                           "(tcp://host:8786) or local:N (README: 'Several machines')")
+                                                           f"(tcp://host:8786) or local:N, N from 1 to {JOBS_MAX} "
+                                                           "(README: 'Several machines')")
     if smic_apex:
         g.add_argument("--smic-apex", choices=("middle", "spotted"), default="middle",
                        help="SMIC's apex (it has no annotation): the middle frame, as the MEGC 2019 composite "
@@ -153,7 +185,7 @@ def cmd_prepare(args) -> None:
 def apex_flag(text: str):
     if text == "auto":
         return text
-    return at_least(0)(text)
+    return between(0, FRAME_MAX)(text)
 
 
 def cmd_faces(args) -> None:
@@ -230,6 +262,9 @@ def cmd_spot(args) -> None:
         raise CorpusError("nothing to spot: pass videos or frame folders, or --samm-lv / --casme-sq ROOT.")
     results, failed, _, proposals = spotting.spot_thresholded(videos, cfg, prep, args.auto_p, args.jobs)
     report_excluded(exclusions(excluded + failed), None)
+    say_fallbacks([(r["video"].key, r["face"]) for r in results], prep, "first frame of {n} video(s)")
+    if not results:
+        raise CorpusError("no video could be spotted; see the reasons listed above.")
     table = spotting.intervals_table(results, proposals)
     if model is not None:      # spot, then recognise: one row per interval, micro ones labelled
         labels, left = spotting.label_micro(model, results, proposals, args.cache, args.jobs)
@@ -261,6 +296,7 @@ def cmd_evaluate(args) -> None:
     if args.labels:
         raise CorpusError("--labels goes with --features (labels for your own features); without --features the "
                           "labels come from the corpus roots.")
+    say_init(args, args.method)
     runs.evaluate_run(inputs_from(args), args.method, args.protocol, config_from(args, PrepConfig),
                       config_from(args, TrainConfig), args.out, config_from(args, BaselineConfig))
 
@@ -304,8 +340,19 @@ def say_selected(others, verb: str) -> None:
               f"--subjects / --leave-out-subjects ask")
 
 
+def say_init(args, methods) -> None:
+    """--init-spatial checked before any work, as training will load it: how many tensors it fills."""
+    from .pretrain import spatial_init_text
+    if getattr(args, "init_spatial", None) and any(m in ("spatial", "atnet", "micro-attention") for m in methods):
+        print(spatial_init_text(args.init_spatial, bool(args.init_partial)))
+
+
 def cmd_train(args) -> None:
     out = out_file(args.out)
+    if args.init_spatial and args.method == "temporal":
+        raise CorpusError("--init-spatial starts a spatial stream, and --method temporal has none; drop "
+                          "--init-spatial or pass --method spatial, atnet or micro-attention.")
+    say_init(args, [args.method])
     prep, inputs = config_from(args, PrepConfig), inputs_from(args)
     preset, train = train_recipe(args.preset, inputs.real, train_flags(args))
     corpus = inputs.corpus()
@@ -322,9 +369,12 @@ def cmd_train(args) -> None:
 
 
 def cmd_pretrain(args) -> None:
-    from .pretrain import load_macro, pretrain
     from .modelfile import save_model
+    from .pretrain import imagenet_text, load_macro, pretrain
     out = out_file(args.out)
+    say_init(args, ["spatial"])
+    if args.init_imagenet:
+        print(imagenet_text(args.init_imagenet))
     prep = config_from(args, PrepConfig)
     _, train = train_recipe(args.preset, True, train_flags(args))
     corpus = load_macro({n: getattr(args, n) for n in ("ckplus", "oulu", "jaffe", "mug")}, args.peak_frames)
@@ -347,8 +397,13 @@ def cmd_predict(args) -> None:
     clips, left = [], []
     for item in args.inputs:
         clips.append(api.clip(item, args.onset, apex, args.offset))
+    origins = [f"INPUT {item}" for item in args.inputs]
     if args.clips:
         clips += api.clips_from_csv(args.clips)
+        origins += [f"a row of {args.clips}"] * (len(clips) - len(origins))
+    api.once(origins, clips)
+    check_writes([Read(c.sample.frames[0] if is_video(c.sample.frames[0]) else Path(c.sample.frames[0]).parent, FRAMES)
+                  for c in clips], files=[("--out", args.out)])   # the folders and videos a --clips CSV names
     if args.casme2 or args.samm or args.smic or args.synthetic:
         corpus = load_corpus(args)
         samples, held = api.select_subjects(corpus.samples, args.subjects, args.leave_out_subjects)
@@ -360,6 +415,8 @@ def cmd_predict(args) -> None:
                           "(--casme2, --samm, --smic, --synthetic).")
     table, failed = model.predict(clips, args.cache, args.jobs, args.spot)
     report_excluded(exclusions(left + failed), None)
+    if not len(table):
+        raise CorpusError("no clip could be labelled; see the reasons listed above.")
     say_fallbacks(zip(table["input"], table["face"]), model.prep)
     write_atomic(out, table.to_csv(index=False))
     print(f"labelled {len(table)} clip(s) with {args.model} ({model.method}): "
@@ -411,7 +468,7 @@ def cmd_corpus(args) -> None:
 
 
 def cmd_score(args) -> None:
-    if bool(args.megc_log) == bool(args.predictions):
+    if (args.megc_log is None) == (args.predictions is None):
         raise CorpusError("give one of --megc-log FILE or --predictions FILE.")
     preds = metrics.read_megc_log(args.megc_log) if args.megc_log else byo.read_predictions(args.predictions)
     print("| test set | n | Acc | UF1 | UAR |\n| --- | --- | --- | --- | --- |")
@@ -435,9 +492,54 @@ def cmd_demo(args) -> None:
 
 
 def cmd_reproduce(args) -> None:
+    say_init(args, args.method or ["spatial"])
     runs.reproduce(inputs_from(args), args.out, args.method, args.protocol, args.seeds, args.preset,
                    config_from(args, PrepConfig), train_flags(args), "atnet " + " ".join(args.argv),
                    config_from(args, BaselineConfig))
+
+
+# Every path flag a command reads, and the suffixes of the files it reads inside a folder given there.
+READ_FLAGS = {**{n: CORPUS for n in ("casme2", "samm", "smic", "synthetic", "samm_lv", "casme_sq", "ckplus", "oulu",
+                                     "jaffe", "mug")},
+              **{n: FRAMES for n in ("inputs", "input", "clip")},
+              "features": FEATURES,
+              **{n: CORPUS for n in ("model", "a", "b", "megc_log", "predictions", "clips", "apex_table", "labels",
+                                     "casme2_sheet", "samm_sheet", "samm_lv_sheet", "casme_sq_sheet", "box_file",
+                                     "init_spatial", "init_imagenet")}}
+RUN_FOLDERS = ("evaluate", "reproduce", "demo", "synth")   # --out (synth: OUT) is a folder; elsewhere a file
+
+
+def command_reads(args) -> list[Read]:
+    reads = []
+    for name, suffixes in READ_FLAGS.items():
+        value = getattr(args, name, None)
+        for v in (value if isinstance(value, list) else [value]):
+            if v:
+                reads.append(Read(v, suffixes))
+    return reads
+
+
+def check_outputs(args) -> None:
+    """Before any work: every output is a path the file system takes and none is an input of the
+    command (outputs.check_writes); --scheduler names something that can run."""
+    address = getattr(args, "scheduler", None)
+    if address is not None:
+        n = address.split(":", 1)[1] if address.startswith("local:") else None
+        if not address.strip():
+            raise CorpusError("--scheduler '': empty; give a scheduler's address (tcp://host:8786) or local:N, or "
+                              "leave the flag out to run on this machine.")
+        if n is not None and (not n.isdigit() or not 1 <= int(n) <= JOBS_MAX):
+            raise CorpusError(f"--scheduler {address}: write local:N with N workers, e.g. local:2; N from 1 to "
+                              f"{JOBS_MAX} (4 per core of this machine).")
+    if getattr(args, "cache", None) is not None:
+        writable_name(args.cache, "--cache", folder=True)
+    out = getattr(args, "out", None)
+    if out is None:
+        return
+    if args.cmd in RUN_FOLDERS:
+        check_writes(command_reads(args), folder=out, flag="OUT" if args.cmd == "synth" else "--out")
+    else:
+        check_writes(command_reads(args), files=[("--out", out), ("--montage", getattr(args, "montage", None))])
 
 
 class Parser(argparse.ArgumentParser):
@@ -457,8 +559,8 @@ def build_parser() -> argparse.ArgumentParser:
                                                         "CK+, Oulu-CASIA, JAFFE and MUG (for pretraining)")
     s.add_argument("--long", action="store_true", help="instead, long videos in the layouts of SAMM Long Videos and "
                                                        "CAS(ME)^2 with their workbooks (for spotting)")
-    s.add_argument("--seed", type=at_least(0), default=0)
-    s.add_argument("--jobs", type=at_least(1), default=2)
+    s.add_argument("--seed", type=between(0, SEED_MAX), default=0, help=f"0 to {SEED_MAX}; default %(default)s")
+    s.add_argument("--jobs", type=JOBS, default=2, help=JOBS_HELP)
     s.set_defaults(func=cmd_synth)
     s = sub.add_parser("prepare", help="faces, crops, flow and ADM into the cache")
     add_corpus_flags(s)
@@ -497,14 +599,16 @@ def build_parser() -> argparse.ArgumentParser:
     s.set_defaults(func=cmd_evaluate)
     s = sub.add_parser("spot", help="find micro- and macro-expressions in long videos; optionally label them")
     s.add_argument("input", nargs="*", help="videos or folders of numbered frames")
-    s.add_argument("--fps", type=float, help="frame rate of frame folders (videos say theirs)")
+    s.add_argument("--fps", type=between(*FPS_RANGE, kind=float),
+                   help=f"frame rate of frame folders (videos say theirs), {FPS_RANGE[0]:g} to {FPS_RANGE[1]:g}")
     s.add_argument("--model", metavar="MODEL", help="label each spotted micro-expression with this model file")
     s.add_argument("--out", required=True, help="CSV: one row per interval (onset, apex, offset, kind, score, "
                                                 "label and p_* with --model)")
     s.add_argument("--face", choices=faces.BACKENDS, default=None, help=f"default {PrepConfig.face}")
     s.add_argument("--cache", default=str(DEFAULT_CACHE))
-    s.add_argument("--jobs", type=at_least(1), default=2)
-    s.add_argument("--scheduler", metavar="ADDRESS", help="spot the videos on Dask (ADDRESS or local:N)")
+    s.add_argument("--jobs", type=JOBS, default=2, help=JOBS_HELP)
+    s.add_argument("--scheduler", metavar="ADDRESS", help=f"spot the videos on Dask (ADDRESS or local:N, N from 1 to "
+                                                          f"{JOBS_MAX})")
     add_long_flags(s)
     s.set_defaults(func=cmd_spot)
     s = sub.add_parser("reproduce", help="every row of Tables II and III, resumable, with a report (MD, HTML, PNG)")
@@ -514,7 +618,8 @@ def build_parser() -> argparse.ArgumentParser:
     s.add_argument("--method", nargs="+", choices=EVALUATE_METHODS, default=None,
                    help="default: the twelve rows of the paper and three beyond it (fer-probe, spatial-fer, "
                         "atnet-fer); the apex methods only with --apex-table")
-    s.add_argument("--seeds", type=at_least(1), default=3, help="runs per network, seeds seed .. seed+N-1 (default %(default)s)")
+    s.add_argument("--seeds", type=between(1, 100), default=3,
+                   help="runs per network, seeds seed .. seed+N-1, 1 to 100 (default %(default)s)")
     s.add_argument("--preset", choices=("auto", "paper", "demo"), default="auto",
                    help="training recipe before any flag: the paper's, or the demo's CPU-sized one "
                         "(auto: demo on the synthetic corpus, paper on real corpora)")
@@ -537,8 +642,9 @@ def build_parser() -> argparse.ArgumentParser:
     s = sub.add_parser("compare", help="A - B per corpus with a paired bootstrap interval over subjects")
     s.add_argument("a", metavar="A", help="predictions CSV or MEGC log (e.g. RUN/predictions/atnet-cde.csv)")
     s.add_argument("b", metavar="B", help="the other run's, on the same clips")
-    s.add_argument("--boot", type=at_least(100), default=2000, help="bootstrap draws (default %(default)s)")
-    s.add_argument("--seed", type=at_least(0), default=0)
+    s.add_argument("--boot", type=between(100, 100000), default=2000,
+                   help="bootstrap draws, 100 to 100000 (default %(default)s)")
+    s.add_argument("--seed", type=between(0, SEED_MAX), default=0, help=f"0 to {SEED_MAX}; default %(default)s")
     s.set_defaults(func=cmd_compare)
     s = sub.add_parser("train", help="train one model on every clip given and write a model file")
     add_corpus_flags(s)
@@ -554,14 +660,14 @@ def build_parser() -> argparse.ArgumentParser:
     g = s.add_argument_group("macro-expression corpora (any subset)")
     for name in ("ckplus", "oulu", "jaffe", "mug"):
         g.add_argument(f"--{name}", metavar="ROOT", help=f"the {name} root as unpacked (atnet/datasets/{name}.py)")
-    s.add_argument("--peak-frames", type=at_least(1), default=3,
-                   help="frames per sequence: the last ones (CK+, Oulu-CASIA) or the middle ones (MUG); default "
-                        "%(default)s")
+    s.add_argument("--peak-frames", type=between(1, 100), default=3,
+                   help="frames per sequence, 1 to 100: the last ones (CK+, Oulu-CASIA) or the middle ones (MUG); "
+                        "default %(default)s")
     s.add_argument("--init-imagenet", metavar="PTH", help="start from a torchvision ResNet-18 ImageNet state dict "
                                                           "(atnet/pretrain.py documents the mapping)")
     s.add_argument("--preset", choices=("paper", "demo"), default="paper", help="training recipe before any flag")
     s.add_argument("--cache", default=str(DEFAULT_CACHE), help="cache folder (default %(default)s)")
-    s.add_argument("--jobs", type=at_least(1), default=2, help="worker processes (default %(default)s)")
+    s.add_argument("--jobs", type=JOBS, default=2, help=JOBS_HELP)
     s.add_argument("--out", required=True, metavar="WEIGHTS", help="the weights file to write (.safetensors)")
     add_config_flags(s, PrepConfig)
     add_config_flags(s, TrainConfig)
@@ -574,13 +680,13 @@ def build_parser() -> argparse.ArgumentParser:
     s.add_argument("inputs", nargs="*", metavar="INPUT", help="frame folders or video files")
     add_corpus_flags(s, smic_apex=False)
     s.add_argument("--clips", metavar="CSV", help="clip,onset,apex,offset per row (apex empty or auto: spotted)")
-    s.add_argument("--onset", type=at_least(0), help="onset frame of every INPUT (default: its first frame)")
-    s.add_argument("--offset", type=at_least(0), help="offset frame of every INPUT (default: its last frame)")
+    s.add_argument("--onset", type=between(0, FRAME_MAX), help="onset frame of every INPUT (default: its first frame)")
+    s.add_argument("--offset", type=between(0, FRAME_MAX), help="offset frame of every INPUT (default: its last frame)")
     s.add_argument("--apex", type=apex_flag, help="apex frame of every INPUT, or auto to spot it (the default "
                                                   "for INPUTs; with corpora, auto spots every clip's apex)")
     s.add_argument("--spot", choices=SPOT_METHODS, default="lbp", help="apex spotting method (default %(default)s)")
     add_subject_flags(s, "label")
-    s.add_argument("--device", default="auto", help="auto, cpu, cuda or cuda:N (default %(default)s)")
+    s.add_argument("--device", type=device_type(), default="auto", help=DEVICE_HELP)
     s.add_argument("--out", required=True, help="predictions CSV: one row per clip")
     s.set_defaults(func=cmd_predict)
     s = sub.add_parser("spot-apex", help="apex spotting error against the annotated apexes, per corpus")
@@ -598,13 +704,13 @@ def build_parser() -> argparse.ArgumentParser:
     s.add_argument("--margin", type=ranged_type(float, PrepConfig.__dataclass_fields__["margin"].metadata["range"]),
                    default=PrepConfig.margin, help="default %(default)s")
     s.add_argument("--align", action=argparse.BooleanOptionalAction, default=PrepConfig.align)
-    s.add_argument("--reference", type=at_least(0), metavar="FRAME", help="the frame whose square crops the clip "
+    s.add_argument("--reference", type=between(0, FRAME_MAX), metavar="FRAME", help="the frame whose square crops the clip "
                                                                   "(default: the first)")
     s.set_defaults(func=cmd_faces)
     s = sub.add_parser("demo", help="synth, prepare, CDE and HDE for spatial, temporal and fusion")
     s.add_argument("--out", default="runs/demo")
     s.add_argument("--cache", default=str(DEFAULT_CACHE))
-    s.add_argument("--jobs", type=at_least(1), default=2)
+    s.add_argument("--jobs", type=JOBS, default=2, help=JOBS_HELP)
     s.set_defaults(func=cmd_demo)
     return p
 
@@ -612,8 +718,12 @@ def build_parser() -> argparse.ArgumentParser:
 def main(argv=None) -> None:
     args = build_parser().parse_args(argv)
     args.argv = list(sys.argv[1:] if argv is None else argv)
+    if argv is None:   # a command, not a call from Python: Ctrl-C ends it within parallel.STOP_S, whatever hangs
+        parallel.ctrl_c_deadline()
     try:
-        with parallel.scheduler(getattr(args, "scheduler", None)):
+        check_outputs(args)
+        with fresh_folder(args.out if args.cmd in RUN_FOLDERS else None), \
+                parallel.scheduler(getattr(args, "scheduler", None)):
             args.func(args)
     except CorpusError as e:   # user mistakes: one sentence, no traceback; anything else is a bug and shows one
         sys.exit(f"error: {e}")
@@ -621,6 +731,7 @@ def main(argv=None) -> None:
         os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
         sys.exit(1)
     except KeyboardInterrupt:
+        parallel.stop()   # workers still computing are ended now, not waited for at exit
         print("\ninterrupted: every clip and fold finished so far is saved; run the same command again to resume.",
               file=sys.stderr)
         sys.exit(130)

@@ -58,3 +58,8 @@ def ranged_type(kind, rng):
 def at_least(n: int):
     """An argparse type for whole-number flags such as --jobs and --seeds."""
     return ranged_type(int, (n, None, False, False))
+
+
+def between(lo, hi, kind=int):
+    """An argparse type for a flag in [lo, hi] (the message and --help say the bounds)."""
+    return ranged_type(kind, (lo, hi, False, False))

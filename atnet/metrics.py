@@ -98,10 +98,11 @@ def read_megc_log(path: str | Path) -> pd.DataFrame:
         if not all(0 <= c < len(CLASSES) for c in ids):
             raise CorpusError(f"{path}:{i}: truth and prediction must be class ids 0 (negative), 1 (positive) or "
                               f"2 (surprise), got {parts[1]!r} and {parts[2]!r}; fix the line or regenerate the log.")
-        key = (subject, parts[0])
+        key = (subject.casefold(), parts[0].casefold())   # EP02_01f and ep02_01F are one clip, counted once
         if key in first:
-            raise CorpusError(f"{path}:{i}: clip {parts[0]} of {subject} is already listed on line {first[key]}; a "
-                              f"log lists each clip once, so delete one of the lines.")
+            raise CorpusError(f"{path}:{i}: clip {parts[0]} of {subject} is already listed on line {first[key]} "
+                              f"(names compared ignoring letter case); a log lists each clip once, so delete one of "
+                              f"the lines.")
         first[key] = i
         rows.append((dataset, subject, parts[0], ids[0], ids[1]))
     if not rows:

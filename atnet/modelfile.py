@@ -10,33 +10,124 @@ from __future__ import annotations
 import json
 from dataclasses import asdict, fields
 from pathlib import Path
+from typing import Annotated, Literal, get_type_hints
 
 import torch
-from pydantic import BaseModel, ConfigDict, ValidationError
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, create_model
 
 from . import CLASSES, __version__
 from .cache import atomic
 from .datasets.macro import BASIC
 from .errors import CorpusError
-from .models import ATNet, METHODS
+from .faces import BACKENDS as FACE_BACKENDS
+from .features import BACKENDS as FLOW_BACKENDS
+from .features.adm import MEANS as ADM_MEANS
+from .models import ATNet, BACKBONES, METHODS
 from .prepare import PrepConfig
 from .readers import existing_file, one_line
-from .training import TrainConfig
+from .training import AMP, TrainConfig
 
 FORMAT = 1   # bump when the layout of the file changes
 
 
+DAMAGED = "the file is damaged or was not written by atnet train"
+STRICT = ConfigDict(extra="forbid", strict=True, allow_inf_nan=False)   # JSON as written: no "64" for 64, no NaN
+CHOICES = {"flow": FLOW_BACKENDS, "adm_mean": ADM_MEANS, "face": FACE_BACKENDS, "reference": ("apex", "onset"),
+           "spatial_backbone": BACKBONES, "amp": AMP}
+DEVICE = r"^\s*(auto|cpu|cuda(:\d+)?)(\s*,\s*(auto|cpu|cuda(:\d+)?))*\s*$"
+
+
+def schema(cls) -> type[BaseModel]:
+    """The header schema of a config dataclass: each field's type, its range and its choices."""
+    hints = get_type_hints(cls)
+    specs = {}
+    for f in fields(cls):
+        kind = Literal[tuple(CHOICES[f.name])] if f.name in CHOICES else hints[f.name]
+        lo, hi, lo_open, hi_open = f.metadata.get("range", (None, None, False, False))
+        limits = {k: v for k, v in ((("gt" if lo_open else "ge"), lo), (("lt" if hi_open else "le"), hi))
+                  if v is not None}
+        if f.name == "device":
+            limits["pattern"] = DEVICE
+        specs[f.name] = (Annotated[kind, Field(**limits)], f.default)
+    return create_model(f"{cls.__name__}Header", __config__=STRICT, **specs)
+
+
+class Corpus(BaseModel):
+    model_config = ConfigDict(extra="allow", strict=True)
+    samples: int = Field(ge=0)
+    subjects: int = Field(ge=0)
+    counts: dict[str, dict[str, Annotated[int, Field(ge=0)]]]
+    digest: str
+
+
 class Meta(BaseModel):
-    """The header a model file must hold (more keys are kept as they are)."""
-    model_config = ConfigDict(extra="allow")
+    """The header a model file must hold (more keys are kept as they are). Types are strict: a field
+    of the wrong type is refused on read, naming it, before any config or network is built."""
+    model_config = ConfigDict(extra="allow", strict=True, allow_inf_nan=False)
     format: int
     atnet: str
     method: str
     classes: list[str]
-    prep: dict
-    train: dict
-    adm_dim: int
-    corpus: dict
+    prep: schema(PrepConfig)
+    train: schema(TrainConfig)
+    adm_dim: int = Field(ge=1)
+    corpus: Corpus
+    kind: str | None = None
+    date: str | None = None
+    packages: dict | None = None
+
+
+def field_problem(path, e: ValidationError, lead: str = "", fix: str = DAMAGED) -> str:
+    """The first error of a header's validation as one sentence naming the file and the field."""
+    err = e.errors()[0]
+    where = ".".join(map(str, err["loc"])) or "the top level"
+    kind, ctx, value = err["type"], err.get("ctx", {}), one_line(repr(err.get("input")), 60)
+    expected = {"int": "a whole number", "float": "a number", "string": "text", "bool": "true or false",
+                "dict": "a mapping", "model": "a mapping", "list": "a list"}.get(kind.split("_")[0])
+    if kind == "missing":
+        why = "is missing"
+    elif kind == "extra_forbidden":
+        why = "is not a setting this atnet knows"
+    elif kind == "literal_error":
+        why = f"is {value}, not one of {ctx['expected']}"
+    elif kind == "finite_number":
+        why = f"is {value}, not a finite number"
+    elif kind in ("greater_than_equal", "greater_than", "less_than_equal", "less_than"):
+        bound = {"greater_than_equal": "at least", "greater_than": "above", "less_than_equal": "at most",
+                 "less_than": "below"}[kind]
+        why = f"is {value}, not {bound} {next(iter(ctx.values()))}"
+    elif kind == "string_pattern_mismatch":
+        why = f"is {value}, not auto, cpu, cuda, cuda:N or a list of those"
+    elif expected and kind.endswith(("_type", "_parsing", "_from_float")):
+        why = f"is {value}, not {expected}"
+    else:
+        why = f"is {value} ({one_line(err['msg'], 80).lower()})"
+    return f"{path}: {lead}header field {where} {why}; {fix}."
+
+
+def clash(path, meta: dict) -> str | None:
+    """Header settings that each pass but do not fit together, as one sentence (or None)."""
+    prep = {**asdict(PrepConfig()), **meta["prep"]}
+    train = {**asdict(TrainConfig()), **meta["train"]}
+    if prep["grid"] > prep["size"] // 4:
+        return (f"{path}: header fields prep.grid {prep['grid']} and prep.size {prep['size']} do not fit together "
+                f"(an ADM cell must be at least 4 px); {DAMAGED}.")
+    if train["spatial_backbone"] == "fer-xception" and train["init_spatial"]:
+        return (f"{path}: header fields train.spatial_backbone fer-xception and train.init_spatial "
+                f"{train['init_spatial']!r} do not fit together; {DAMAGED}.")
+    if meta.get("kind") != "pretrained-spatial" and meta["adm_dim"] != 2 * prep["grid"] ** 2:
+        return (f"{path}: header field adm_dim is {meta['adm_dim']}, and prep.grid {prep['grid']} makes "
+                f"{2 * prep['grid'] ** 2}; {DAMAGED}.")
+    try:
+        configs(meta)
+    except CorpusError as e:   # a check of the configs the header schema does not repeat
+        return f"{path}: the header's settings are refused ({str(e).rstrip('.')}); {DAMAGED}."
+    return None
+
+
+def nonfinite(state: dict) -> list[str]:
+    """The names of the floating-point tensors holding NaN or an infinity."""
+    return [k for k, v in state.items() if torch.is_tensor(v) and v.is_floating_point() and not torch.isfinite(v).all()]
 
 
 def header(**meta) -> dict:
@@ -45,13 +136,23 @@ def header(**meta) -> dict:
 
 
 def save_model(path: str | Path, net: ATNet, meta: dict) -> Path:
-    """Write the weights and `meta` (see `header`), atomically: a killed save leaves no half file."""
+    """Write the weights and `meta` (see `header`), atomically: a killed save leaves no half file.
+    A network holding NaN or an infinity (training diverged) is refused, not written."""
     from safetensors.torch import save_file
     path = Path(path)
     if not path.parent.is_dir():
         raise CorpusError(f"{path}: its folder does not exist; create it or pass another path.")
-    Meta.model_validate(meta)
+    try:
+        Meta.model_validate(meta)
+    except ValidationError as e:
+        raise CorpusError(field_problem(path, e, "not written: ", "pass settings of the types PrepConfig and "
+                                        "TrainConfig declare")) from None
     state = {k: v.detach().cpu().contiguous() for k, v in net.state_dict().items()}
+    bad = nonfinite(state)
+    if bad:
+        raise CorpusError(f"{path}: not written: {len(bad)} of the network's {len(state)} tensors hold NaN or "
+                          f"infinite values (e.g. {bad[0]}), so the training diverged; train again with a lower "
+                          f"--lr.")
     with atomic(path) as tmp:
         save_file(state, str(tmp), metadata={"atnet": json.dumps(meta)})
     return path
@@ -61,7 +162,8 @@ FIX = "train it again with `atnet train`, or pass a model file that `atnet train
 
 
 def read_meta(path: str | Path) -> dict:
-    """The JSON header of a model file, checked; the weights are not read."""
+    """The JSON header of a model file, checked against its schema (every field's type, range and
+    choices, then the settings together); the weights are not read."""
     from safetensors import safe_open
     path = existing_file(path, "a model file", FIX)
     try:
@@ -72,45 +174,67 @@ def read_meta(path: str | Path) -> dict:
     if "atnet" not in header:
         raise CorpusError(f"{path}: a safetensors file without atnet's metadata; {FIX}.")
     try:
-        meta = Meta.model_validate(json.loads(header["atnet"])).model_dump()
-    except (json.JSONDecodeError, ValidationError) as e:
-        raise CorpusError(f"{path}: its metadata is damaged ({one_line(e, 120)}); {FIX}.") from None
-    if meta["format"] != FORMAT:
-        raise CorpusError(f"{path}: model file format {meta['format']} (atnet {meta['atnet']}), and this atnet "
+        raw = json.loads(header["atnet"])
+    except (ValueError, RecursionError) as e:   # ValueError: bad JSON, a 5000-digit number
+        raise CorpusError(f"{path}: its metadata is not JSON ({one_line(e, 120)}); {DAMAGED}.") from None
+    if not isinstance(raw, dict):
+        raise CorpusError(f"{path}: its metadata is {one_line(repr(raw), 60)}, not a mapping; {DAMAGED}.")
+    if raw.get("format") != FORMAT and isinstance(raw.get("format"), int) and isinstance(raw.get("atnet"), str):
+        raise CorpusError(f"{path}: model file format {raw['format']} (atnet {raw['atnet']}), and this atnet "
                           f"{__version__} reads format {FORMAT}; {FIX}.")
+    try:
+        meta = Meta.model_validate(raw).model_dump(exclude_unset=True)
+    except ValidationError as e:
+        raise CorpusError(field_problem(path, e)) from None
     classes = list(BASIC) if meta.get("kind") == "pretrained-spatial" else list(CLASSES)
     if meta["method"] not in METHODS or list(meta["classes"]) != classes:
         raise CorpusError(f"{path}: method {meta['method']!r} with classes {meta['classes']} is not one this atnet "
                           f"knows; {FIX}.")
+    problem = clash(path, meta)
+    if problem:
+        raise CorpusError(problem)
     return meta
 
 
 def configs(meta: dict) -> tuple[PrepConfig, TrainConfig]:
-    """The PrepConfig and TrainConfig a model was trained with (unknown keys are refused)."""
-    out = []
-    for cls, key in ((PrepConfig, "prep"), (TrainConfig, "train")):
-        names = {f.name for f in fields(cls)}
-        extra = sorted(set(meta[key]) - names)
-        if extra:
-            raise CorpusError(f"the model's {key} settings hold {extra[0]!r}, which this atnet does not know; {FIX}.")
-        out.append(cls(**{**asdict(cls()), **meta[key]}))
-    return out[0], out[1]
+    """The PrepConfig and TrainConfig a model was trained with (a header read by read_meta: unknown
+    keys and wrong types are refused there; fields it lacks take their defaults)."""
+    return (PrepConfig(**{**asdict(PrepConfig()), **meta["prep"]}),
+            TrainConfig(**{**asdict(TrainConfig()), **meta["train"]}))
 
 
 def load_weights(path: str | Path, meta: dict, device: str = "cpu") -> ATNet:
-    """The network of a model file, its weights loaded (strictly: every tensor, every shape)."""
+    """The network of a model file, its weights loaded (strictly: every tensor, every shape, every
+    value finite). The shapes are compared on a network without storage first, so a header that
+    declares a huge network allocates nothing."""
     from safetensors.torch import load_file
     try:
         state = load_file(str(path), device="cpu")
     except Exception as e:
         raise CorpusError(f"{path}: the weights cannot be read ({one_line(e)}); {FIX}.") from None
-    train = meta["train"]
-    net = ATNet(meta["method"], len(meta["classes"]), hidden=train.get("hidden", TrainConfig.hidden),
-                adm_dim=meta["adm_dim"], dropout=train.get("dropout", TrainConfig.dropout),
-                backbone=train.get("spatial_backbone", TrainConfig.spatial_backbone), pretrained=False)
+    bad = nonfinite(state)
+    if bad:
+        raise CorpusError(f"{path}: {len(bad)} of its {len(state)} tensors hold NaN or infinite values (e.g. "
+                          f"{bad[0]}); the training diverged or the file is damaged; {FIX}.")
+    train = {**asdict(TrainConfig()), **meta["train"]}
+
+    def build():
+        return ATNet(meta["method"], len(meta["classes"]), hidden=train["hidden"], adm_dim=meta["adm_dim"],
+                     dropout=train["dropout"], backbone=train["spatial_backbone"], pretrained=False)
     try:
-        net.load_state_dict(state, strict=True)
-    except RuntimeError as e:
-        raise CorpusError(f"{path}: its weights do not fit a {meta['method']} network ({one_line(e, 120)}); "
-                          f"{FIX}.") from None
+        with torch.device("meta"):
+            want = build().state_dict()
+    except (RuntimeError, ValueError) as e:   # sizes past what a tensor can hold
+        raise CorpusError(f"{path}: its header's settings make no {meta['method']} network ({one_line(e, 120)}); "
+                          f"{DAMAGED}.") from None
+    missing = [k for k in want if k not in state]
+    extra = [k for k in state if k not in want]
+    shape = [k for k in want if k in state and tuple(want[k].shape) != tuple(state[k].shape)]
+    if missing or extra or shape:
+        why = (f"{missing[0]} is missing" if missing else f"{extra[0]} is not one of its tensors" if extra else
+               f"{shape[0]} has shape {tuple(state[shape[0]].shape)}, the network {tuple(want[shape[0]].shape)}")
+        raise CorpusError(f"{path}: its weights do not fit a {meta['method']} network of its header's settings "
+                          f"({why}); {FIX}.")
+    net = build()
+    net.load_state_dict(state, strict=True)
     return net.to(torch.device(device)).eval()

@@ -27,17 +27,17 @@ VERSION = 3  # bump when the prepared output changes for the same inputs and set
 
 @dataclass(frozen=True)
 class PrepConfig:
-    size: int = bounded(224, 32)          # crop side, px (paper: 224)
+    size: int = bounded(224, 32, 1024)    # crop side, px (paper: 224)
     flow: str = "dis"                     # dis | farneback | tvl1
     adm_mean: str = "circular"            # circular | paper (the paper's arithmetic mean of angles)
-    grid: int = bounded(8, 1)             # ADM cells per side (paper: 8, i.e. 28 x 28 px cells at 224)
-    half_window: int = bounded(32, 1)     # flows on each side of the apex (paper: 32, i.e. 64 flows, 65 frames)
+    grid: int = bounded(8, 1, 256)        # ADM cells per side (paper: 8, i.e. 28 x 28 px cells at 224)
+    half_window: int = bounded(32, 1, 500)  # flows on each side of the apex (paper: 32, i.e. 64 flows, 65 frames)
     face: str = faces.DEFAULT             # dlib (68 landmarks; the default where installed) | haar | manual (needs box_file)
     box_file: str = ""                    # CSV clip,x,y,w,h: the boxes for --face manual, else the fallback where no face is found
     reference: str = "apex"               # apex | onset: the frame whose face square crops the whole clip
     align: bool = True                    # turn and scale the square by the landmarks (eyes, nose) where the backend has them
     margin: float = bounded(0.1, 0.0, 2.0)  # square growth on each side, fraction of the face
-    volume_size: int = bounded(112, 16)   # side of the window frames kept for the handcrafted baselines, px
+    volume_size: int = bounded(112, 16, 512)  # side of the window frames kept for the handcrafted baselines, px
 
     def __post_init__(self):
         check_fields(self)

@@ -38,12 +38,12 @@ from .datasets import MACRO_ADAPTERS as ADAPTERS, Exclusion
 from .datasets.macro import BASIC, MacroCorpus, MacroSample
 from .errors import CorpusError
 from .models import ATNet
-from .modelfile import header
+from .modelfile import header, nonfinite
 from .models.resnet10 import ResNet10
 from .prepare import PrepConfig, check_faces, find_square
 from .api import corpus_summary
 from .runs import package_versions
-from .readers import one_line, read_gray
+from .readers import existing_file, one_line, read_gray
 from .training import TrainConfig, fit
 
 KIND = "pretrained-spatial"
@@ -121,17 +121,40 @@ def imagenet_to_resnet10(state: dict) -> dict:
     return out
 
 
+IMAGENET_FIX = "save a torchvision ResNet-18's state dict with torch.save(model.state_dict(), path)"
+
+
 def load_imagenet(path: str | Path) -> dict:
-    """A ResNet10 state dict from a torchvision ResNet-18 state dict file (tensors only)."""
+    """A ResNet10 state dict from a torchvision ResNet-18 state dict file (tensors only): every
+    tensor finite, every mapped tensor of ResNet-10's shape."""
     try:
         state = torch.load(str(path), map_location="cpu", weights_only=True)
     except Exception as e:   # pickle, zip and torch errors on bad bytes; weights_only refuses code
-        raise CorpusError(f"{path}: not a readable PyTorch state dict ({one_line(e)}); save it with "
-                          f"torch.save(model.state_dict(), path).") from None
+        raise CorpusError(f"{path}: not a readable PyTorch state dict ({one_line(e)}); {IMAGENET_FIX}.") from None
     state = state.get("state_dict", state) if isinstance(state, dict) else None
     if not isinstance(state, dict):
-        raise CorpusError(f"{path}: holds no state dict; save it with torch.save(model.state_dict(), path).")
-    return imagenet_to_resnet10(state)
+        raise CorpusError(f"{path}: holds no state dict; {IMAGENET_FIX}.")
+    odd = [k for k, v in state.items() if not torch.is_tensor(v)]
+    if odd:
+        raise CorpusError(f"{path}: {odd[0]!r} is a {type(state[odd[0]]).__name__}, not a tensor; {IMAGENET_FIX}.")
+    bad = nonfinite(state)
+    if bad:
+        raise CorpusError(f"{path}: {len(bad)} of its {len(state)} tensors hold NaN or infinite values (e.g. "
+                          f"{bad[0]}); {IMAGENET_FIX}.")
+    mapped = imagenet_to_resnet10(state)
+    want = ResNet10().state_dict()
+    for k, v in mapped.items():
+        if tuple(v.shape) != tuple(want[k].shape):
+            raise CorpusError(f"{path}: a tensor mapped to ResNet-10's {k} has shape {tuple(v.shape)}, and ResNet-10's "
+                              f"{tuple(want[k].shape)}: not a ResNet-18; {IMAGENET_FIX}.")
+    return mapped
+
+
+def imagenet_text(path: str | Path) -> str:
+    """What --init-imagenet loads, as one line (the file checked first)."""
+    mapped, total = load_imagenet(path), len(ResNet10().state_dict())
+    return (f"--init-imagenet {path}: {len(mapped)} of ResNet-10's {total} tensors loaded (its input BN starts new: "
+            f"ResNet-18 has none)")
 
 
 def pretrain(samples: list[MacroSample], prep: PrepConfig, train: TrainConfig, cache: str | Path = ".cache/atnet",
@@ -155,23 +178,47 @@ def pretrain(samples: list[MacroSample], prep: PrepConfig, train: TrainConfig, c
     return net.cpu().eval(), meta, excluded
 
 
-def load_spatial_init(spatial: ResNet10, path: str | Path) -> None:
+def load_spatial_init(spatial, path: str | Path, partial: bool = False) -> tuple[int, int]:
     """Load a pretrained spatial stream (an `atnet pretrain` weights file, or a model file whose
-    network has a spatial stream) into `spatial`. Keys it does not hold (Micro-Attention's attention
-    units) start new; a shape that differs is refused."""
+    network has a spatial stream) into `spatial`; returns (tensors loaded, tensors of the stream).
+    Micro-Attention's attention units are not counted (a pretrained ResNet-10 has none: they start
+    new), nor BatchNorm's batch counters (a scalar fits any network). Every tensor of the file must
+    be finite; a file that fills none of the stream is refused, and one that fills part of it unless
+    `partial` (--init-partial): the rest would start new."""
     from safetensors.torch import load_file
+    fix = "pass a file written by `atnet pretrain` (or `atnet train --method spatial|atnet`) to --init-spatial"
+    path = existing_file(path, "a weights file", "pass a weights file written by `atnet pretrain` to --init-spatial")
     try:
         state = load_file(str(path), device="cpu")
     except Exception as e:
-        raise CorpusError(f"{path}: not a weights file of `atnet pretrain` ({one_line(e)}); pass one with "
-                          f"--init-spatial.") from None
+        raise CorpusError(f"{path}: not a weights file of `atnet pretrain` ({one_line(e)}); {fix}.") from None
+    bad = nonfinite(state)
+    if bad:
+        raise CorpusError(f"{path}: {len(bad)} of its {len(state)} tensors hold NaN or infinite values (e.g. "
+                          f"{bad[0]}); the pretraining diverged or the file is damaged; {fix}.")
     own = {k[len("spatial."):]: v for k, v in state.items() if k.startswith("spatial.")}
-    if not own:
-        raise CorpusError(f"{path}: holds no spatial stream; pass a file written by `atnet pretrain` or `atnet train "
-                          f"--method spatial|atnet`.")
     target = spatial.state_dict()
-    wrong = [k for k, v in own.items() if k in target and tuple(target[k].shape) != tuple(v.shape)]
-    if wrong:
-        raise CorpusError(f"{path}: {wrong[0]} has shape {tuple(own[wrong[0]].shape)}, the network "
-                          f"{tuple(target[wrong[0]].shape)}; pretrain with the same network.")
-    spatial.load_state_dict({k: v for k, v in own.items() if k in target}, strict=False)
+    core = [k for k in target if "attention" not in k and not k.endswith("num_batches_tracked")]   # BN counters fit any file
+    fits = {k: v for k, v in own.items() if k in target and tuple(target[k].shape) == tuple(v.shape)}
+    loaded = sum(k in fits for k in core)
+    if loaded == 0:
+        first = next((k for k in own if k not in fits), None)
+        why = ("no tensor is named spatial.*" if not own else "it holds batch counters and attention units only"
+               if first is None else
+               f"spatial.{first} is not one of its tensors" if first not in target else
+               f"spatial.{first} has shape {tuple(own[first].shape)}, the stream {tuple(target[first].shape)}")
+        raise CorpusError(f"{path}: none of its {len(state)} tensors fits the spatial stream ({why}); {fix}.")
+    if loaded < len(core) and not partial:
+        gap = [k for k in core if k not in fits]
+        raise CorpusError(f"{path}: fills only {loaded} of the spatial stream's {len(core)} tensors (spatial.{gap[0]} "
+                          f"and {len(gap) - 1} more are missing or of another shape); {fix}, or add --init-partial "
+                          f"to start the rest new.")
+    spatial.load_state_dict(fits, strict=False)
+    return loaded, len(core)
+
+
+def spatial_init_text(path: str | Path, partial: bool = False) -> str:
+    """What --init-spatial loads, as one line (the file checked first, as training will load it)."""
+    loaded, total = load_spatial_init(ResNet10(), path, partial)
+    rest = "" if loaded == total else f"; the other {total - loaded} start new (--init-partial)"
+    return f"--init-spatial {path}: {loaded} of the spatial stream's {total} tensors loaded{rest}"

@@ -27,6 +27,8 @@ def one_line(e: BaseException | str, limit: int = 200) -> str:
 
 def existing_file(path: str | Path, what: str, fix: str) -> Path:
     """The path, if it is a readable file; otherwise one sentence (a folder, or nothing there)."""
+    if isinstance(path, str) and not path.strip():   # Path("") is the current folder
+        raise CorpusError(f"{path!r}: an empty path was given, not {what}; {fix}.")
     path = Path(path)
     if path.is_dir():
         raise CorpusError(f"{path}: is a folder, not {what}; {fix}.")

@@ -48,3 +48,25 @@ def test_hde_needs_two_corpora_and_unknown_protocols_are_refused():
 
 def test_loso_on_plain_groups():
     assert [(g, list(tr), list(te)) for g, tr, te in loso(["b", "a", "b"])] == [("a", [0, 2], [1]), ("b", [1], [0, 2])]
+
+
+def test_a_fold_with_non_finite_scores_is_refused_and_not_saved(tmp_path, monkeypatch):
+    from atnet import classifiers
+    from atnet.errors import CorpusError
+    from atnet.prepare import Arrays
+    from atnet.protocols import evaluate
+    from atnet.training import TrainConfig
+    t = table()
+    t["label"] = ["negative", "positive", "surprise"] * (len(t) // 3) + ["negative"] * (len(t) % 3)
+    x = np.random.default_rng(0).normal(size=(len(t), 5))
+    real = classifiers.fit_predict_fold
+
+    def diverged(name, x, y, groups, train, test, threads=1):
+        out = real(name, x, y, groups, train, test, threads)
+        out[0] = np.nan
+        return out
+    monkeypatch.setattr(classifiers, "fit_predict_fold", diverged)
+    with pytest.raises(CorpusError, match=r"mine cde: fold \S+ gave NaN or infinite class scores for 1 of its 3 "
+                                          r"clips, so nothing of it is saved; check the features"):
+        evaluate("mine", "cde", Arrays(t, None, None, features=x), TrainConfig(), tmp_path, jobs=1, progress=False)
+    assert not list(tmp_path.glob("*.npy"))

@@ -161,6 +161,12 @@ def evaluate(method: str, protocol: str, data: Arrays, cfg: TrainConfig, folds_d
         results = parallel.run(_run_fold, work, jobs)
     bar = tqdm(results, total=len(todo), desc=f"{method} {protocol}", disable=not progress)
     for probs, (name, _, _) in zip(bar, todo):
+        if not np.isfinite(probs).all():   # never saved: a rerun trains the fold again
+            fix = (f"the training diverged; run again with a lower --lr (now {cfg.lr:g})" if kind == "network"
+                   else "check the features for extreme values")
+            raise CorpusError(f"{method} {protocol}: fold {name} gave NaN or infinite class scores for "
+                              f"{int((~np.isfinite(probs)).any(1).sum())} of its {len(probs)} clips, so nothing of "
+                              f"it is saved; {fix}.")
         with atomic(_fold_file(folds_dir, method, protocol, name, key)) as tmp, open(tmp, "wb") as f:
             np.save(f, probs.astype(np.float32))
     parts = []

@@ -12,6 +12,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 KINDS = ("micro", "macro")
+FPS_RANGE = (5.0, 10000.0)   # frame rates spotting takes (--fps, or a video's own): under 5 fps a micro-expression
+                             # (~0.25 s) is a frame or two
 
 
 @dataclass(frozen=True)

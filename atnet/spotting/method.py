@@ -36,17 +36,21 @@ from . import Interval
 
 @dataclass(frozen=True)
 class SpotConfig:
-    crop: int = bounded(128, 32)             # face crop side, px
-    blocks: int = bounded(6, 1)              # blocks per side (Li et al.: 6 x 6)
-    micro_s: float = bounded(0.12, 0.0, lo_open=True)   # micro half interval k, seconds (interval 2k+1 frames, ~0.25 s)
-    macro_s: float = bounded(0.5, 0.0, lo_open=True)    # macro half interval k, seconds (~1 s)
+    crop: int = bounded(128, 32, 1024)       # face crop side, px
+    blocks: int = bounded(6, 1, 64)          # blocks per side (Li et al.: 6 x 6)
+    micro_s: float = bounded(0.12, 0.0, 5.0, lo_open=True)   # micro half interval k, seconds (interval 2k+1 frames, ~0.25 s)
+    macro_s: float = bounded(0.5, 0.0, 30.0, lo_open=True)   # macro half interval k, seconds (~1 s)
     p: float = bounded(0.15, 0.0, 1.0)       # threshold T = mean + p (max - mean); a round value, not tuned
     top: float = bounded(1 / 3, 0.0, 1.0, lo_open=True)  # share of the blocks averaged into F (M = 12 of 36)
-    redetect_s: float = bounded(2.0, 0.0, lo_open=True)  # re-detect the face every this many seconds
-    move: float = bounded(0.05, 0.0)         # ... and re-crop when it moved by this share of the face side
+    redetect_s: float = bounded(2.0, 0.0, 3600.0, lo_open=True)  # re-detect the face every this many seconds
+    move: float = bounded(0.05, 0.0, 10.0)   # ... and re-crop when it moved by this share of the face side
 
     def __post_init__(self):
         check_fields(self)
+        if self.crop // self.blocks < 4:
+            from ..errors import CorpusError
+            raise CorpusError(f"--blocks {self.blocks} with --crop {self.crop}: an LBP block must be at least 4 px, "
+                              f"so use --blocks {self.crop // 4} or less (or a larger --crop).")
 
     def k(self, fps: float, kind: str) -> int:
         return max(1, round((self.micro_s if kind == "micro" else self.macro_s) * fps))

@@ -26,7 +26,7 @@ from ..errors import CorpusError
 from ..faces.video import is_video, iter_video
 from ..features.apex_spot import lbp_histograms
 from ..prepare import PrepConfig, check_faces, find_square
-from . import KINDS, Interval, LongVideo
+from . import FPS_RANGE, KINDS, Interval, LongVideo
 from .method import SpotConfig, combine, propose, spot_histograms, threshold
 from .metric import match, score
 
@@ -51,9 +51,13 @@ def long_video(path: str | Path, fps: float | None = None) -> LongVideo:
     cap = cv2.VideoCapture(str(path))
     n, rate = int(cap.get(cv2.CAP_PROP_FRAME_COUNT)), cap.get(cv2.CAP_PROP_FPS)
     cap.release()
-    rate = fps or rate
-    if not rate or not math.isfinite(rate) or rate <= 0:
+    if fps:
+        rate = fps
+    elif not rate or not math.isfinite(rate) or rate <= 0:
         raise CorpusError(f"{path}: the video does not say its frame rate; pass --fps.")
+    elif not FPS_RANGE[0] <= rate <= FPS_RANGE[1]:
+        raise CorpusError(f"{path}: the video says its frame rate is {rate:g}, outside {FPS_RANGE[0]:g} to "
+                          f"{FPS_RANGE[1]:g}; pass its true rate with --fps.")
     return LongVideo("input", f"input/{path.stem}", path.stem, float(rate), [path] * max(n, 1), list(range(max(n, 1))))
 
 
@@ -62,10 +66,16 @@ def frames_of(video: LongVideo) -> Iterator[tuple[int, np.ndarray]]:
     if video.frames and is_video(video.frames[0]):
         yield from iter_video(video.frames[0])
         return
+    first = None
     for n, f in zip(video.numbers, video.frames):
         gray = cv2.imread(str(f), cv2.IMREAD_GRAYSCALE)
         if gray is None:
             raise CorpusError(f"{f}: cannot be read as an image; replace the frame or remove it from {f.parent}.")
+        if first is None:
+            first = (gray.shape, f)
+        elif gray.shape != first[0]:   # as prepare_clip says it of a short clip
+            raise CorpusError(f"{f}: {gray.shape} differs from the first frame's {first[0]} ({Path(first[1]).name}); "
+                              f"all frames of a video must have one size.")
         yield n, gray
 
 
@@ -97,6 +107,10 @@ def spot_video(video: LongVideo, cfg: SpotConfig = SpotConfig(), prep: PrepConfi
     t0 = time.perf_counter()
     info: dict = {}
     proposals, trace = spot_histograms(tracked_histograms(video, cfg, prep, info), video.numbers, video.fps, cfg)
+    need = 2 * cfg.k(video.fps, "micro") + 1
+    if len(info["numbers"]) < need:   # no difference can be taken: nothing could be spotted, not "none found"
+        raise CorpusError(f"{len(info['numbers'])} frame(s), fewer than the {need} of one micro-expression interval "
+                          f"at {video.fps:g} fps, so nothing can be spotted; give a longer video.")
     return {"video": video, "proposals": proposals, "trace": trace, "numbers": info["numbers"],
             "face": info["face"], "recrops": info["recrops"], "seconds": time.perf_counter() - t0}
 
@@ -317,6 +331,11 @@ def evaluate_spotting(roots: dict, out: str | Path, cfg: SpotConfig = SpotConfig
     corpus = load_long(roots, sheets)
     results, failed, chosen, proposals = spot_thresholded(corpus.videos, cfg, prep, auto_p, jobs)
     excluded = list(corpus.excluded) + failed
+    from ..runs import exclusions, report_excluded, say_fallbacks
+    report_excluded(exclusions(excluded), None)
+    say_fallbacks([(r["video"].key, r["face"]) for r in results], prep, "first frame of {n} video(s)")
+    if not results:
+        raise CorpusError("no video could be spotted; see the reasons listed above.")
     scores = score_table(results, proposals)
     write_atomic(out / "intervals.csv", intervals_table(results, proposals).to_csv(index=False))
     write_atomic(out / "scores.csv", scores.to_csv(index=False))

