@@ -12,7 +12,6 @@ not given. The CLI's `train`, `info`, `predict` and `spot-apex` only parse flags
 """
 from __future__ import annotations
 
-import hashlib
 import json
 import os
 import time
@@ -23,12 +22,13 @@ import numpy as np
 import pandas as pd
 from tqdm.auto import tqdm
 
-from . import CLASSES, faces, parallel, runs
+from . import CLASSES, faces, parallel
 from .datasets import CorpusError, Exclusion, Sample
 from .datasets.base import list_frames
 from .faces.video import is_video, video_length, video_sample
 from .features.apex_spot import METHODS as SPOT_METHODS, spot_apex
 from .modelfile import configs, header, load_weights, read_meta, save_model
+from .provenance import corpus_summary, package_versions
 from .models import ATNet
 from .prepare import PrepConfig, check_faces, find_square, prepare_all, read_frames, to_arrays
 from .readers import read_table, whole_number
@@ -252,17 +252,6 @@ class Model:
         return pd.DataFrame(rows, columns=columns), excluded
 
 
-def corpus_summary(samples: list, classes=CLASSES) -> dict:
-    """Counts per corpus and class, and a digest of the sorted sample list (key and label); for
-    micro Samples and macro MacroSamples alike."""
-    counts: dict = {}
-    for s in samples:
-        counts.setdefault(s.dataset, {c: 0 for c in classes})[s.label] += 1
-    listing = "\n".join(sorted(f"{s.key} {s.label}" for s in samples))
-    return {"samples": len(samples), "subjects": len({s.subject for s in samples}), "counts": counts,
-            "digest": hashlib.sha256(listing.encode()).hexdigest()}
-
-
 def train(samples: list[Sample], method: str = "atnet", prep: PrepConfig | None = None,
           train_cfg: TrainConfig | None = None, cache: str | Path = DEFAULT_CACHE, jobs: int = 1,
           progress: bool = True) -> tuple[Model, list[Exclusion]]:
@@ -281,7 +270,7 @@ def train(samples: list[Sample], method: str = "atnet", prep: PrepConfig | None 
     resolve_device(train_cfg.device)
     net = fit(method, arrays.apex, arrays.adm, arrays.y, train_cfg)
     meta = header(method=method, prep=asdict(prep), train=asdict(train_cfg), adm_dim=int(arrays.adm.shape[-1]),
-                  corpus=corpus_summary(kept), packages=runs.package_versions(),
+                  corpus=corpus_summary(kept), packages=package_versions(),
                   date=time.strftime("%Y-%m-%dT%H:%M:%S%z"))
     return Model(net.cpu().eval(), prep, train_cfg, meta), excluded
 

@@ -22,7 +22,7 @@ from .errors import CorpusError
 from .faces import BACKENDS as FACE_BACKENDS
 from .features import BACKENDS as FLOW_BACKENDS
 from .features.adm import MEANS as ADM_MEANS
-from .models import ATNet, BACKBONES, METHODS
+from .models import ATNet, BACKBONES, METHODS, nonfinite
 from .prepare import PrepConfig
 from .readers import existing_file, one_line
 from .training import AMP, TrainConfig
@@ -123,11 +123,6 @@ def clash(path, meta: dict) -> str | None:
     except CorpusError as e:   # a check of the configs the header schema does not repeat
         return f"{path}: the header's settings are refused ({str(e).rstrip('.')}); {DAMAGED}."
     return None
-
-
-def nonfinite(state: dict) -> list[str]:
-    """The names of the floating-point tensors holding NaN or an infinity."""
-    return [k for k, v in state.items() if torch.is_tensor(v) and v.is_floating_point() and not torch.isfinite(v).all()]
 
 
 def header(**meta) -> dict:

@@ -27,6 +27,7 @@ from .probe import PROBES
 from .cache import sweep, write_atomic
 from .datasets import Corpus, CorpusError, load_corpora, synthetic, to_frame
 from .prepare import PrepConfig, prepare_all, read_apex_table, to_arrays
+from .provenance import package_versions
 from .protocols import PROTOCOLS, check_protocol, evaluate
 from .readers import read_json
 from .training import TrainConfig
@@ -302,22 +303,6 @@ def demo(out: str | Path = "runs/demo", cache: str | Path = DEFAULT_CACHE, jobs:
     write_atomic(out / "tables.md", text + "\n\n" + "\n\n".join(lines) + "\n")
     print(f"\nWrote {out / 'results.json'}, {out / 'tables.md'}, predictions in {out / 'predictions'}.")
     return records
-
-
-VERSIONED = ("atnet", "torch", "numpy", "opencv-contrib-python-headless", "scikit-image", "scikit-learn", "pandas",
-             "joblib", "matplotlib", "dlib-bin", "face_recognition_models", "safetensors")
-
-
-def package_versions() -> dict:
-    from importlib import metadata
-    import platform
-    out = {"python": platform.python_version(), "platform": platform.platform(), "cpus": os.cpu_count()}
-    for name in VERSIONED:
-        try:
-            out[name] = metadata.version(name)
-        except metadata.PackageNotFoundError:
-            out[name] = None
-    return out
 
 
 class Invocation(BaseModel):

@@ -64,3 +64,8 @@ class ATNet(nn.Module):
 
 
 __all__ = ["ATNet", "ResNet10", "MiniXception", "TemporalLSTM", "METHODS", "BACKBONES", "spatial_stream"]
+
+
+def nonfinite(state: dict) -> list[str]:
+    """The names of the floating-point tensors holding NaN or an infinity."""
+    return [k for k, v in state.items() if torch.is_tensor(v) and v.is_floating_point() and not torch.isfinite(v).all()]

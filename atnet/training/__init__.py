@@ -133,7 +133,7 @@ def fit(method: str, apex: np.ndarray, adm: np.ndarray, labels: np.ndarray, cfg:
     except ValueError as e:
         raise CorpusError(f"--method {method}: {e}.") from None
     if cfg.init_spatial and model.spatial is not None:
-        from ..pretrain import load_spatial_init
+        from .init import load_spatial_init
         load_spatial_init(model.spatial, cfg.init_spatial, cfg.init_partial)
     if spatial_state is not None and model.spatial is not None:
         model.spatial.load_state_dict(spatial_state, strict=False)
