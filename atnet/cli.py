@@ -189,9 +189,6 @@ def apex_flag(text: str):
 
 
 def cmd_faces(args) -> None:
-    for target in (args.out, args.montage):   # before the work, not after it
-        if target:
-            out_file(target)
     manual = None
     if args.box_file:
         boxes = faces.read_box_file(args.box_file)
@@ -249,7 +246,6 @@ def spot_prep(args) -> PrepConfig:
 
 def cmd_spot(args) -> None:
     from .spotting import run as spotting
-    out_file(args.out)
     model = api.load_model(args.model) if args.model else None
     cfg, prep = config_from(args, SpotConfig), spot_prep(args)
     videos = [spotting.long_video(p, args.fps) for p in args.input]
@@ -324,16 +320,6 @@ def count_table(t: pd.DataFrame) -> str:
     return "\n".join(lines)
 
 
-def out_file(path) -> Path:
-    """An output file's path, checked before any work: its folder must exist and it must not be one."""
-    path = Path(path)
-    if path.is_dir():
-        raise CorpusError(f"{path}: is a folder; pass the path of the file to write.")
-    if not path.parent.is_dir():
-        raise CorpusError(f"{path}: its folder does not exist; create it or pass another path.")
-    return path
-
-
 def say_selected(others, verb: str) -> None:
     if others:
         print(f"{len(others)} clip(s) of {len({s.subject for s in others})} subject(s) not {verb}, as "
@@ -348,7 +334,7 @@ def say_init(args, methods) -> None:
 
 
 def cmd_train(args) -> None:
-    out = out_file(args.out)
+    out = Path(args.out)
     if args.init_spatial and args.method == "temporal":
         raise CorpusError("--init-spatial starts a spatial stream, and --method temporal has none; drop "
                           "--init-spatial or pass --method spatial, atnet or micro-attention.")
@@ -371,7 +357,7 @@ def cmd_train(args) -> None:
 def cmd_pretrain(args) -> None:
     from .modelfile import save_model
     from .pretrain import imagenet_text, load_macro, pretrain
-    out = out_file(args.out)
+    out = Path(args.out)
     say_init(args, ["spatial"])
     if args.init_imagenet:
         print(imagenet_text(args.init_imagenet))
@@ -390,7 +376,7 @@ def cmd_info(args) -> None:
 
 
 def cmd_predict(args) -> None:
-    out = out_file(args.out)
+    out = Path(args.out)
     model = api.load_model(args.model, args.device)
     auto = args.apex == "auto"
     apex = None if auto or args.apex is None else int(args.apex)
@@ -432,7 +418,7 @@ def cmd_predict(args) -> None:
 
 def cmd_spot_apex(args) -> None:
     prep = config_from(args, PrepConfig)
-    out = out_file(args.out) if args.out else None
+    out = Path(args.out) if args.out else None
     corpus = load_corpus(args)
     annotated = [smp for smp in corpus.samples if smp.dataset != "smic"]
     if not annotated:
@@ -457,7 +443,6 @@ def cmd_spot_apex(args) -> None:
 
 
 def cmd_corpus(args) -> None:
-    out_file(args.out)
     corpus = load_corpus(args)
     t = to_frame(corpus.samples)
     print(count_table(t))

@@ -22,7 +22,7 @@ from .errors import CorpusError
 from .faces import BACKENDS as FACE_BACKENDS
 from .features import BACKENDS as FLOW_BACKENDS
 from .features.adm import MEANS as ADM_MEANS
-from .models import ATNet, BACKBONES, METHODS, nonfinite
+from .models import ATNet, BACKBONES, METHODS, nonfinite, refuse_nonfinite
 from .prepare import PrepConfig
 from .readers import existing_file, one_line
 from .training import AMP, TrainConfig
@@ -207,10 +207,7 @@ def load_weights(path: str | Path, meta: dict, device: str = "cpu") -> ATNet:
         state = load_file(str(path), device="cpu")
     except Exception as e:
         raise CorpusError(f"{path}: the weights cannot be read ({one_line(e)}); {FIX}.") from None
-    bad = nonfinite(state)
-    if bad:
-        raise CorpusError(f"{path}: {len(bad)} of its {len(state)} tensors hold NaN or infinite values (e.g. "
-                          f"{bad[0]}); the training diverged or the file is damaged; {FIX}.")
+    refuse_nonfinite(state, path, f"the training diverged or the file is damaged; {FIX}")
     train = {**asdict(TrainConfig()), **meta["train"]}
 
     def build():

@@ -37,7 +37,7 @@ from .cache import NpzCache, file_stamp, make_key
 from .datasets import MACRO_ADAPTERS as ADAPTERS, Exclusion
 from .datasets.macro import BASIC, MacroCorpus, MacroSample
 from .errors import CorpusError
-from .models import ATNet, nonfinite
+from .models import ATNet, refuse_nonfinite
 from .modelfile import header
 from .models.resnet10 import ResNet10
 from .prepare import PrepConfig, check_faces, find_square
@@ -137,10 +137,7 @@ def load_imagenet(path: str | Path) -> dict:
     odd = [k for k, v in state.items() if not torch.is_tensor(v)]
     if odd:
         raise CorpusError(f"{path}: {odd[0]!r} is a {type(state[odd[0]]).__name__}, not a tensor; {IMAGENET_FIX}.")
-    bad = nonfinite(state)
-    if bad:
-        raise CorpusError(f"{path}: {len(bad)} of its {len(state)} tensors hold NaN or infinite values (e.g. "
-                          f"{bad[0]}); {IMAGENET_FIX}.")
+    refuse_nonfinite(state, path, IMAGENET_FIX)
     mapped = imagenet_to_resnet10(state)
     want = ResNet10().state_dict()
     for k, v in mapped.items():

@@ -84,6 +84,18 @@ def wait_for(predicate, timeout: float, what, detail=lambda: "") -> None:
     pytest.fail(f"timed out waiting for {what} {detail()}")
 
 
+def ctrl_c(p: subprocess.Popen, family: set[int], what: str) -> str:
+    """Ctrl-C to `p`'s process group (what a terminal sends); its output once it exits, or a failure
+    naming every process still running 60 s later and its stacks."""
+    os.killpg(p.pid, signal.SIGINT)
+    try:
+        return p.communicate(timeout=60)[0]
+    except subprocess.TimeoutExpired:
+        running = what_runs({p.pid} | family | descendants(p.pid))
+        p.kill()
+        pytest.fail(f"{what} had not exited 60 s after Ctrl-C; still running:\n{running}")
+
+
 def test_sigkill_leaves_no_worker_and_the_rerun_equals_an_uninterrupted_run(tiny_corpus, tmp_path):
     cache = str(tmp_path / "cache")
     base = ["evaluate", "--synthetic", str(tiny_corpus), "--cache", cache, *TRAIN, "--epochs", "20"]
@@ -126,13 +138,7 @@ def test_ctrl_c_is_one_line_and_ends_the_workers(tiny_corpus, tmp_path):
     wait_for(lambda: (out / "folds").is_dir() and len(descendants(p.pid)) >= 2, 120, "the fold workers")
     time.sleep(2)
     family = descendants(p.pid)
-    os.killpg(p.pid, signal.SIGINT)   # what Ctrl-C in a terminal sends
-    try:
-        text, _ = p.communicate(timeout=60)
-    except subprocess.TimeoutExpired:
-        running = what_runs({p.pid} | family | descendants(p.pid))
-        p.kill()
-        pytest.fail(f"`evaluate` had not exited 60 s after Ctrl-C; still running:\n{running}")
+    text = ctrl_c(p, family, "`evaluate`")
     assert p.returncode == 130
     assert "Traceback" not in text
     assert text.rstrip().splitlines()[-1] == ("interrupted: every clip and fold finished so far is saved; run the "
@@ -172,13 +178,7 @@ def test_ctrl_c_outside_the_task_generator_does_not_wait_for_running_tasks(tmp_p
                          text=True, start_new_session=True, cwd=tmp_path)
     assert p.stdout.readline().strip() == "saving 0"
     family = descendants(p.pid)
-    os.killpg(p.pid, signal.SIGINT)
-    try:
-        text, _ = p.communicate(timeout=60)
-    except subprocess.TimeoutExpired:
-        running = what_runs({p.pid} | family | descendants(p.pid))
-        p.kill()
-        pytest.fail(f"the command had not exited 60 s after Ctrl-C (its tasks sleep 600 s); still running:\n{running}")
+    text = ctrl_c(p, family, "the command (its tasks sleep 600 s)")
     assert p.returncode == 130, text
     assert text.rstrip().splitlines()[-1].startswith("interrupted: every clip and fold finished so far is saved")
     wait_for(lambda: not any(alive(c) for c in family), 20, "workers to end after Ctrl-C", lambda: what_runs(family))

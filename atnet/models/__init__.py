@@ -12,6 +12,7 @@ import torch
 import torch.nn.functional as F
 from torch import nn
 
+from ..errors import CorpusError
 from .resnet10 import ResNet10
 from .fer_xception import MiniXception, pretrained as fer_pretrained
 from .temporal import TemporalLSTM
@@ -69,3 +70,12 @@ __all__ = ["ATNet", "ResNet10", "MiniXception", "TemporalLSTM", "METHODS", "BACK
 def nonfinite(state: dict) -> list[str]:
     """The names of the floating-point tensors holding NaN or an infinity."""
     return [k for k, v in state.items() if torch.is_tensor(v) and v.is_floating_point() and not torch.isfinite(v).all()]
+
+
+def refuse_nonfinite(state: dict, path, then: str) -> None:
+    """Stop with one sentence when weights read from `path` hold NaN or an infinity; `then` says why
+    and what to do."""
+    bad = nonfinite(state)
+    if bad:
+        raise CorpusError(f"{path}: {len(bad)} of its {len(state)} tensors hold NaN or infinite values (e.g. "
+                          f"{bad[0]}); {then}.")

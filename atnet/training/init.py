@@ -5,7 +5,7 @@ from __future__ import annotations
 from pathlib import Path
 
 from ..errors import CorpusError
-from ..models import nonfinite
+from ..models import refuse_nonfinite
 from ..readers import existing_file, one_line
 
 
@@ -23,10 +23,7 @@ def load_spatial_init(spatial, path: str | Path, partial: bool = False) -> tuple
         state = load_file(str(path), device="cpu")
     except Exception as e:
         raise CorpusError(f"{path}: not a weights file of `atnet pretrain` ({one_line(e)}); {fix}.") from None
-    bad = nonfinite(state)
-    if bad:
-        raise CorpusError(f"{path}: {len(bad)} of its {len(state)} tensors hold NaN or infinite values (e.g. "
-                          f"{bad[0]}); the pretraining diverged or the file is damaged; {fix}.")
+    refuse_nonfinite(state, path, f"the pretraining diverged or the file is damaged; {fix}")
     own = {k[len("spatial."):]: v for k, v in state.items() if k.startswith("spatial.")}
     target = spatial.state_dict()
     core = [k for k in target if "attention" not in k and not k.endswith("num_batches_tracked")]   # BN counters fit any file
