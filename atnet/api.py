@@ -29,14 +29,14 @@ from .faces.video import is_video, video_length, video_sample
 from .features.apex_spot import METHODS as SPOT_METHODS, spot_apex
 from .modelfile import configs, header, load_weights, read_meta, save_model
 from .provenance import corpus_summary, package_versions
-from .models import ATNet
-from .prepare import PrepConfig, check_faces, find_square, prepare_all, read_frames, to_arrays
+from .methods import Method, Settings, all_methods, get as get_method
+from .prepare import Arrays, PrepConfig, check_faces, find_square, prepare_all, read_frames, to_arrays
 from .readers import read_table, whole_number
-from .training import TrainConfig, fit, predict as predict_probs, resolve_device
+from .protocols import method_inputs
+from .training import TrainConfig, resolve_device
 
 DEFAULT_CACHE = Path(".cache/atnet")
 SPOT_SIZE = 128   # face crop side for apex spotting, px
-MOTION_METHODS = ("temporal", "atnet")   # those that read the flow (the ADM), not the apex frame alone
 
 
 # ------------------------------------------------------------------------------------------ clips
@@ -194,8 +194,9 @@ def spotting_table(samples: list[Sample], spotted: list[Sample]) -> pd.DataFrame
 
 @dataclass
 class Model:
-    """A trained network with the settings it was trained with (read from its model file)."""
-    net: ATNet
+    """A trained method (a network, or what a registered method's fit returned) with the settings
+    it was trained with (read from its model file)."""
+    net: object   # the fitted method: for the networks, the ATNet
     prep: PrepConfig
     train: TrainConfig
     meta: dict
@@ -205,12 +206,26 @@ class Model:
     def method(self) -> str:
         return self.meta["method"]
 
+    @property
+    def spec(self) -> Method:
+        """The registered method (its name is the model file's)."""
+        return get_method(self.method)
+
+    def config(self):
+        return self.spec.config_of(Settings(self.prep, self.train))
+
     def save(self, path: str | Path) -> Path:
-        return save_model(path, self.net, self.meta)
+        return save_model(path, self.spec.save(self.net), self.meta)
+
+    def predict_inputs(self, arrays, jobs: int = 1) -> np.ndarray:
+        """(N, 3) class probabilities of prepared clips (prepare.Arrays)."""
+        config = self.config()
+        x = method_inputs(self.spec, arrays, config, self.spec.key(config), jobs, "the clips to label")
+        return np.asarray(self.spec.predict(self.net, x, config), dtype=np.float64)
 
     def predict_arrays(self, apex: np.ndarray, adm: np.ndarray) -> np.ndarray:
         """(N, 3) class probabilities of prepared arrays (apex (N, S, S) uint8, adm (N, 64, 128))."""
-        return predict_probs(self.net, apex, adm, self.train)
+        return self.predict_inputs(Arrays(pd.DataFrame(index=range(len(apex))), apex, adm))
 
     def predict(self, clips: list[Clip | Sample], cache: str | Path = DEFAULT_CACHE, jobs: int = 1,
                 spot_method: str = "lbp", progress: bool = True) -> tuple[pd.DataFrame, list[Exclusion]]:
@@ -224,7 +239,7 @@ class Model:
         source = {**{id(s): "given" for s in given}, **{id(s): "spotted" for s in spotted}}   # kept are these
         kept, prepared, left = prepare_all(given + spotted, self.prep, Path(cache) / "prepared", jobs, progress)
         excluded += left
-        if self.method in MOTION_METHODS:   # no flow: the temporal stream would read zeros as "no motion"
+        if "adm" in self.spec.inputs:   # no flow: the temporal stream would read zeros as "no motion"
             still = [s for s, p in zip(kept, prepared) if p.n_valid == 0]
             excluded += [Exclusion(s.dataset, f"{s.subject.split('/', 1)[1]}/{s.clip}",
                                    f"onset {s.onset}, apex {s.apex}, offset {s.offset} hold no two consecutive "
@@ -237,7 +252,7 @@ class Model:
         if not kept:
             return pd.DataFrame(columns=columns), excluded
         arrays = to_arrays(kept, prepared)
-        probs = self.predict_arrays(arrays.apex, arrays.adm)
+        probs = self.predict_inputs(arrays, jobs)
         bad = ~np.isfinite(probs).all(axis=1)
         if bad.any():
             first = kept[int(np.flatnonzero(bad)[0])]
@@ -256,23 +271,31 @@ def train(samples: list[Sample], method: str = "atnet", prep: PrepConfig | None 
           train_cfg: TrainConfig | None = None, cache: str | Path = DEFAULT_CACHE, jobs: int = 1,
           progress: bool = True) -> tuple[Model, list[Exclusion]]:
     """Train one model on every sample (no test fold): prepared as in `evaluate`, trained with the
-    fixed recipe (the model after the last epoch). Returns the model and the samples left out."""
-    from .models import METHODS
-    if method not in METHODS:
-        raise CorpusError(f"--method {method}: atnet train takes one of {', '.join(METHODS)}.")
+    fixed recipe (the model after the last epoch). `method` is any registered method that makes a
+    model file (`atnet methods`). Returns the model and the samples left out."""
+    spec = get_method(method)
+    if not spec.savable:
+        makes = ", ".join(n for n, m in all_methods().items() if m.savable)
+        raise CorpusError(f"--method {method}: has no model file (its method declares no save and load), so atnet "
+                          f"train cannot keep it; evaluate it with `atnet evaluate`, or train one of {makes}.")
     prep, train_cfg = prep or PrepConfig(), train_cfg or TrainConfig()
+    settings = spec.settings(Settings(prep, train_cfg))
     kept, prepared, excluded = prepare_all(samples, prep, Path(cache) / "prepared", jobs, progress)
     if not kept:
         raise CorpusError("no clip could be prepared, so there is nothing to train on; see the reasons listed.")
     arrays = to_arrays(kept, prepared)
     if len(set(arrays.y)) < 2:
         raise CorpusError(f"every clip given is {CLASSES[int(arrays.y[0])]}; a classifier needs at least two classes.")
-    resolve_device(train_cfg.device)
-    net = fit(method, arrays.apex, arrays.adm, arrays.y, train_cfg)
-    meta = header(method=method, prep=asdict(prep), train=asdict(train_cfg), adm_dim=int(arrays.adm.shape[-1]),
-                  corpus=corpus_summary(kept), packages=package_versions(),
+    resolve_device(settings.train.device)
+    config = spec.config(settings)
+    x = method_inputs(spec, arrays, config, spec.key(config), jobs)
+    fitted = spec.fit(x, arrays.y, arrays.table["subject"].to_numpy(), config)
+    if hasattr(fitted, "cpu"):
+        fitted = fitted.cpu().eval()
+    meta = header(method=spec.fold_name, prep=asdict(prep), train=asdict(settings.train),
+                  adm_dim=int(arrays.adm.shape[-1]), corpus=corpus_summary(kept), packages=package_versions(),
                   date=time.strftime("%Y-%m-%dT%H:%M:%S%z"))
-    return Model(net.cpu().eval(), prep, train_cfg, meta), excluded
+    return Model(fitted, prep, settings.train, meta), excluded
 
 
 def load_model(path: str | Path, device: str = "cpu") -> Model:

@@ -15,6 +15,7 @@ of the same name (paper values as defaults), so nothing is hidden in code.
   atnet pretrain --ckplus ROOT ... --out W     the spatial stream pretrained on macro-expressions
   atnet predict MODEL INPUT... --out CSV       label frame folders, videos or corpora (apex given or spotted)
   atnet spot-apex [corpora]                    apex spotting error against the annotated apexes, per corpus
+  atnet methods                                every method: what it reads, whether it makes a model file
 
 Corpora: --casme2 ROOT --samm ROOT --smic ROOT (any subset), or --synthetic ROOT (written there
 first if it is not already); with none given, the synthetic corpus under the cache folder.
@@ -29,10 +30,9 @@ from pathlib import Path
 
 import pandas as pd
 
-from . import CLASSES, api, byo, faces, metrics, parallel, reports, runs
-from .baselines import CHOICES as BASELINE_CHOICES, BaselineConfig
+from . import CLASSES, api, byo, faces, methods, metrics, parallel, reports, runs
+from .methods.baselines import CHOICES as BASELINE_CHOICES, BaselineConfig
 from .cache import write_atomic
-from .classifiers import CLASSIFIERS
 from .config import between, ranged_type
 from .datasets import CorpusError, load_corpora, synthetic, to_frame
 from .faces.table import clip_faces
@@ -40,11 +40,11 @@ from .faces.video import is_video
 from .features import BACKENDS as FLOW_BACKENDS
 from .features.adm import MEANS as ADM_MEANS
 from .features.apex_spot import METHODS as SPOT_METHODS
-from .models import BACKBONES, METHODS
+from .models import BACKBONES
 from .outputs import CORPUS, FEATURES, FRAMES, Read, check_writes, fresh_folder, writable_name
 from .prepare import PrepConfig
 from .protocols import ALL_PROTOCOLS, PROTOCOLS
-from .runs import (DEFAULT_CACHE, EVALUATE_METHODS, FALLBACK, Inputs, exclusions, load_and_prepare, print_tables,
+from .runs import (DEFAULT_CACHE, FALLBACK, Inputs, exclusions, load_and_prepare, print_tables,
                    report_excluded, say_fallbacks, smic_apex, train_recipe)
 from .spotting import FPS_RANGE
 from .spotting.method import SpotConfig
@@ -472,6 +472,10 @@ def cmd_compare(args) -> None:
               f"[{r.lo:+.4f}, {r.hi:+.4f}] | {r.subjects} | {r.clips} |")
 
 
+def cmd_methods(args) -> None:
+    print(methods.describe_all())
+
+
 def cmd_demo(args) -> None:
     runs.demo(args.out, args.cache, args.jobs)
 
@@ -558,7 +562,7 @@ def build_parser() -> argparse.ArgumentParser:
                                                        "micro-attention, fer-probe, spatial-fer)")
     s.add_argument("--protocol", nargs="+", choices=ALL_PROTOCOLS, default=["cde"],
                    help="cde, hde (the paper's) or loso-corpus (LOSO within each corpus alone); default cde")
-    s.add_argument("--method", nargs="+", choices=EVALUATE_METHODS, default=["atnet"],
+    s.add_argument("--method", nargs="+", choices=runs.evaluate_methods(), default=["atnet"],
                    help="networks, baselines, and beyond the paper: fer-probe (fer's frozen FER2013 network + "
                         "logistic regression), spatial-fer / atnet-fer (= --spatial-backbone fer-xception)")
     s.add_argument("--out", required=True, help="run folder: predictions, results.json, excluded.csv")
@@ -567,7 +571,7 @@ def build_parser() -> argparse.ArgumentParser:
                                                       ".csv files (or with an index.csv), or one CSV table")
     g.add_argument("--labels", metavar="CSV", help="dataset, subject, clip, label (`atnet corpus`'s CSV); default: "
                                                    "from the corpus flags")
-    g.add_argument("--classifier", choices=CLASSIFIERS, default="logreg",
+    g.add_argument("--classifier", choices=methods.names("classifier"), default="logreg",
                    help="poly-svm (the baselines' SVM), linear-svm or logreg (C by subject-grouped CV inside each "
                         "training fold); default %(default)s")
     g.add_argument("--on-missing", choices=("refuse", "leave-out"), default="refuse",
@@ -600,7 +604,7 @@ def build_parser() -> argparse.ArgumentParser:
     add_corpus_flags(s)
     s.add_argument("--apex-table", metavar="CSV", help="apex frames only (the apex methods' rows)")
     s.add_argument("--protocol", nargs="+", choices=PROTOCOLS, default=list(PROTOCOLS))
-    s.add_argument("--method", nargs="+", choices=EVALUATE_METHODS, default=None,
+    s.add_argument("--method", nargs="+", choices=runs.evaluate_methods(), default=None,
                    help="default: the twelve rows of the paper and three beyond it (fer-probe, spatial-fer, "
                         "atnet-fer); the apex methods only with --apex-table")
     s.add_argument("--seeds", type=between(1, 100), default=3,
@@ -633,7 +637,8 @@ def build_parser() -> argparse.ArgumentParser:
     s.set_defaults(func=cmd_compare)
     s = sub.add_parser("train", help="train one model on every clip given and write a model file")
     add_corpus_flags(s)
-    s.add_argument("--method", choices=METHODS, default="atnet", help="default %(default)s")
+    s.add_argument("--method", choices=[n for n, m in methods.all_methods().items() if m.savable], default="atnet",
+                   help="a method that makes a model file (`atnet methods`); default %(default)s")
     s.add_argument("--preset", choices=("auto", "paper", "demo"), default="auto",
                    help="training recipe before any flag (auto: demo on the synthetic corpus, paper on real corpora)")
     add_subject_flags(s, "train on")
@@ -697,6 +702,8 @@ def build_parser() -> argparse.ArgumentParser:
     s.add_argument("--cache", default=str(DEFAULT_CACHE))
     s.add_argument("--jobs", type=JOBS, default=2, help=JOBS_HELP)
     s.set_defaults(func=cmd_demo)
+    s = sub.add_parser("methods", help="every method: what it reads, whether it makes a model file, what it is")
+    s.set_defaults(func=cmd_methods)
     return p
 
 

@@ -1,6 +1,7 @@
-"""Model files: one `.safetensors` file per trained model. The tensors are the network's weights; the
-file's header metadata holds one JSON document (key "atnet") with everything needed to use it:
-the method, every PrepConfig and TrainConfig value, the class names, the training corpus (counts per
+"""Model files: one `.safetensors` file per trained model. The tensors are what the method's `save`
+gives (a network's weights; a plug-in's arrays); the file's header metadata holds one JSON document
+(key "atnet") with everything needed to use it: the method (a registered name; its `load` reads
+the tensors back), every PrepConfig and TrainConfig value, the class names, the training corpus (counts per
 corpus and class, a digest of the sample list), package versions and the date.
 
 safetensors stores raw tensors and a JSON header, so loading a model file never executes code
@@ -12,6 +13,7 @@ from dataclasses import asdict, fields
 from pathlib import Path
 from typing import Annotated, Literal, get_type_hints
 
+import numpy as np
 import torch
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, create_model
 
@@ -22,7 +24,8 @@ from .errors import CorpusError
 from .faces import BACKENDS as FACE_BACKENDS
 from .features import BACKENDS as FLOW_BACKENDS
 from .features.adm import MEANS as ADM_MEANS
-from .models import ATNet, BACKBONES, METHODS, nonfinite, refuse_nonfinite
+from .methods import all_methods
+from .models import BACKBONES, nonfinite, refuse_nonfinite
 from .prepare import PrepConfig
 from .readers import existing_file, one_line
 from .training import AMP, TrainConfig
@@ -130,9 +133,10 @@ def header(**meta) -> dict:
     return {"format": FORMAT, "atnet": __version__, "classes": list(CLASSES), **meta}
 
 
-def save_model(path: str | Path, net: ATNet, meta: dict) -> Path:
-    """Write the weights and `meta` (see `header`), atomically: a killed save leaves no half file.
-    A network holding NaN or an infinity (training diverged) is refused, not written."""
+def save_model(path: str | Path, net, meta: dict) -> Path:
+    """Write the weights (a network, or {name: tensor or numpy array}, as a method's `save` gives)
+    and `meta` (see `header`), atomically: a killed save leaves no half file. Weights holding NaN or
+    an infinity (training diverged) are refused, not written."""
     from safetensors.torch import save_file
     path = Path(path)
     if not path.parent.is_dir():
@@ -142,10 +146,11 @@ def save_model(path: str | Path, net: ATNet, meta: dict) -> Path:
     except ValidationError as e:
         raise CorpusError(field_problem(path, e, "not written: ", "pass settings of the types PrepConfig and "
                                         "TrainConfig declare")) from None
-    state = {k: v.detach().cpu().contiguous() for k, v in net.state_dict().items()}
+    state = {k: (torch.from_numpy(np.ascontiguousarray(v)) if isinstance(v, np.ndarray) else v).detach().cpu()
+             .contiguous() for k, v in (net.state_dict() if hasattr(net, "state_dict") else net).items()}
     bad = nonfinite(state)
     if bad:
-        raise CorpusError(f"{path}: not written: {len(bad)} of the network's {len(state)} tensors hold NaN or "
+        raise CorpusError(f"{path}: not written: {len(bad)} of the model's {len(state)} tensors hold NaN or "
                           f"infinite values (e.g. {bad[0]}), so the training diverged; train again with a lower "
                           f"--lr.")
     with atomic(path) as tmp:
@@ -182,7 +187,8 @@ def read_meta(path: str | Path) -> dict:
     except ValidationError as e:
         raise CorpusError(field_problem(path, e)) from None
     classes = list(BASIC) if meta.get("kind") == "pretrained-spatial" else list(CLASSES)
-    if meta["method"] not in METHODS or list(meta["classes"]) != classes:
+    method = all_methods().get(meta["method"])
+    if method is None or not method.savable or list(meta["classes"]) != classes:
         raise CorpusError(f"{path}: method {meta['method']!r} with classes {meta['classes']} is not one this atnet "
                           f"knows; {FIX}.")
     problem = clash(path, meta)
@@ -198,35 +204,17 @@ def configs(meta: dict) -> tuple[PrepConfig, TrainConfig]:
             TrainConfig(**{**asdict(TrainConfig()), **meta["train"]}))
 
 
-def load_weights(path: str | Path, meta: dict, device: str = "cpu") -> ATNet:
-    """The network of a model file, its weights loaded (strictly: every tensor, every shape, every
-    value finite). The shapes are compared on a network without storage first, so a header that
-    declares a huge network allocates nothing."""
+def load_weights(path: str | Path, meta: dict, device: str = "cpu"):
+    """What a model file's method fitted (a network, its weights loaded strictly: every tensor,
+    every shape, every value finite), read back by the method's `load`; a network goes to `device`."""
     from safetensors.torch import load_file
     try:
         state = load_file(str(path), device="cpu")
     except Exception as e:
         raise CorpusError(f"{path}: the weights cannot be read ({one_line(e)}); {FIX}.") from None
     refuse_nonfinite(state, path, f"the training diverged or the file is damaged; {FIX}")
-    train = {**asdict(TrainConfig()), **meta["train"]}
-
-    def build():
-        return ATNet(meta["method"], len(meta["classes"]), hidden=train["hidden"], adm_dim=meta["adm_dim"],
-                     dropout=train["dropout"], backbone=train["spatial_backbone"], pretrained=False)
     try:
-        with torch.device("meta"):
-            want = build().state_dict()
-    except (RuntimeError, ValueError) as e:   # sizes past what a tensor can hold
-        raise CorpusError(f"{path}: its header's settings make no {meta['method']} network ({one_line(e, 120)}); "
-                          f"{DAMAGED}.") from None
-    missing = [k for k in want if k not in state]
-    extra = [k for k in state if k not in want]
-    shape = [k for k in want if k in state and tuple(want[k].shape) != tuple(state[k].shape)]
-    if missing or extra or shape:
-        why = (f"{missing[0]} is missing" if missing else f"{extra[0]} is not one of its tensors" if extra else
-               f"{shape[0]} has shape {tuple(state[shape[0]].shape)}, the network {tuple(want[shape[0]].shape)}")
-        raise CorpusError(f"{path}: its weights do not fit a {meta['method']} network of its header's settings "
-                          f"({why}); {FIX}.")
-    net = build()
-    net.load_state_dict(state, strict=True)
-    return net.to(torch.device(device)).eval()
+        fitted = all_methods()[meta["method"]].load(state, meta)
+    except ValueError as e:
+        raise CorpusError(f"{path}: {one_line(e, 300)}; {FIX}.") from None
+    return fitted.to(torch.device(device)) if isinstance(fitted, torch.nn.Module) else fitted

@@ -146,6 +146,8 @@ def _dask_run(func: Callable, calls: Iterable[tuple]):
     shared: dict[int, object] = {}
 
     def by_reference(a):
+        if isinstance(a, dict):   # a method's inputs, {name: array}: Dask resolves futures inside
+            return {k: by_reference(v) for k, v in a.items()}
         if isinstance(a, np.ndarray) and a.nbytes >= SCATTER_BYTES:
             if id(a) not in shared:
                 shared[id(a)] = _client.scatter(a, hash=False)

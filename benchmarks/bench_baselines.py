@@ -16,7 +16,7 @@ import numpy as np
 from skimage import data
 from skimage.feature import local_binary_pattern
 
-from atnet.baselines import BASELINES, clip_feature
+from atnet.methods.baselines import BASELINES, clip_feature
 from atnet.features.lbptop import lbp_top
 from atnet.features.tim import tim
 

@@ -14,7 +14,7 @@ from pathlib import Path
 
 
 def main() -> None:
-    from atnet.baselines import BASELINES
+    from atnet.methods.baselines import BASELINES
     from atnet.datasets import synthetic
     from atnet.prepare import PrepConfig
     from atnet.protocols import PROTOCOLS, evaluate

@@ -35,7 +35,10 @@ from sklearn.preprocessing import StandardScaler
 from sklearn.svm import LinearSVC
 
 import atnet
-from atnet.classifiers import C_GRID, CLASSIFIERS
+from atnet.methods import names
+from atnet.methods.classifiers import C_GRID
+
+CLASSIFIERS = names("classifier")
 from atnet.protocols import splits
 
 CORPORA = {"casme2": (24, 145), "samm": (28, 133), "smic": (16, 164)}

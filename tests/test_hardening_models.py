@@ -178,7 +178,7 @@ def test_a_network_with_nan_weights_is_never_written(tmp_path):
     model = api.Model(net, PREP, TRAIN, good_meta())
     with pytest.raises(CorpusError) as e:
         model.save(tmp_path / "m.safetensors")
-    assert str(e.value) == (f"{tmp_path / 'm.safetensors'}: not written: 1 of the network's {len(net.state_dict())} "
+    assert str(e.value) == (f"{tmp_path / 'm.safetensors'}: not written: 1 of the model's {len(net.state_dict())} "
                             f"tensors hold NaN or infinite values (e.g. head.weight), so the training diverged; "
                             f"train again with a lower --lr.")
     assert list(tmp_path.iterdir()) == []
@@ -191,18 +191,18 @@ def cache(tmp_path_factory):
 
 @pytest.mark.slow
 def test_train_that_diverges_writes_no_model(tiny_corpus, cache, tmp_path, capsys, monkeypatch):
-    import atnet.api as api_module
+    from atnet.methods import networks
 
     def diverged(*args, **kwargs):
         net = fit(*args, **kwargs)
         with torch.no_grad():
             next(net.parameters()).fill_(float("nan"))
         return net
-    monkeypatch.setattr(api_module, "fit", diverged)
+    monkeypatch.setattr(networks, "fit_network", diverged)
     out = tmp_path / "m.safetensors"
     message = refused(["train", "--synthetic", tiny_corpus, "--method", "temporal", "--cache", cache, *SMALL,
                        "--out", out], capsys)
-    assert message.startswith(f"{out}: not written: 1 of the network's ") and message.endswith(
+    assert message.startswith(f"{out}: not written: 1 of the model's ") and message.endswith(
         "tensors hold NaN or infinite values (e.g. temporal.lstm.weight_ih_l0), so the training diverged; train "
         "again with a lower --lr.")
     assert not out.exists()

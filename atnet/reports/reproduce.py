@@ -22,7 +22,7 @@ import pandas as pd
 
 from .. import CLASSES, metrics
 from ..cache import atomic, write_atomic
-from . import CDE_SETS, HDE_SETS, LABELS, SET_NAMES, markdown, paper_records, table_rows
+from . import CDE_SETS, HDE_SETS, SET_NAMES, labels, markdown, paper_records, table_rows
 
 TABLES = {"cde": ("Table II (CDE, leave one subject out): Acc / UF1 / UAR", CDE_SETS, ("acc", "uf1", "uar")),
           "hde": ("Table III (HDE, train on two corpora, test on the third): UF1 / UAR", HDE_SETS, ("uf1", "uar"))}
@@ -85,7 +85,7 @@ def _plots(summary: list[dict], cms: dict, n_seeds: dict, fig_dir: Path) -> list
         ax.set_xlabel("predicted")
         ax.set_ylabel("truth")
         seeds = n_seeds[(method, protocol)]
-        ax.set_title(f"{LABELS.get(method, method)}, {protocol.upper()}" + (f" ({seeds} seeds)" if seeds > 1 else ""),
+        ax.set_title(f"{labels().get(method, method)}, {protocol.upper()}" + (f" ({seeds} seeds)" if seeds > 1 else ""),
                      fontsize=8)
         fig.tight_layout()
         path = fig_dir / f"confusion-{method}-{protocol}.png"
@@ -96,7 +96,8 @@ def _plots(summary: list[dict], cms: dict, n_seeds: dict, fig_dir: Path) -> list
     paper = {(r["method"], r["protocol"], r["test_set"]): r for r in paper_records()}
     for protocol, (_, sets, _) in TABLES.items():
         recs = {(r["method"], r["test_set"]): r for r in summary if r["protocol"] == protocol}
-        methods = [m for m in LABELS if any(k[0] == m for k in recs)]
+        names = labels()
+        methods = [m for m in names if any(k[0] == m for k in recs)] + sorted({k[0] for k in recs} - set(names))
         if not methods:
             continue
         fig, ax = plt.subplots(figsize=(max(6, 1.6 * len(sets) + 0.35 * len(methods)), 4), dpi=100)
@@ -105,7 +106,7 @@ def _plots(summary: list[dict], cms: dict, n_seeds: dict, fig_dir: Path) -> list
             x = np.arange(len(sets)) + (i - (len(methods) - 1) / 2) * width
             ours = [recs.get((m, s), {}) for s in sets]
             ax.bar(x, [r.get("uf1", np.nan) for r in ours], width,
-                   yerr=[r.get("uf1_std") or 0 for r in ours], label=LABELS[m], color=plt.cm.tab20(i % 20))
+                   yerr=[r.get("uf1_std") or 0 for r in ours], label=names.get(m, m), color=plt.cm.tab20(i % 20))
             ax.plot(x, [paper.get((m, protocol, s), {}).get("uf1", np.nan) for s in sets], "k.", markersize=4)
         ax.set_xticks(range(len(sets)), [SET_NAMES[s] for s in sets])
         ax.set_ylabel("UF1 (bars: ours; dots: paper)")

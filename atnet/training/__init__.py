@@ -122,13 +122,14 @@ def epoch_order(labels: np.ndarray, balance: bool, rng: np.random.Generator) -> 
 
 def fit(method: str, apex: np.ndarray, adm: np.ndarray, labels: np.ndarray, cfg: TrainConfig,
         src_size: int | None = None, n_classes: int = 3, spatial_state: dict | None = None) -> ATNet:
-    """Train one model on the given arrays: apex (N, S, S) uint8, adm (N, 64, 128); from scratch, or
+    """Train one model on the given arrays: apex (N, S, S) uint8, adm (N, 64, 128) (either None
+    where the method's streams do not read it); from scratch, or
     with the spatial stream started from cfg.init_spatial or `spatial_state` (a ResNet10 state dict,
     e.g. mapped from ImageNet; keys it lacks start new). The classifier head is always new."""
     seed_everything(cfg.seed)
     device = resolve_device(cfg.device)
     try:
-        model = ATNet(method, n_classes, hidden=cfg.hidden, adm_dim=adm.shape[-1], dropout=cfg.dropout,
+        model = ATNet(method, n_classes, hidden=cfg.hidden, adm_dim=128 if adm is None else adm.shape[-1], dropout=cfg.dropout,
                       backbone=cfg.spatial_backbone)
     except ValueError as e:
         raise CorpusError(f"--method {method}: {e}.") from None
@@ -146,7 +147,7 @@ def fit(method: str, apex: np.ndarray, adm: np.ndarray, labels: np.ndarray, cfg:
     y = torch.from_numpy(np.array(labels, np.int64)).to(device)
     rng = np.random.default_rng(cfg.seed)
     gen = torch.Generator().manual_seed(cfg.seed)
-    src = src_size or apex.shape[-1]
+    src = src_size or (apex.shape[-1] if apex is not None else 224)
     cuda = device.type == "cuda"
     if cuda:
         torch.backends.cudnn.benchmark = True      # fixed input sizes: let cuDNN pick its fastest kernels
@@ -174,12 +175,13 @@ def fit(method: str, apex: np.ndarray, adm: np.ndarray, labels: np.ndarray, cfg:
 
 
 @torch.no_grad()
-def predict(model: ATNet, apex: np.ndarray, adm: np.ndarray, cfg: TrainConfig, batch: int = 64) -> np.ndarray:
-    """-> (N, n_classes) softmax probabilities."""
+def predict(model: ATNet, apex: np.ndarray | None, adm: np.ndarray | None, cfg: TrainConfig,
+            batch: int = 64) -> np.ndarray:
+    """-> (N, n_classes) softmax probabilities (apex or adm None where the model does not read it)."""
     device = next(model.parameters()).device
     model.eval()
     out = []
-    for i in range(0, len(adm), batch):
+    for i in range(0, len(adm if apex is None else apex), batch):
         img = to_images(apex[i:i + batch], cfg.input_size).to(device) if model.spatial is not None else None
         seq = torch.from_numpy(adm[i:i + batch]).to(device) if model.temporal is not None else None
         out.append(torch.softmax(model(img, seq), dim=1).cpu())

@@ -31,7 +31,8 @@ from sklearn.model_selection import GridSearchCV, GroupKFold
 from sklearn.pipeline import make_pipeline
 from sklearn.preprocessing import StandardScaler
 from sklearn.svm import LinearSVC
-from threadpoolctl import threadpool_limits
+
+from .registry import Method, no_config
 
 CLASSIFIERS = ("poly-svm", "linear-svm", "logreg")
 C_GRID = (0.001, 0.01, 0.1, 1.0, 10.0, 100.0)
@@ -69,36 +70,57 @@ def choose_c(name: str, x: np.ndarray, y: np.ndarray, groups: np.ndarray) -> flo
     return float(search.best_params_[f"{step}__C"])
 
 
-def _softmax(d: np.ndarray) -> np.ndarray:
-    e = np.exp(d - d.max(1, keepdims=True))
-    return e / e.sum(1, keepdims=True)
+def fit(name: str, x: np.ndarray, y: np.ndarray, groups: np.ndarray):
+    """The classifier trained on these (training) clips, C chosen on them; a training set of one
+    class gives that class's id array (it predicts that class)."""
+    if name == "poly-svm":
+        from .baselines import classifier
+        classes = np.unique(y)
+        return classes if len(classes) == 1 else classifier().fit(x, y)
+    classes = np.unique(y)
+    if len(classes) == 1:
+        return classes
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", ConvergenceWarning)
+        return make(name, choose_c(name, x, y, groups)).fit(x, y)
 
 
-def fit_predict_fold(name: str, x: np.ndarray, y: np.ndarray, groups: np.ndarray, train: np.ndarray,
-                     test: np.ndarray, threads: int = 1) -> np.ndarray:
-    """One fold (a task for parallel.run): fit_predict on x[train] -> scores of x[test], on
-    `threads` BLAS threads."""
-    with threadpool_limits(threads):
-        return fit_predict(name, x[train], y[train], groups[train], x[test])
+def predict(name: str, model, x: np.ndarray, n_classes: int = 3) -> np.ndarray:
+    """-> (N, n_classes) scores: logreg's probabilities, the SVMs' softmax of decision values."""
+    from .baselines import one_class, scores
+    if isinstance(model, np.ndarray):
+        return one_class(model, len(x), n_classes)
+    if name == "logreg":
+        out = np.zeros((len(x), n_classes))
+        out[:, model.classes_] = model.predict_proba(x)
+        return out
+    return scores(model, x, n_classes)
 
 
 def fit_predict(name: str, x_train: np.ndarray, y_train: np.ndarray, groups: np.ndarray, x_test: np.ndarray,
                 n_classes: int = 3) -> np.ndarray:
     """-> (N, n_classes) scores of the test clips from the classifier trained on the training clips."""
-    if name == "poly-svm":
-        from .baselines import fit_predict as svm
-        return svm(x_train, y_train, x_test, n_classes)
-    out = np.zeros((len(x_test), n_classes))
-    classes = np.unique(y_train)
-    if len(classes) == 1:
-        out[:, classes[0]] = 1
-        return out
-    with warnings.catch_warnings():
-        warnings.simplefilter("ignore", ConvergenceWarning)
-        model = make(name, choose_c(name, x_train, y_train, groups)).fit(x_train, y_train)
-    if name == "logreg":
-        out[:, model.classes_] = model.predict_proba(x_test)
-    else:
-        d = model.decision_function(x_test)
-        out[:, model.classes_] = _softmax(d if d.ndim == 2 else np.stack([-d, d], 1))
-    return out
+    return predict(name, fit(name, x_train, y_train, groups), x_test, n_classes)
+
+
+# ------------------------------------------------------------------------------------------ as methods
+
+def make_method(name: str, description: str) -> Method:
+    def key(_config) -> dict:
+        return {"classifier": describe(name)}
+
+    def fit_x(x: dict, y, groups, _config):
+        return fit(name, x["features"], y, groups)
+
+    def predict_x(model, x: dict, _config) -> np.ndarray:
+        return predict(name, model, x["features"])
+
+    return Method(name, description, ("features",), fit_x, predict_x, config=no_config, key=key,
+                  group="classifier", init=f"your features, {name}")
+
+
+METHODS = (
+    make_method("logreg", "class-weighted logistic regression on standardised features, C chosen inside the fold"),
+    make_method("linear-svm", "class-weighted linear SVM on standardised features, C chosen inside the fold"),
+    make_method("poly-svm", "the handcrafted baselines' degree-2 polynomial SVM, nothing chosen"),
+)

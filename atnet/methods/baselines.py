@@ -22,11 +22,13 @@ import cv2
 import numpy as np
 from sklearn.svm import SVC
 
-from .. import parallel
+from .. import CLASSES, parallel
+from ..errors import CorpusError
 from ..features import flow
 from ..features.hoof import hoof
 from ..features.lbptop import lbp_top
 from ..features.tim import tim
+from .registry import Method
 
 @dataclass(frozen=True)
 class BaselineConfig:
@@ -34,7 +36,6 @@ class BaselineConfig:
     svm_class_weight: str = "balanced"   # balanced (the networks' class balancing, for the SVM) | none
 
     def __post_init__(self):
-        from ..errors import CorpusError
         for name, allowed in CHOICES.items():
             if getattr(self, name) not in allowed:
                 raise CorpusError(f"--{name.replace('_', '-')} {getattr(self, name)}: unknown; choose one of "
@@ -84,18 +85,68 @@ def classifier(cfg: BaselineConfig | None = None) -> SVC:
     return SVC(kernel="poly", degree=2, coef0=1.0, C=1.0, gamma="scale", class_weight=weight)
 
 
-def fit_predict(x_train: np.ndarray, y_train: np.ndarray, x_test: np.ndarray, n_classes: int = 3,
-                cfg: BaselineConfig | None = None) -> np.ndarray:
-    """Train the SVM and score the test clips -> (N, n_classes) softmax of the one-vs-rest decision
-    values (scores, not calibrated probabilities; the argmax is the SVM's prediction)."""
-    classes = np.unique(y_train)
-    out = np.zeros((len(x_test), n_classes))
-    if len(classes) == 1:             # a training set with one class predicts it
-        out[:, classes[0]] = 1
-        return out
-    svm = classifier(cfg).fit(x_train, y_train)
-    d = svm.decision_function(x_test)
+def scores(svm: SVC, x: np.ndarray, n_classes: int = 3) -> np.ndarray:
+    """(N, n_classes) softmax of the one-vs-rest decision values (scores, not calibrated
+    probabilities; the argmax is the SVM's prediction)."""
+    out = np.zeros((len(x), n_classes))
+    d = svm.decision_function(x)
     d = d if d.ndim == 2 else np.stack([-d, d], 1)
     e = np.exp(d - d.max(1, keepdims=True))
     out[:, svm.classes_] = e / e.sum(1, keepdims=True)
     return out
+
+
+def one_class(classes: np.ndarray, n: int, n_classes: int = 3) -> np.ndarray:
+    """The scores of a classifier whose training set held one class: that class, always."""
+    out = np.zeros((n, n_classes))
+    out[:, classes[0]] = 1
+    return out
+
+
+def fit_predict(x_train: np.ndarray, y_train: np.ndarray, x_test: np.ndarray, n_classes: int = 3,
+                cfg: BaselineConfig | None = None) -> np.ndarray:
+    """Train the SVM and score the test clips -> (N, n_classes) scores (`scores`)."""
+    classes = np.unique(y_train)
+    if len(classes) == 1:             # a training set with one class predicts it
+        return one_class(classes, len(x_test), n_classes)
+    return scores(classifier(cfg).fit(x_train, y_train), x_test, n_classes)
+
+
+# ------------------------------------------------------------------------------------------ as methods
+
+@dataclass(frozen=True)
+class Handcrafted:
+    """A baseline's config: the SVM's open choices and the flow backend (HOOF's flow)."""
+    svm: BaselineConfig
+    flow: str
+
+
+def make_method(name: str) -> Method:
+    kind, k, n = parse(name)
+
+    def config(settings) -> Handcrafted:
+        return Handcrafted(settings.baselines, settings.prep.flow)
+
+    def key(cfg: Handcrafted) -> dict:
+        return {"flow": cfg.flow, **cfg.svm.key(name)}
+
+    def features_of(x: dict, cfg: Handcrafted, jobs: int) -> dict:
+        if x.get("volumes") is None:
+            raise CorpusError(f"{name} needs the clips' frames; an apex-image table has none.")
+        return {"x": features(name, x["volumes"], cfg.flow, jobs, cfg.svm.hoof_bins)}
+
+    def fit(x: dict, y, groups, cfg: Handcrafted):
+        classes = np.unique(y)
+        return classes if len(classes) == 1 else classifier(cfg.svm).fit(x["x"], y)
+
+    def predict(svm, x: dict, cfg: Handcrafted) -> np.ndarray:
+        return one_class(svm, len(x["x"]), len(CLASSES)) if isinstance(svm, np.ndarray) else scores(svm, x["x"])
+
+    what = (f"LBP-TOP, radii (3, 3, 3), {k} neighbours" if kind == "lbptop" else f"HOOF, {k} bins per flow") + \
+        f", on the window's frames normalised to {n} by TIM; degree-2 polynomial SVM"
+    label = f"LBP-TOP {{3,3,3,{k}}} TIM={n}" if kind == "lbptop" else f"HOOF N={k} TIM={n}"
+    return Method(name, what, ("volumes",), fit, predict, config=config, key=key, features=features_of,
+                  group="paper", label=label, init="none (handcrafted features)")
+
+
+METHODS = tuple(make_method(name) for name in BASELINES)

