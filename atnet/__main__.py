@@ -1,4 +1,4 @@
 """`python -m atnet` is the `atnet` command."""
-from .cli import main
+from .app.cli import main
 
 main()

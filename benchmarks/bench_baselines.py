@@ -16,9 +16,9 @@ import numpy as np
 from skimage import data
 from skimage.feature import local_binary_pattern
 
-from atnet.methods.baselines import BASELINES, clip_feature
 from atnet.features.lbptop import lbp_top
 from atnet.features.tim import tim
+from atnet.methods.baselines import BASELINES, clip_feature
 
 
 def clip(n: int = 40, size: int = 112) -> np.ndarray:

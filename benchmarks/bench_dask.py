@@ -14,10 +14,10 @@ from pathlib import Path
 
 
 def main() -> None:
-    from atnet import parallel
-    from atnet.prepare import PrepConfig
-    from atnet.protocols import evaluate
-    from atnet.runs import DEMO_TRAIN, Inputs, load_and_prepare
+    from atnet.app.runs import DEMO_TRAIN, Inputs, load_and_prepare
+    from atnet.core import parallel
+    from atnet.data.prepare import PrepConfig
+    from atnet.evaluation.protocols import evaluate
     from atnet.training import TrainConfig
 
     data, _ = load_and_prepare(Inputs(jobs=2), PrepConfig())

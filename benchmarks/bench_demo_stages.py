@@ -14,11 +14,11 @@ from pathlib import Path
 
 
 def main() -> None:
+    from atnet.app.runs import DEMO_NETWORKS, DEMO_TRAIN, Inputs, load_and_prepare
+    from atnet.data.datasets import synthetic
+    from atnet.data.prepare import PrepConfig
+    from atnet.evaluation.protocols import PROTOCOLS, evaluate
     from atnet.methods.baselines import BASELINES
-    from atnet.datasets import synthetic
-    from atnet.prepare import PrepConfig
-    from atnet.protocols import PROTOCOLS, evaluate
-    from atnet.runs import DEMO_NETWORKS, DEMO_TRAIN, Inputs, load_and_prepare
     from atnet.training import TrainConfig
 
     rows = []

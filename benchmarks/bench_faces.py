@@ -25,9 +25,9 @@ import cv2
 import numpy as np
 from skimage import data
 
-from atnet import faces
-from atnet.datasets import load_corpora, synthetic
-from atnet.prepare import PrepConfig, prepare_all
+from atnet.data import faces
+from atnet.data.datasets import load_corpora, synthetic
+from atnet.data.prepare import PrepConfig, prepare_all
 
 MEGAMIND = Path(".cache/test-data/usr/share/doc/opencv-doc/examples/data/Megamind.avi")
 

@@ -39,7 +39,7 @@ from atnet.methods import names
 from atnet.methods.classifiers import C_GRID
 
 CLASSIFIERS = names("classifier")
-from atnet.protocols import splits
+from atnet.evaluation.protocols import splits
 
 CORPORA = {"casme2": (24, 145), "samm": (28, 133), "smic": (16, 164)}
 CLASS_COUNTS = {"negative": 250, "positive": 109, "surprise": 83}

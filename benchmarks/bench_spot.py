@@ -28,11 +28,11 @@ def main() -> None:
     import torch
     from skimage.feature import local_binary_pattern
 
-    from atnet import faces
-    from atnet.datasets import samm_lv
-    from atnet.datasets.synthetic_long import synthesize_long
+    from atnet.data import faces
+    from atnet.data.datasets import samm_lv
+    from atnet.data.datasets.synthetic_long import synthesize_long
+    from atnet.data.prepare import PrepConfig, find_square
     from atnet.features import apex_spot
-    from atnet.prepare import PrepConfig, find_square
     from atnet.spotting import run
     from atnet.spotting.method import SpotConfig
 

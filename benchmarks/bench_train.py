@@ -12,7 +12,7 @@ import numpy as np
 import torch
 import torch.nn.functional as F
 
-from atnet.runs import DEMO_TRAIN
+from atnet.app.runs import DEMO_TRAIN
 from atnet.models import ATNet
 from atnet.training import TrainConfig, augment, resolve_device, to_images
 

@@ -41,7 +41,10 @@ def main() -> None:
     where = Path(atnet.__file__).resolve()
     if code not in where.parents:
         sys.exit(f"atnet was imported from {where}, not from {code}")
-    from atnet.datasets import synthetic   # the tiny corpus as conftest.py makes it (at the captured commit)
+    try:   # the tiny corpus as conftest.py makes it (at the captured commit: atnet/datasets before the layers)
+        from atnet.data.datasets import synthetic
+    except ImportError:
+        from atnet.datasets import synthetic
     commit = subprocess.run(["git", "-C", str(code), "rev-parse", "HEAD"], capture_output=True, text=True).stdout.strip()
     dirty = subprocess.run(["git", "-C", str(code), "status", "--porcelain", "--", "atnet"], capture_output=True,
                            text=True).stdout.strip()
@@ -65,7 +68,9 @@ def main() -> None:
                 sys.exit(f"not deterministic: two captures differ for {[r for r, ok in same.items() if not ok]}")
             print("two captures: identical, bit for bit", flush=True)
 
-    import numpy, sklearn, torch
+    import numpy
+    import sklearn
+    import torch
     out = Path(args.out)
     out.mkdir(parents=True, exist_ok=True)
     for row, table in runs[0].items():

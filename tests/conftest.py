@@ -1,7 +1,7 @@
 """Shared fixtures: one tiny synthetic corpus per test session, written through the real generator."""
 import pytest
 
-from atnet.datasets import synthetic
+from atnet.data.datasets import synthetic
 
 TINY = dict(subjects=(2, 2, 2), fraction=0.02)   # two clips per class and corpus: 18 clips
 

@@ -9,8 +9,8 @@ import pytest
 from openpyxl import Workbook
 from skimage import data
 
-from atnet.cli import main
-from atnet.datasets import CorpusError, casme2, load_corpora, samm, smic
+from atnet.app.cli import main
+from atnet.data.datasets import CorpusError, casme2, load_corpora, samm, smic
 
 SAMM_HEAD = ["Subject", "Filename", "Inducement Code", "Onset Frame", "Apex Frame", "Offset Frame", "Duration",
              "Micro", "Action Units", "Estimated Emotion", "Objective Classes", "Notes"]

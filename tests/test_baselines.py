@@ -2,10 +2,10 @@ import numpy as np
 import pytest
 from skimage.feature import local_binary_pattern
 
-from atnet.methods.baselines import BASELINES, clip_feature, fit_predict, parse
 from atnet.features.hoof import hoof
 from atnet.features.lbptop import lbp_planes, lbp_top, n_labels
 from atnet.features.tim import tim
+from atnet.methods.baselines import BASELINES, clip_feature, fit_predict, parse
 
 
 @pytest.mark.parametrize("p", [4, 8])
@@ -90,8 +90,8 @@ def test_folded_hoof_puts_left_and_right_motion_of_one_slope_in_one_bin():
 
 
 def test_the_svm_class_weight_is_a_choice():
+    from atnet.core.errors import CorpusError
     from atnet.methods.baselines import BaselineConfig, classifier
-    from atnet.errors import CorpusError
     assert classifier().class_weight == "balanced"
     assert classifier(BaselineConfig(svm_class_weight="none")).class_weight is None
     assert BaselineConfig().key("hoof-n4-tim10") == {"svm": repr(classifier())}   # saved folds stay valid

@@ -10,11 +10,12 @@ import pandas as pd
 import pytest
 from scipy.io import savemat
 
-from atnet import CLASSES, byo
-from atnet.cli import main
-from atnet.errors import CorpusError
-from atnet.metrics import write_megc_log
-from atnet.protocols import splits
+from atnet.app.cli import main
+from atnet.core.classes import CLASSES
+from atnet.core.errors import CorpusError
+from atnet.evaluation import byo
+from atnet.evaluation.metrics import write_megc_log
+from atnet.evaluation.protocols import splits
 
 
 @pytest.fixture(scope="module")

@@ -4,7 +4,7 @@ import json
 import pandas as pd
 import pytest
 
-from atnet.cli import main
+from atnet.app.cli import main
 
 FAST = ["--size", "64", "--epochs", "1", "--image-size", "32", "--hidden", "8", "--jobs", "1"]
 

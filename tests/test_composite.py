@@ -8,8 +8,8 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from atnet.cli import main
-from atnet.datasets import casme2, load_corpora, samm
+from atnet.app.cli import main
+from atnet.data.datasets import casme2, load_corpora, samm
 
 ANNOTATIONS = Path(__file__).resolve().parents[2] / "shared" / "data" / "annotations"
 pytestmark = [pytest.mark.realdata,

@@ -11,7 +11,7 @@ import time
 import pandas as pd
 import pytest
 
-from atnet.cli import main
+from atnet.app.cli import main
 
 pytestmark = pytest.mark.slow
 ARGS = ["--size", "64", "--face", "haar", "--epochs", "2", "--method", "temporal", "hoof-n4-tim10", "--protocol", "cde"]

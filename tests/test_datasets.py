@@ -7,8 +7,8 @@ import pandas as pd
 import pytest
 from openpyxl import Workbook
 
-from atnet.datasets import CorpusError, casme2, load_corpora, samm, smic, to_frame
-from atnet.datasets import synthetic
+from atnet.data.datasets import CorpusError, casme2, load_corpora, samm, smic, synthetic, to_frame
+
 
 def test_synthetic_corpus_reads_back_through_the_adapters(tiny_corpus):
     corpus = load_corpora(synthetic.roots(tiny_corpus))

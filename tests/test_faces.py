@@ -12,13 +12,13 @@ import pandas as pd
 import pytest
 from skimage import data
 
-from atnet import faces
-from atnet.cli import main
-from atnet.runs import report_fallbacks
-from atnet.datasets import CorpusError, load_corpora, synthetic
-from atnet.faces.table import clip_faces
-from atnet.faces.video import iter_clip, iter_video
-from atnet.prepare import PrepConfig, prepare_all
+from atnet.app.cli import main
+from atnet.app.runs import report_fallbacks
+from atnet.data import faces
+from atnet.data.datasets import CorpusError, load_corpora, synthetic
+from atnet.data.faces.table import clip_faces
+from atnet.data.faces.video import iter_clip, iter_video
+from atnet.data.prepare import PrepConfig, prepare_all
 
 CFG = PrepConfig(size=64)
 
@@ -256,8 +256,8 @@ def test_megamind_clip_is_cropped_with_one_aligned_square(megamind, tmp_path):
     """The criterion as the pipeline meets it: a stretch of Megamind.avi prepared as a clip (video
     input, dlib landmarks on the apex frame, alignment) has every window frame cropped with the one
     square found on the apex frame, so the crop's centre moves by 0% of its size from frame to frame."""
-    from atnet.faces.video import video_sample
-    from atnet.prepare import read_frames
+    from atnet.data.faces.video import video_sample
+    from atnet.data.prepare import read_frames
 
     cfg = replace(CFG, volume_size=64)
     s = video_sample(megamind, "casme2", "megamind", "talk", "positive", 150, 170, 200)
@@ -273,7 +273,7 @@ def test_megamind_clip_is_cropped_with_one_aligned_square(megamind, tmp_path):
 
 def test_a_clip_prepares_the_same_from_a_video_as_from_its_frames(tiny_corpus, tmp_path):
     """A clip written losslessly (FFV1) into a video prepares array for array as its frame folder."""
-    from atnet.faces.video import video_sample
+    from atnet.data.faces.video import video_sample
 
     s = load_corpora(synthetic.roots(tiny_corpus)).samples[0]
     video = tmp_path / "clip.avi"

@@ -13,13 +13,13 @@ import pandas as pd
 import pytest
 import torch
 
-from atnet import api
+from atnet.app import api
+from atnet.app.cli import main
+from atnet.app.runs import row_of
+from atnet.core.errors import CorpusError
 from atnet.methods import Settings, classifiers, get
-from atnet.cli import main
-from atnet.errors import CorpusError
 from atnet.models import ATNet
 from atnet.models.fer_xception import FER_CLASSES, MiniXception, _tf_same_pool, pretrained
-from atnet.runs import row_of
 from atnet.training import TrainConfig, fit, predict
 
 REFERENCE = Path(__file__).parent / "data" / "fer_reference.npz"

@@ -15,7 +15,7 @@ import pytest
 from openpyxl import Workbook
 from skimage import data
 
-from atnet.cli import main
+from atnet.app.cli import main
 
 CASME_HEAD = ["Subject", "Filename", None, "OnsetFrame", "ApexFrame", "OffsetFrame", None, "Action Units",
               "Estimated Emotion"]

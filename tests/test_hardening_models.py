@@ -13,14 +13,14 @@ import pytest
 import torch
 from safetensors.torch import save_file
 
-from atnet import api
-from atnet.cli import main
-from atnet.datasets import load_corpora, synthetic
-from atnet.errors import CorpusError
-from atnet.modelfile import header, read_meta
+from atnet.app import api
+from atnet.app.cli import main
+from atnet.core.errors import CorpusError
+from atnet.data.datasets import load_corpora, synthetic
+from atnet.data.prepare import PrepConfig
+from atnet.methods.modelfile import header, read_meta
 from atnet.models import ATNet
 from atnet.models.resnet10 import ResNet10
-from atnet.prepare import PrepConfig
 from atnet.training import KEY_NEUTRAL, TrainConfig, fit
 
 PREP = PrepConfig(size=64, face="haar")

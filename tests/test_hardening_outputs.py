@@ -4,8 +4,8 @@ sentence; a clip or row is counted once or refused; every numeric flag is bounde
 the message and --help; spot and predict agree on what they cannot read; messages name what was given."""
 from __future__ import annotations
 
-import re
 import os
+import re
 from dataclasses import asdict
 from pathlib import Path
 
@@ -14,11 +14,12 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from atnet import api
-from atnet.cli import JOBS_MAX, main
-from atnet.modelfile import header, save_model
+from atnet.app import api
+from atnet.app.cli import main
+from atnet.app.flags import JOBS_MAX
+from atnet.data.prepare import PrepConfig
+from atnet.methods.modelfile import header, save_model
 from atnet.models import ATNet
-from atnet.prepare import PrepConfig
 from atnet.training import TrainConfig
 
 
@@ -323,7 +324,7 @@ def test_a_clip_too_short_for_motion_is_left_out_by_both(model, tmp_path, capsys
 # ------------------------------------------------------------------------------------------ messages
 
 def test_upper_case_feature_suffixes_are_read_as_what_they_are(tmp_path):
-    from atnet import byo
+    from atnet.evaluation import byo
     folder = tmp_path / "feats"
     folder.mkdir()
     np.save(folder / "casme2-sub01-a.npy", np.arange(3.0))

@@ -1,9 +1,14 @@
-"""The import graph of atnet/ has no cycle, counting the imports inside functions too (a lower part
-that imports a higher one inside a function is a loop all the same). Checked with the standard
+"""atnet's layers: import-linter's contracts in pyproject.toml (each layer folder imports only the
+layers below it; no loops between the modules of any package) hold; and the import graph of
+atnet/ has no cycle between modules, counting the imports inside functions too (a lower part that
+imports a higher one inside a function is a loop all the same), checked with the standard
 library's ast over the source, not by importing it."""
 from __future__ import annotations
 
 import ast
+import shutil
+import subprocess
+import sys
 from pathlib import Path
 
 import atnet
@@ -64,7 +69,7 @@ def cycle(graph: dict[str, set[str]]) -> list[str] | None:
 def test_atnet_imports_in_no_loop():
     known = modules()
     graph = {m: imports(m, p, known) for m, p in known.items()}
-    assert len(graph) > 40 and graph["atnet.runs"], "the graph was not read"
+    assert len(graph) > 40 and graph["atnet.app.runs"], "the graph was not read"
     loop = cycle(graph)
     assert loop is None, "an import loop: " + " -> ".join(loop)
 
@@ -72,3 +77,19 @@ def test_atnet_imports_in_no_loop():
 def test_the_check_finds_a_loop():
     assert cycle({"a": {"b"}, "b": {"c"}, "c": {"a"}}) == ["a", "b", "c", "a"]
     assert cycle({"a": {"b"}, "b": set()}) is None
+
+
+def test_the_layer_contract_holds():
+    lint = shutil.which("lint-imports", path=str(Path(sys.executable).parent)) or shutil.which("lint-imports")
+    assert lint, "import-linter is not installed: `make install` installs it (the test extra)"
+    got = subprocess.run([lint, "--no-cache"], cwd=ROOT.parent, capture_output=True, text=True, timeout=300)
+    assert got.returncode == 0, got.stdout[-3000:] + got.stderr[-2000:]
+    assert "2 kept, 0 broken" in got.stdout
+
+
+def test_every_folder_is_a_layer_of_the_contract():
+    """A new folder under atnet/ must be placed in a layer (the contract is exhaustive; this names it)."""
+    text = (ROOT.parent / "pyproject.toml").read_text()
+    layers = text.split('layers = [', 1)[1].split("]", 1)[0]
+    folders = sorted(p.name for p in ROOT.iterdir() if (p / "__init__.py").exists())
+    assert folders == sorted(n.strip().strip('"') for n in layers.split(","))

@@ -4,9 +4,9 @@ from pathlib import Path
 
 import pytest
 
-from atnet.datasets import ckplus, jaffe, mug, oulu
-from atnet.datasets.macro import check_peak_frames, peak
-from atnet.errors import CorpusError
+from atnet.core.errors import CorpusError
+from atnet.data.datasets import ckplus, jaffe, mug, oulu
+from atnet.data.datasets.macro import check_peak_frames, peak
 
 
 def touch(path: Path, text: str | None = None) -> None:
@@ -85,7 +85,7 @@ def test_peak_frames():
 
 
 def test_synthetic_macro_corpora_read_through_their_adapters(tmp_path):
-    from atnet.datasets.synthetic_macro import macro_roots, synthesize_macro
+    from atnet.data.datasets.synthetic_macro import macro_roots, synthesize_macro
     roots = synthesize_macro(tmp_path, subjects=2, takes=1, jobs=1)
     assert roots == macro_roots(tmp_path)
     got = {name: mod.load(roots[name], peak_frames=2) for name, mod in

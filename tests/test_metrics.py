@@ -2,7 +2,7 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from atnet.metrics import confusion, read_megc_log, scores, summarize, write_megc_log
+from atnet.evaluation.metrics import confusion, read_megc_log, scores, summarize, write_megc_log
 
 
 def test_scores_on_a_hand_computed_confusion_matrix():

@@ -2,7 +2,7 @@ import numpy as np
 import pytest
 import torch
 
-from atnet.models import ATNet, METHODS
+from atnet.models import METHODS, ATNet
 from atnet.training import TrainConfig, augment, epoch_order, fit, predict
 
 

@@ -10,12 +10,12 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from atnet import api
-from atnet.cli import main
-from atnet.datasets import CorpusError, load_corpora, synthetic
+from atnet.app import api
+from atnet.app.cli import main
+from atnet.data.datasets import CorpusError, load_corpora, synthetic
+from atnet.data.prepare import PrepConfig
 from atnet.features.apex_spot import spot_apex
-from atnet.modelfile import read_meta, save_model
-from atnet.prepare import PrepConfig
+from atnet.methods.modelfile import read_meta, save_model
 from atnet.training import TrainConfig
 
 PREP = PrepConfig(size=64, face="haar")
@@ -50,7 +50,7 @@ def test_a_saved_model_loads_in_a_fresh_process_and_predicts_the_same(trained, t
     table, left = model.predict(held, folder / "cache", progress=False)
     assert not left and len(table) == len(held) == 3
     assert (table["apex_source"] == "given").all() and (table["truth"] == [s.label for s in held]).all()
-    script = ("import sys; from atnet import api; from atnet.datasets import load_corpora, synthetic\n"
+    script = ("import sys; from atnet.app import api; from atnet.data.datasets import load_corpora, synthetic\n"
               "m = api.load_model(sys.argv[1])\n"
               "s = [s for s in load_corpora(synthetic.roots(sys.argv[2])).samples if s.subject == 'casme2/sub01']\n"
               "t, _ = m.predict(s, sys.argv[3], progress=False)\n"

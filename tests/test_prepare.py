@@ -8,9 +8,9 @@ import numpy as np
 import pytest
 from skimage import data
 
-from atnet import faces, prepare
-from atnet.datasets import load_corpora, synthetic
-from atnet.prepare import PrepConfig, prepare_all, to_arrays
+from atnet.data import faces, prepare
+from atnet.data.datasets import load_corpora, synthetic
+from atnet.data.prepare import PrepConfig, prepare_all, to_arrays
 
 CFG = PrepConfig(size=64)
 

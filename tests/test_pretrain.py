@@ -6,12 +6,12 @@ import numpy as np
 import pytest
 import torch
 
-from atnet import api
-from atnet.cli import main
-from atnet.errors import CorpusError
+from atnet.app import api
+from atnet.app.cli import main
+from atnet.app.pretrain import imagenet_to_resnet10, load_imagenet, load_spatial_init
+from atnet.core.errors import CorpusError
 from atnet.models import ATNet
 from atnet.models.resnet10 import ResNet10
-from atnet.pretrain import imagenet_to_resnet10, load_imagenet, load_spatial_init
 
 
 def resnet18_state(seed: int = 0) -> dict:
@@ -66,7 +66,7 @@ def test_the_imagenet_mapping_fills_every_resnet10_tensor_but_the_input_bn(tmp_p
 
 @pytest.fixture(scope="module")
 def pretrained(tmp_path_factory):
-    from atnet.datasets.synthetic_macro import synthesize_macro
+    from atnet.data.datasets.synthetic_macro import synthesize_macro
     folder = tmp_path_factory.mktemp("macro")
     roots = synthesize_macro(folder / "corpora", subjects=2, takes=1, jobs=1)
     torch.save(resnet18_state(), folder / "r18.pth")

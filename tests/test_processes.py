@@ -149,7 +149,8 @@ def test_ctrl_c_is_one_line_and_ends_the_workers(tiny_corpus, tmp_path):
 
 STOPPED_OUTSIDE = """
 import argparse, time
-from atnet import cli, parallel
+from atnet.app import cli
+from atnet.core import parallel
 
 def task(i):
     time.sleep(0 if i == 0 else 600)
@@ -186,7 +187,8 @@ def test_ctrl_c_outside_the_task_generator_does_not_wait_for_running_tasks(tmp_p
 
 STUCK_AT_EXIT = """
 import argparse, threading, time
-from atnet import cli, parallel
+from atnet.app import cli
+from atnet.core import parallel
 
 def command(args):
     threading.Thread(target=time.sleep, args=(600,), name="stuck").start()   # exit would wait 600 s for it

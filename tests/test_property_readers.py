@@ -24,20 +24,19 @@ from pathlib import Path
 import cv2
 import numpy as np
 import pandas as pd
-from hypothesis import HealthCheck, Phase, example, given, settings
-from hypothesis import strategies as st
+from hypothesis import HealthCheck, Phase, example, given, settings, strategies as st
 from openpyxl import Workbook
 from openpyxl.cell.cell import ERROR_CODES, ILLEGAL_CHARACTERS_RE
 from skimage import data as skdata
 
-from atnet import CLASSES
-from atnet.datasets import casme2, samm
-from atnet.datasets.base import Corpus, Exclusion, Sample
-from atnet.errors import CorpusError
-from atnet.metrics import DATASETS, read_megc_log
-from atnet.prepare import APEX_COLUMNS, PrepConfig, read_apex_table
-from atnet.readers import frame_triplet, read_gray, read_spreadsheet, read_table, whole_number
-from atnet.reports import read_results, read_summary
+from atnet.core.classes import CLASSES
+from atnet.core.errors import CorpusError
+from atnet.core.readers import frame_triplet, read_gray, read_spreadsheet, read_table, whole_number
+from atnet.data.datasets import casme2, samm
+from atnet.data.datasets.base import Corpus, Exclusion, Sample
+from atnet.data.prepare import APEX_COLUMNS, PrepConfig, read_apex_table
+from atnet.evaluation.metrics import DATASETS, read_megc_log
+from atnet.evaluation.reports import read_results, read_summary
 
 SLOW = [HealthCheck.too_slow, HealthCheck.data_too_large, HealthCheck.large_base_example]
 # No "explain" phase: on a failing spreadsheet example it reruns the test thousands of times.

@@ -2,7 +2,7 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from atnet.protocols import loso, splits
+from atnet.evaluation.protocols import loso, splits
 
 
 def table():
@@ -51,10 +51,10 @@ def test_loso_on_plain_groups():
 
 
 def test_a_fold_with_non_finite_scores_is_refused_and_not_saved(tmp_path, monkeypatch):
-    from atnet import protocols
-    from atnet.errors import CorpusError
-    from atnet.prepare import Arrays
-    from atnet.protocols import evaluate
+    from atnet.core.errors import CorpusError
+    from atnet.data.prepare import Arrays
+    from atnet.evaluation import protocols
+    from atnet.evaluation.protocols import evaluate
     from atnet.training import TrainConfig
     t = table()
     t["label"] = ["negative", "positive", "surprise"] * (len(t) // 3) + ["negative"] * (len(t) % 3)

@@ -11,14 +11,15 @@ import pandas as pd
 import pytest
 
 import atnet
-from atnet import cli, methods
-from atnet.errors import CorpusError
+from atnet import methods
+from atnet.app import cli
+from atnet.core.errors import CorpusError
 from atnet.methods import Method, register, unregister
 
 README = Path(__file__).resolve().parents[1] / "README.md"
 BUILT_IN = ("lbptop-p4-tim10", "lbptop-p8-tim10", "lbptop-p4-tim64", "lbptop-p8-tim64", "hoof-n4-tim10",
             "hoof-n8-tim10", "hoof-n4-tim64", "hoof-n8-tim64", "micro-attention", "spatial", "temporal", "atnet",
-            "fer-probe", "spatial-fer", "atnet-fer", "logreg", "linear-svm", "poly-svm")
+            "spatial-fer", "atnet-fer", "fer-probe", "logreg", "linear-svm", "poly-svm")
 
 
 def readme_example() -> str:
@@ -98,6 +99,10 @@ def test_the_readme_method_works_like_a_built_in_one(centroid, tiny_corpus, tmp_
                          atnet.read_predictions(tmp_path / "run" / "predictions" / "hoof-n4-tim10-cde.csv"),
                          n_boot=200)
     assert set(diff["test_set"]) >= {"full"} and diff["diff"].notna().all()
+    # a model file of a method this process has not registered names what to install
+    unregister("adm-centroid")
+    with pytest.raises(CorpusError, match="its method 'adm-centroid' is not registered here; install the package"):
+        atnet.load_model(path)
 
 
 def test_a_method_without_a_model_file_is_refused_by_train(tiny_corpus, tmp_path):

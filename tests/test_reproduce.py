@@ -14,7 +14,7 @@ import pandas as pd
 import pytest
 from sklearn.metrics import accuracy_score, f1_score, recall_score
 
-from atnet.cli import main
+from atnet.app.cli import main
 
 FAST = ["--size", "64", "--epochs", "1", "--image-size", "32", "--hidden", "8", "--jobs", "1"]
 SETS = {"cde": ("full", "casme2", "samm", "smic"), "hde": ("casme2", "samm", "smic")}

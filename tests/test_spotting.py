@@ -9,9 +9,9 @@ import pandas as pd
 import pytest
 from skimage.feature import local_binary_pattern
 
-from atnet.cli import main
-from atnet.datasets import casme_sq, samm_lv
-from atnet.datasets.synthetic_long import synthesize_long
+from atnet.app.cli import main
+from atnet.data.datasets import casme_sq, samm_lv
+from atnet.data.datasets.synthetic_long import synthesize_long
 from atnet.features.apex_spot import lbp_histograms
 from atnet.spotting import LongVideo, run
 from atnet.spotting.method import Differences, SpotConfig, contrast, peaks, spot_histograms, threshold

@@ -8,8 +8,8 @@ from pathlib import Path
 import pandas as pd
 import pytest
 
-from atnet.datasets import casme_sq, samm_lv
-from atnet.errors import CorpusError
+from atnet.core.errors import CorpusError
+from atnet.data.datasets import casme_sq, samm_lv
 
 SPOT = Path(__file__).resolve().parents[2] / "shared" / "data" / "annotations" / "spotting"
 needs = pytest.mark.skipif(not SPOT.is_dir(), reason=f"the real spotting workbooks are not at {SPOT}")

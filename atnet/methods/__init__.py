@@ -10,11 +10,12 @@ outside (`register`, or an entry point in the group "atnet.methods").
 """
 from __future__ import annotations
 
+import pkgutil
 from dataclasses import dataclass, field
+from importlib import import_module
 
-from ..prepare import PrepConfig
+from ..data.prepare import PrepConfig
 from ..training import TrainConfig
-from . import baselines, classifiers, networks, probe
 from .baselines import BaselineConfig
 from .registry import GROUPS, INPUTS, Method, register, registered, unknown, unregister
 
@@ -32,11 +33,14 @@ class Settings:
 
 
 def _builtin() -> None:
-    """In the tables' order: the paper's rows (baselines, Micro-Attention, ATNet's three), the rows
-    beyond the paper, then the --features classifiers."""
-    nets = networks.METHODS
-    for m in (*baselines.METHODS, *[n for n in nets if n.group == "paper"], *probe.METHODS,
-              *[n for n in nets if n.group != "paper"], *classifiers.METHODS):
+    """Every module of this folder that defines METHODS (a new built-in method is one new file),
+    registered in the tables' order: the paper's rows, the rows beyond the paper, the --features
+    classifiers; within a group, by module name."""
+    found = []
+    for info in sorted(pkgutil.iter_modules(__path__), key=lambda i: i.name):
+        if info.name not in ("registry", "modelfile"):
+            found += getattr(import_module(f"{__name__}.{info.name}"), "METHODS", ())
+    for m in sorted(found, key=lambda m: GROUPS.index(m.group)):
         register(m)
 
 

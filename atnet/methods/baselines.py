@@ -22,13 +22,15 @@ import cv2
 import numpy as np
 from sklearn.svm import SVC
 
-from .. import CLASSES, parallel
-from ..errors import CorpusError
+from ..core import parallel
+from ..core.classes import CLASSES
+from ..core.errors import CorpusError
 from ..features import flow
 from ..features.hoof import hoof
 from ..features.lbptop import lbp_top
 from ..features.tim import tim
 from .registry import Method
+
 
 @dataclass(frozen=True)
 class BaselineConfig:

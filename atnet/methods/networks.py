@@ -11,10 +11,10 @@ from pathlib import Path
 
 import torch
 
-from ..cache import file_digest
+from ..core.cache import file_digest
+from ..core.readers import existing_file
 from ..models import ATNet
 from ..models.fer_xception import WEIGHTS
-from ..readers import existing_file
 from ..training import KEY_NEUTRAL, TrainConfig, fit as fit_network, predict as predict_network
 from .registry import Method
 

@@ -11,7 +11,7 @@ from importlib.resources import files
 
 import numpy as np
 
-from ..cache import file_digest
+from ..core.cache import file_digest
 from . import classifiers
 from .registry import Method, no_config
 

@@ -20,7 +20,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
-from ..errors import CorpusError
+from ..core.errors import CorpusError
 
 # What a method can read, per clip: the arrays of prepare.Arrays of the same names.
 INPUTS = {

@@ -12,9 +12,9 @@ import torch
 import torch.nn.functional as F
 from torch import nn
 
-from ..errors import CorpusError
-from .resnet10 import ResNet10
+from ..core.errors import CorpusError
 from .fer_xception import MiniXception, pretrained as fer_pretrained
+from .resnet10 import ResNet10
 from .temporal import TemporalLSTM
 
 METHODS = ("spatial", "temporal", "atnet", "micro-attention")

@@ -30,7 +30,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from ..config import bounded, check_fields
+from ..core.config import bounded, check_fields
 from . import Interval
 
 
@@ -48,7 +48,7 @@ class SpotConfig:
     def __post_init__(self):
         check_fields(self)
         if self.crop // self.blocks < 4:
-            from ..errors import CorpusError
+            from ..core.errors import CorpusError
             raise CorpusError(f"--blocks {self.blocks} with --crop {self.crop}: an LBP block must be at least 4 px, "
                               f"so use --blocks {self.crop // 4} or less (or a larger --crop).")
 

@@ -20,12 +20,15 @@ import cv2
 import numpy as np
 import pandas as pd
 
-from .. import CLASSES, faces, parallel
-from ..datasets.base import Exclusion, Sample, list_frames
-from ..errors import CorpusError
-from ..faces.video import is_video, iter_video
+from ..core import parallel
+from ..core.classes import CLASSES
+from ..core.errors import CorpusError
+from ..data import faces
+from ..data.datasets.base import Exclusion, Sample, list_frames
+from ..data.excluded import exclusions, report_excluded, say_fallbacks
+from ..data.faces.video import is_video, iter_video
+from ..data.prepare import PrepConfig, check_faces, find_square
 from ..features.apex_spot import lbp_histograms
-from ..prepare import PrepConfig, check_faces, find_square
 from . import FPS_RANGE, KINDS, Interval, LongVideo
 from .method import SpotConfig, combine, propose, spot_histograms, threshold
 from .metric import match, score
@@ -213,7 +216,7 @@ def label_micro(model, results: list[dict], proposals: dict | None = None, cache
     """Spot, then recognise: every spotted micro-expression (its onset, peak as apex, offset) labelled
     by `model` (api.Model). Returns one row per micro proposal (video, onset, apex, offset, label,
     p_*; truth where it matches an annotated interval with a label) and the proposals left out."""
-    from ..faces.video import video_sample
+    from ..data.faces.video import video_sample
     samples, truth = [], {}
     for r in results:
         v = r["video"]
@@ -286,11 +289,12 @@ NAMES = {"samm-lv": "SAMM-LV", "casme-sq": "CAS(ME)^2"}
 def load_long(roots: dict, sheets: dict | None = None):
     """{"samm-lv": ROOT, "casme-sq": ROOT} -> a LongCorpus of every video of those corpora."""
     from importlib import import_module
+
     from . import LongCorpus
     out = LongCorpus()
     for name, root in roots.items():
         if root:
-            part = import_module(f"atnet.datasets.{LOADERS[name]}").load(root, (sheets or {}).get(name))
+            part = import_module(f"atnet.data.datasets.{LOADERS[name]}").load(root, (sheets or {}).get(name))
             out.videos += part.videos
             out.excluded += part.excluded
     if not out.videos:
@@ -325,13 +329,13 @@ def evaluate_spotting(roots: dict, out: str | Path, cfg: SpotConfig = SpotConfig
     are spotted at the p chosen on the other subjects (choose_p_loso). With `model`, the spotted
     micro-expressions are labelled (labels.csv; accuracy on those matching a labelled interval)."""
     import json
-    from ..cache import write_atomic
+
+    from ..core.cache import write_atomic
     out = Path(out)
     (out / "figures").mkdir(parents=True, exist_ok=True)
     corpus = load_long(roots, sheets)
     results, failed, chosen, proposals = spot_thresholded(corpus.videos, cfg, prep, auto_p, jobs)
     excluded = list(corpus.excluded) + failed
-    from ..runs import exclusions, report_excluded, say_fallbacks
     report_excluded(exclusions(excluded), None)
     say_fallbacks([(r["video"].key, r["face"]) for r in results], prep, "first frame of {n} video(s)")
     if not results:

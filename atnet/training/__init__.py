@@ -13,11 +13,10 @@ import numpy as np
 import torch
 import torch.nn.functional as F
 
-from ..config import bounded, check_fields
-from ..errors import CorpusError
-from ..models import ATNet, BACKBONES
+from ..core.config import bounded, check_fields
+from ..core.errors import CorpusError
+from ..models import BACKBONES, ATNet
 from ..models.fer_xception import INPUT_SIZE
-
 
 AMP = ("off", "bf16", "fp16")
 # Fields added after fold keys were first saved, with the default that leaves a fold's computation

@@ -4,9 +4,9 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from ..errors import CorpusError
+from ..core.errors import CorpusError
+from ..core.readers import existing_file, one_line
 from ..models import refuse_nonfinite
-from ..readers import existing_file, one_line
 
 
 def load_spatial_init(spatial, path: str | Path, partial: bool = False) -> tuple[int, int]:

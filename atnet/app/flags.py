@@ -1,0 +1,216 @@
+"""The flags every command shares, and their checks: each PrepConfig, TrainConfig, BaselineConfig
+and SpotConfig field is a flag of the same name (with its range), the corpus and subject flags,
+and the output checks made before any command runs."""
+from __future__ import annotations
+
+import argparse
+import os
+from dataclasses import fields, replace
+
+from ..core.config import between, ranged_type
+from ..data import faces
+from ..data.datasets import CorpusError
+from ..data.prepare import PrepConfig
+from ..features import BACKENDS as FLOW_BACKENDS
+from ..features.adm import MEANS as ADM_MEANS
+from ..methods.baselines import CHOICES as BASELINE_CHOICES
+from ..models import BACKBONES
+from ..spotting.method import SpotConfig
+from ..training import TrainConfig
+from .outputs import CORPUS, FEATURES, FRAMES, Read, check_writes, writable_name
+from .runs import DEFAULT_CACHE, Inputs
+
+JOBS_MAX = 4 * (os.cpu_count() or 1)   # worker processes (--jobs, --scheduler local:N): 4 per core at most
+
+
+FRAME_MAX = 10 ** 9                     # a frame number flag
+
+
+SEED_MAX = 2 ** 32 - 1                  # numpy's and torch's seeds
+
+
+JOBS = between(1, JOBS_MAX)
+
+
+JOBS_HELP = f"worker processes, 1 to {JOBS_MAX} (4 per core); default %(default)s"
+
+
+DEVICE_HELP = "auto, cpu, cuda or cuda:N (default %(default)s)"
+
+
+CHOICES = {"flow": FLOW_BACKENDS, "adm_mean": ADM_MEANS, "face": faces.BACKENDS, "reference": ("apex", "onset"),
+           "amp": ("off", "bf16", "fp16"), "spatial_backbone": BACKBONES, **BASELINE_CHOICES}
+
+
+def add_config_flags(p: argparse.ArgumentParser, cls) -> None:
+    g = p.add_argument_group(f"{cls.__name__} (paper values as defaults)")
+    for f in fields(cls):
+        flag = "--" + f.name.replace("_", "-")
+        if isinstance(f.default, bool):
+            g.add_argument(flag, dest=f.name, action=argparse.BooleanOptionalAction, default=None)
+        elif f.name == "device":
+            g.add_argument(flag, dest=f.name, type=device_type(several=True), default=None,
+                           help=f"default {f.default}; auto, cpu, cuda, cuda:N, or cuda:0,cuda:1 (one fold per GPU)")
+        else:
+            rng = f.metadata.get("range")
+            kind = ranged_type(type(f.default), rng) if rng else type(f.default)
+            g.add_argument(flag, dest=f.name, type=kind, choices=CHOICES.get(f.name), default=None,
+                           help=f"default {f.default}" + (f", range {range_text(rng)}" if rng else ""))
+
+
+def device_type(several: bool = False):
+    """An argparse type for --device: auto, cpu, cuda, cuda:N (a comma list of cuda:N where several)."""
+    def convert(text: str) -> str:
+        parts = [t.strip() for t in text.split(",")] if several else [text.strip()]
+        ok = all(t in ("auto", "cpu", "cuda") or (t.startswith("cuda:") and t[5:].isdigit()) for t in parts)
+        if not ok or (len(parts) > 1 and not all(t.startswith("cuda") for t in parts)):
+            raise argparse.ArgumentTypeError(f"{text!r} is not a device; use auto, cpu, cuda or cuda:N"
+                                             + (" (several GPUs: cuda:0,cuda:1)" if several else ""))
+        import torch
+        count = torch.cuda.device_count() if torch.cuda.is_available() else None
+        for t in parts:
+            if count is not None and t.startswith("cuda:") and int(t[5:]) >= count:
+                raise argparse.ArgumentTypeError(f"{t}: this machine has {count} CUDA device(s), cuda:0 to "
+                                                 f"cuda:{count - 1}")
+        return ",".join(parts)
+    convert.__name__ = "device"
+    return convert
+
+
+def range_text(rng) -> str:
+    lo, hi, lo_open, hi_open = rng
+    return (("(" if lo_open else "[") + ("-inf" if lo is None else str(lo)) + ", " +
+            ("inf" if hi is None else str(hi)) + (")" if hi_open or hi is None else "]"))
+
+
+def given_flags(args, cls) -> dict:
+    """The flags of `cls`'s fields given on the command line."""
+    return {f.name: getattr(args, f.name) for f in fields(cls) if getattr(args, f.name, None) is not None}
+
+
+def config_from(args, cls, **base):
+    return replace(cls(), **{**base, **given_flags(args, cls)})
+
+
+def train_flags(args) -> dict:
+    """The training flags given on the command line (to override a preset)."""
+    return given_flags(args, TrainConfig)
+
+
+def inputs_from(args) -> Inputs:
+    """Where the clips come from, from the corpora flags."""
+    return Inputs(roots={n: getattr(args, n, None) for n in ("casme2", "samm", "smic") if getattr(args, n, None)},
+                  sheets={n: getattr(args, f"{n}_sheet") for n in ("casme2", "samm") if getattr(args, f"{n}_sheet", None)},
+                  synthetic=getattr(args, "synthetic", None), apex_table=getattr(args, "apex_table", None),
+                  cache=args.cache, jobs=args.jobs, smic_apex=getattr(args, "smic_apex", "middle"))
+
+
+def load_corpus(args):
+    return inputs_from(args).corpus()
+
+
+def add_corpus_flags(p: argparse.ArgumentParser, smic_apex: bool = True) -> None:
+    g = p.add_argument_group("corpora")
+    for name in ("casme2", "samm", "smic"):
+        g.add_argument(f"--{name}", metavar="ROOT", help=f"{name} root as unpacked (README: 'Your corpora')")
+    for name in ("casme2", "samm"):
+        g.add_argument(f"--{name}-sheet", metavar="XLSX", help=f"the {name} spreadsheet, if not inside its root")
+    g.add_argument("--synthetic", metavar="ROOT", help="the synthetic corpus (written there if absent)")
+    g.add_argument("--cache", default=str(DEFAULT_CACHE), help="cache folder (default %(default)s)")
+    g.add_argument("--jobs", type=JOBS, default=2, help=JOBS_HELP)
+    g.add_argument("--scheduler", metavar="ADDRESS", help="run clips and folds on Dask: a scheduler's address "
+                                                           f"(tcp://host:8786) or local:N, N from 1 to {JOBS_MAX} "
+                                                           "(README: 'Several machines')")
+    if smic_apex:
+        g.add_argument("--smic-apex", choices=("middle", "spotted"), default="middle",
+                       help="SMIC's apex (it has no annotation): the middle frame, as the MEGC 2019 composite "
+                            "(default), or spotted by Liong et al.'s LBP feature difference")
+
+
+def add_subject_flags(p: argparse.ArgumentParser, verb: str) -> None:
+    p.add_argument("--subjects", nargs="+", metavar="DATASET/SUBJECT", help=f"{verb} these subjects only")
+    p.add_argument("--leave-out-subjects", nargs="+", metavar="DATASET/SUBJECT",
+                   help="leave these subjects out (after training on the others, to label them)")
+
+
+def apex_flag(text: str):
+    if text == "auto":
+        return text
+    return between(0, FRAME_MAX)(text)
+
+
+def long_roots(args) -> dict:
+    return {n: getattr(args, n.replace("-", "_"), None) for n in ("samm-lv", "casme-sq")}
+
+
+def long_sheets(args) -> dict:
+    return {n: getattr(args, n.replace("-", "_") + "_sheet", None) for n in ("samm-lv", "casme-sq")}
+
+
+def add_long_flags(p: argparse.ArgumentParser) -> None:
+    g = p.add_argument_group("long-video corpora (spotting)")
+    g.add_argument("--samm-lv", metavar="ROOT", help="SAMM Long Videos: the folder holding SAMM_longvideos/")
+    g.add_argument("--samm-lv-sheet", metavar="XLSX", help="its release workbook, if not inside ROOT")
+    g.add_argument("--casme-sq", metavar="ROOT", help="CAS(ME)^2: the folder holding rawpic/")
+    g.add_argument("--casme-sq-sheet", metavar="XLSX", help="its coding workbook, if not inside ROOT")
+    g.add_argument("--auto-p", action="store_true", help="choose the threshold p per held-out subject on the other "
+                                                         "subjects' videos (LOSO) instead of --p")
+    add_config_flags(p, SpotConfig)
+
+
+def spot_prep(args) -> PrepConfig:
+    return replace(PrepConfig(), **{k: getattr(args, k) for k in ("face", "margin", "align", "box_file")
+                                    if getattr(args, k, None) is not None})
+
+
+# Every path flag a command reads, and the suffixes of the files it reads inside a folder given there.
+READ_FLAGS = {**{n: CORPUS for n in ("casme2", "samm", "smic", "synthetic", "samm_lv", "casme_sq", "ckplus", "oulu",
+                                     "jaffe", "mug")},
+              **{n: FRAMES for n in ("inputs", "input", "clip")},
+              "features": FEATURES,
+              **{n: CORPUS for n in ("model", "a", "b", "megc_log", "predictions", "clips", "apex_table", "labels",
+                                     "casme2_sheet", "samm_sheet", "samm_lv_sheet", "casme_sq_sheet", "box_file",
+                                     "init_spatial", "init_imagenet")}}
+
+
+RUN_FOLDERS = ("evaluate", "reproduce", "demo", "synth")   # --out (synth: OUT) is a folder; elsewhere a file
+
+
+def command_reads(args) -> list[Read]:
+    reads = []
+    for name, suffixes in READ_FLAGS.items():
+        value = getattr(args, name, None)
+        for v in (value if isinstance(value, list) else [value]):
+            if v:
+                reads.append(Read(v, suffixes))
+    return reads
+
+
+def check_outputs(args) -> None:
+    """Before any work: every output is a path the file system takes and none is an input of the
+    command (outputs.check_writes); --scheduler names something that can run."""
+    address = getattr(args, "scheduler", None)
+    if address is not None:
+        n = address.split(":", 1)[1] if address.startswith("local:") else None
+        if not address.strip():
+            raise CorpusError("--scheduler '': empty; give a scheduler's address (tcp://host:8786) or local:N, or "
+                              "leave the flag out to run on this machine.")
+        if n is not None and (not n.isdigit() or not 1 <= int(n) <= JOBS_MAX):
+            raise CorpusError(f"--scheduler {address}: write local:N with N workers, e.g. local:2; N from 1 to "
+                              f"{JOBS_MAX} (4 per core of this machine).")
+    if getattr(args, "cache", None) is not None:
+        writable_name(args.cache, "--cache", folder=True)
+    out = getattr(args, "out", None)
+    if out is None:
+        return
+    if args.cmd in RUN_FOLDERS:
+        check_writes(command_reads(args), folder=out, flag="OUT" if args.cmd == "synth" else "--out")
+    else:
+        check_writes(command_reads(args), files=[("--out", out), ("--montage", getattr(args, "montage", None))])
+
+
+class Parser(argparse.ArgumentParser):
+    """A flag error is one line naming the flag (and where the usage is), not the usage block."""
+
+    def error(self, message: str):
+        self.exit(2, f"{self.prog}: error: {message} (see `{self.prog} --help`)\n")

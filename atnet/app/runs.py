@@ -1,0 +1,348 @@
+"""The runs behind the CLI, as plain functions a notebook can call: where the clips come from
+(`Inputs`), preparing them, evaluating methods under protocols into a run folder (`evaluate_run`),
+the demo (`demo`), and the reproduction of Tables II and III (`reproduce`). The CLI only builds
+these arguments from flags.
+
+    from atnet.app.runs import Inputs, evaluate_run, reproduce
+    inputs = Inputs(roots={"casme2": "/data/CASME2", "samm": "/data/SAMM", "smic": "/data/SMIC"})
+    records = evaluate_run(inputs, ["atnet"], ["cde", "hde"], PrepConfig(), TrainConfig(), "runs/x")
+    summary = reproduce(inputs, "runs/full", seeds=3)
+"""
+from __future__ import annotations
+
+import json
+import os
+import time
+from dataclasses import asdict, dataclass, field, replace
+from pathlib import Path
+
+from filelock import FileLock
+from pydantic import BaseModel, ConfigDict
+
+from .. import methods as registry
+from ..core.cache import sweep, write_atomic
+from ..core.provenance import package_versions
+from ..core.readers import read_json
+from ..data.datasets import Corpus, CorpusError, load_corpora, synthetic, to_frame
+from ..data.excluded import exclusions, report_excluded, report_fallbacks
+from ..data.prepare import PrepConfig, prepare_all, read_apex_table, to_arrays
+from ..evaluation import metrics, reports
+from ..evaluation.protocols import PROTOCOLS, check_protocol, evaluate
+from ..methods import BaselineConfig, Method, Settings
+from ..methods.baselines import BASELINES
+from ..training import TrainConfig
+
+DEFAULT_CACHE = Path(".cache/atnet")
+
+# The demo's settings: the paper's recipe, scaled so that 3 methods x (16 CDE folds + 3 HDE folds)
+# train in minutes on 2 CPU cores: a 32 px spatial input, LSTM(64), batch 32 with the lr doubled
+# (linear scaling), 40 epochs with the lr / 10 every 16. Printed with the tables.
+DEMO_NETWORKS = ("spatial", "temporal", "atnet")   # Micro-Attention: `atnet evaluate --method micro-attention`
+DEMO_TRAIN = dict(epochs=40, lr_step=16, batch_size=32, lr=0.02, image_size=32, hidden=64)
+
+
+def paper_methods() -> tuple[str, ...]:
+    """The twelve rows of Tables II and III (the registry's group "paper")."""
+    return registry.names("paper")
+
+
+def reproduce_methods() -> tuple[str, ...]:
+    """What `atnet reproduce` runs by default: the paper's rows and the rows beyond the paper
+    (fer's FER2013 mini-Xception: frozen with a probe, or fine-tuned as the spatial stream)."""
+    return registry.names("paper", "beyond")
+
+
+def evaluate_methods() -> tuple[str, ...]:
+    """What --method takes: every registered method but the --features classifiers."""
+    return registry.names("paper", "beyond", "yours")
+
+
+def apex_methods() -> tuple[str, ...]:
+    """Those that read the apex frame alone (they run on an apex-image table)."""
+    return registry.reading_only({"apex"})
+
+
+def row_of(method: Method, settings: Settings) -> Method:
+    """The row a method's results go in: a run whose settings already are a variant's is that
+    variant's row (spatial with --spatial-backbone fer-xception is spatial-fer), so that it never
+    overwrites the ResNet-10 row in one run folder."""
+    for v in registry.all_methods().values():
+        if v.base == method.name and v.adjust is not None and v.adjust(settings) == settings:
+            return v
+    return method
+
+
+@dataclass
+class Inputs:
+    """Where the clips come from: real corpus roots ({"casme2": ROOT, ...}; `sheets` names a
+    spreadsheet that is not inside its root), a synthetic corpus root (written there if absent), or
+    an apex-image table; with none, the synthetic corpus under `cache` (built to match)."""
+    roots: dict = field(default_factory=dict)
+    sheets: dict = field(default_factory=dict)
+    synthetic: str | None = None
+    apex_table: str | None = None
+    cache: str = str(DEFAULT_CACHE)
+    jobs: int = 2
+    smic_apex: str = "middle"    # middle | spotted (SMIC has no apex annotation)
+
+    @property
+    def real(self) -> bool:
+        return bool(self.apex_table or any(self.roots.values()))
+
+    def corpus_roots(self) -> dict:
+        real = {n: r for n, r in self.roots.items() if r}
+        if real:
+            return real
+        root = Path(self.synthetic or Path(self.cache) / "synthetic")
+        if not (self.synthetic and (root / "synth.json").exists()):  # a corpus you name is used as it is
+            synthetic.synthesize(root, jobs=self.jobs)                  # the default one is (re)built to match
+        return synthetic.roots(root)
+
+    def corpus(self) -> Corpus:
+        return load_corpora(self.corpus_roots(), self.sheets)
+
+
+def smic_apex(samples, inputs: Inputs, prep: PrepConfig):
+    """(samples, exclusions) with SMIC's apexes spotted where inputs.smic_apex is "spotted"."""
+    if inputs.smic_apex == "middle" or not any(s.dataset == "smic" for s in samples):
+        return samples, []
+    from . import api
+    spotted, failed = api.spot_all([s for s in samples if s.dataset == "smic"], prep, "lbp", inputs.jobs)
+    by_key = {s.key: s for s in spotted}
+    return [by_key.get(s.key, s) for s in samples if s.dataset != "smic" or s.key in by_key], failed
+
+
+def load_and_prepare(inputs: Inputs, prep: PrepConfig, methods=(), protocols=()):
+    """(Arrays, exclusions table): the clips read and prepared (cached); that the methods and
+    protocols can run on them is checked before any clip is prepared."""
+    for m in methods:
+        registry.get(m)   # an unknown name is refused before any work
+    if inputs.apex_table:
+        wrong = [m for m in methods if m not in apex_methods()]
+        if wrong:
+            raise CorpusError(f"{inputs.apex_table}: an apex-image table has no flow, so --method {wrong[0]} cannot "
+                              f"run on it; use --method {' '.join(apex_methods())}.")
+        data, failed = read_apex_table(inputs.apex_table, prep)
+        return data, exclusions(failed)
+    corpus = inputs.corpus()
+    for protocol in protocols:
+        check_protocol(protocol, to_frame(corpus.samples))
+    samples, unspotted = smic_apex(corpus.samples, inputs, prep)
+    kept, prepared, failed = prepare_all(samples, prep, Path(inputs.cache) / "prepared", jobs=inputs.jobs)
+    excluded = exclusions(corpus.excluded + unspotted + failed)
+    if not kept:
+        report_excluded(excluded, None)
+        raise CorpusError("no clip could be prepared; see the reasons listed above.")
+    report_fallbacks(kept, prepared, prep)
+    return to_arrays(kept, prepared), excluded
+
+
+def run_evaluations(data, methods, protocols, settings: Settings, out: Path, jobs: int,
+                    seeds: list[int] | None = None) -> tuple[list[dict], list[dict]]:
+    """Evaluate and write predictions (CSV + MEGC log) and results.json (records merged by key).
+    `methods` are registered names (with `data.features`: the names of your features' rows, each
+    classified by settings.classifier). With `seeds`, each seeded method (a network) runs once per
+    seed (files and records tagged with it); the others are deterministic and run once. Returns
+    (records, runs: which predictions file each run wrote)."""
+    (out / "predictions").mkdir(parents=True, exist_ok=True)
+    sweep(out)   # temporary files of a killed run
+    path = out / "results.json"
+    if path.exists():
+        reports.read_results(path)   # a damaged file is named before any training, not after it
+    records, runs = [], []
+    for protocol in protocols:
+        for given in methods:
+            if data.features is not None:   # your features: the row is yours, the method the classifier
+                method, row = registry.get(settings.classifier, "--classifier"), given
+            else:
+                method = registry.get(given)
+                method = row_of(method, method.settings(settings))
+                row = method.name
+            base = method.settings(settings)
+            init = method.init_text(method.config(base))
+            once = seeds is None or not method.seeded or data.features is not None
+            for seed in ([None] if once else seeds):
+                run_settings = base if seed is None else replace(base, train=replace(base.train, seed=seed))
+                name = f"{row}-{protocol}" + ("" if seed is None else f"-seed{seed}")
+                preds = evaluate(method, protocol, data, run_settings, out / "folds", jobs=jobs,
+                                 name=row if data.features is not None else None)
+                write_atomic(out / "predictions" / f"{name}.csv", preds.to_csv(index=False))
+                metrics.write_megc_log(preds, out / "predictions" / f"{name}.log")
+                runs.append({"method": row, "protocol": protocol, "seed": seed, "init": init,
+                             "predictions": f"{name}.csv"})
+                new = [{"method": row, "protocol": protocol, "seed": seed, "init": init, **r}
+                       for r in metrics.summarize(preds)]
+                with FileLock(out / ".results.json.lock"):   # another run on this folder may write too
+                    records = reports.read_results(path) if path.exists() else []
+                    records = [r for r in records
+                               if (r["method"], r["protocol"], r.get("seed")) != (row, protocol, seed)] + new
+                    write_atomic(path, json.dumps(records, indent=1))   # whole, then renamed
+                full = new[0]
+                print(f"{row:>16} {protocol}{'' if seed is None else f' seed {seed}'}: Acc {full['acc']:.3f}  "
+                      f"UF1 {full['uf1']:.3f}  UAR {full['uar']:.3f}  (n = {full['n']})", flush=True)
+    return records, runs
+
+
+def print_tables(records: list[dict], label: str = "ours") -> str:
+    text = reports.table_ii(records, label) + "\n\n" + reports.table_iii(records, label)
+    if any(r["protocol"] == "loso-corpus" for r in records):
+        text += "\n\n" + reports.table_loso_corpus(records, label)
+    print("\n" + text + "\n")
+    return text
+
+
+def evaluate_run(inputs: Inputs, methods, protocols, prep: PrepConfig, train: TrainConfig,
+                 out: str | Path, svm: BaselineConfig | None = None) -> list[dict]:
+    """`atnet evaluate`: prepare, then every method under every protocol, written to `out`
+    (predictions, MEGC logs, results.json, excluded.csv, settings.json). Returns the records."""
+    out = Path(out)
+    out.mkdir(parents=True, exist_ok=True)
+    data, excluded = load_and_prepare(inputs, prep, methods, protocols)
+    report_excluded(excluded, out)
+    svm = svm or BaselineConfig()
+    write_atomic(out / "settings.json", json.dumps({"prep": asdict(prep), "train": asdict(train),
+                                                    "baselines": asdict(svm)}, indent=1))
+    records, _ = run_evaluations(data, methods, protocols, Settings(prep, train, svm), out, inputs.jobs)
+    print_tables(records)
+    return records
+
+
+def evaluate_features(features: str | Path, protocols, out: str | Path, labels: str | Path | None = None,
+                      inputs: Inputs | None = None, classifier: str = "logreg", name: str | None = None,
+                      on_missing: str = "refuse", jobs: int | None = None) -> list[dict]:
+    """`atnet evaluate --features`: your per-clip features (byo.read_features's formats) through the
+    same protocols, classified by `classifier` (the registry's group "classifier"); labels and subjects from
+    `labels` (`atnet corpus`'s CSV) or from the corpora of `inputs`. Folds run `jobs` at a time
+    (default: inputs.jobs, 2). Writes what evaluate_run writes under the row `name` (default
+    features-CLASSIFIER). Returns the records."""
+    from ..evaluation import byo
+    if classifier not in registry.names("classifier"):
+        raise CorpusError(f"--classifier {classifier}: unknown; choose one of "
+                          f"{', '.join(registry.names('classifier'))}.")
+    out = Path(out)
+    out.mkdir(parents=True, exist_ok=True)
+    if labels:
+        table, excluded = byo.read_labels(labels), []
+    else:
+        corpus = (inputs or Inputs()).corpus()
+        table, excluded = to_frame(corpus.samples)[["dataset", "subject", "clip", "label"]], list(corpus.excluded)
+    for protocol in protocols:
+        check_protocol(protocol, table)
+    data, left = byo.feature_arrays(features, table, on_missing)
+    report_excluded(exclusions(excluded + left), out)
+    for protocol in protocols:   # again, on what has features
+        check_protocol(protocol, data.table)
+    name = name or f"features-{classifier}"
+    write_atomic(out / "settings.json", json.dumps({"features": str(features), "labels": str(labels or ""),
+                                                    "classifier": classifier, "name": name,
+                                                    "dimensions": int(data.features.shape[1])}, indent=1))
+    jobs = jobs or (inputs or Inputs()).jobs
+    records, _ = run_evaluations(data, [name], protocols, Settings(classifier=classifier), out, jobs)
+    print_tables(records)
+    return records
+
+
+def demo(out: str | Path = "runs/demo", cache: str | Path = DEFAULT_CACHE, jobs: int = 2) -> list[dict]:
+    """`atnet demo`: the embedded synthetic corpus, the eight baselines and ATNet's three streams,
+    CDE and HDE, with the demo's CPU-sized recipe; writes tables.md beside the run's files."""
+    t0 = time.time()
+    out = Path(out)
+    out.mkdir(parents=True, exist_ok=True)
+    inputs = Inputs(cache=str(cache), jobs=jobs)
+    prep, train = PrepConfig(), replace(TrainConfig(), **DEMO_TRAIN)
+    data, excluded = load_and_prepare(inputs, prep)
+    report_excluded(excluded, out)
+    settings = {"corpus": f"synthetic (seed 0, default size): {len(data.table)} clips, "
+                          f"{data.table['subject'].nunique()} subjects",
+                "prep": asdict(prep), "train": asdict(train)}
+    write_atomic(out / "settings.json", json.dumps(settings, indent=1))
+    records, _ = run_evaluations(data, BASELINES + DEMO_NETWORKS, PROTOCOLS, Settings(prep, train),
+                                 out, jobs)
+    text = print_tables(records, "ours (synthetic)")
+    wall = time.time() - t0
+    lines = [f"Demo settings: corpus {settings['corpus']}; crop {prep.size} px, flow {prep.flow}, "
+             f"ADM mean {prep.adm_mean}; spatial input {train.image_size} px, {train.epochs} epochs "
+             f"(lr {train.lr} / 10 every {train.lr_step}), LSTM hidden {train.hidden}, batch {train.batch_size}, "
+             f"class-balanced {train.balance}, device {train.device}. Baselines: the window's frames at "
+             f"{prep.volume_size} px, class-weighted degree-2 polynomial SVMs.",
+             "The paper rows are the paper's numbers on the real MEGC 2019 composite (442 clips); the 'ours' "
+             "rows are this run on the synthetic corpus. They are not the same data.",
+             f"Wall time {wall:.0f} s on {os.cpu_count()} cores (peak memory: benchmarks/bench_demo.py)."]
+    print("\n".join(lines))
+    write_atomic(out / "tables.md", text + "\n\n" + "\n\n".join(lines) + "\n")
+    print(f"\nWrote {out / 'results.json'}, {out / 'tables.md'}, predictions in {out / 'predictions'}.")
+    return records
+
+
+class Invocation(BaseModel):
+    """One row of a reproduction's invocations.json."""
+    model_config = ConfigDict(extra="allow")
+    started: str
+    wall_s: float
+    folds_trained: int
+
+
+def train_recipe(preset: str, real: bool, overrides: dict | None = None) -> tuple[str, TrainConfig]:
+    """(preset, TrainConfig): the paper's recipe or the demo's CPU-sized one (auto: demo on the
+    synthetic corpus, paper on real corpora), then `overrides` (the training flags given)."""
+    preset = preset if preset != "auto" else ("paper" if real else "demo")
+    return preset, replace(TrainConfig(), **{**(DEMO_TRAIN if preset == "demo" else {}), **(overrides or {})})
+
+
+def reproduce(inputs: Inputs, out: str | Path = "runs/reproduce", methods=None, protocols=PROTOCOLS,
+              seeds: int = 3, preset: str = "auto", prep: PrepConfig | None = None,
+              train_overrides: dict | None = None, command: str = "", svm: BaselineConfig | None = None) -> list[dict]:
+    """`atnet reproduce`: every row of Tables II and III (or `methods`), networks once per seed,
+    resumable fold by fold, with report.md / report.html / figures / summary.json. Returns the
+    summary rows (mean and std over seeds)."""
+    from ..evaluation.reports.reproduce import write_report
+    t0 = time.time()
+    out = Path(out)
+    out.mkdir(parents=True, exist_ok=True)
+    real = inputs.real
+    prep = prep or PrepConfig()
+    preset, train = train_recipe(preset, real, train_overrides)
+    seeds = [train.seed + i for i in range(seeds)]
+    methods = list(methods or (apex_methods() if inputs.apex_table else reproduce_methods()))
+    data, excluded = load_and_prepare(inputs, prep, methods)
+    report_excluded(excluded, out)
+    source = (f"apex-image table {inputs.apex_table}" if inputs.apex_table else "real corpora" if real
+              else "synthetic (seed 0, default size)")
+    corpus = (f"{source}: {len(data.table)} clips, {data.table['subject'].nunique()} subjects, "
+              f"{len(excluded)} left out (excluded.csv)")
+    saved = set((out / "folds").glob("*.npy")) if (out / "folds").exists() else set()
+    svm = svm or BaselineConfig()
+    records, runs = run_evaluations(data, methods, protocols, Settings(prep, train, svm), out, inputs.jobs, seeds)
+    wall = time.time() - t0
+    log = out / "invocations.json"     # every command that worked on this folder, so a resumed run's cost adds up
+    with FileLock(out / ".invocations.json.lock"):
+        calls = read_json(log, list[Invocation], "delete it; it only sums the wall time of earlier commands") \
+            if log.exists() else []
+        calls.append({"started": time.strftime("%Y-%m-%d %H:%M:%S", time.localtime(t0)), "wall_s": round(wall, 1),
+                      "folds_trained": len(set((out / "folds").glob("*.npy")) - saved)})
+        write_atomic(log, json.dumps(calls, indent=1))
+    context = {
+        "notes": [f"Corpus: {corpus}.",
+                  f"Networks: {len(seeds)} seed(s) {seeds}; cells are mean ± sample standard deviation over seeds "
+                  "when there are several. The SVM baselines are deterministic and run once.",
+                  f"Training preset: {preset} (" + ("the paper's recipe" if preset == "paper" else
+                                                    f"the demo's recipe, scaled for CPU: {json.dumps(DEMO_TRAIN)}")
+                  + "; the exact settings are listed below).",
+                  "The 'paper' rows are the paper's numbers on the real MEGC 2019 composite (442 clips)"
+                  + ("" if real else "; the 'ours' rows are this run on the synthetic corpus, not the same data") + ".",
+                  "How each row started: " + "; ".join(sorted({f"{r['method']}: {r['init']}" for r in runs})) + ".",
+                  "Rows marked 'beyond the paper' use fer's FER2013 mini-Xception (MIT licence, weights shipped "
+                  "with atnet): not part of ATNet, and the paper has no numbers for them.",
+                  "Every number here is computed from the predictions in predictions/ (one CSV per method, protocol "
+                  "and seed); a fold's model is trained on the other folds only, with no choice made on a test fold.",
+                  f"Wall time on {os.cpu_count()} cores: {wall:.0f} s for the command that wrote this report, "
+                  f"{sum(c['wall_s'] for c in calls):.0f} s over the {len(calls)} command(s) that worked on this folder "
+                  f"(invocations.json); folds saved by an earlier run are reused, never recomputed."],
+        "command": command, "corpus": corpus, "preset": preset, "methods": methods, "protocols": list(protocols),
+        "seeds": seeds, "prep": asdict(prep), "train": asdict(train), "baselines": asdict(svm), "invocations": calls,
+        "packages": package_versions()}
+    summary = write_report(out, runs, context, "ours" if real else "ours (synthetic)")
+    print_tables(summary, "ours" if real else "ours (synthetic)")
+    print(f"Wrote {out / 'report.md'}, {out / 'report.html'}, figures in {out / 'figures'}, "
+          f"predictions in {out / 'predictions'} ({wall:.0f} s).")
+    return summary

@@ -1,0 +1,265 @@
+"""Preparation (paper section III.A): the face on the reference frame (the apex, or the onset), every
+window frame cropped with its square (aligned by landmarks where the backend gives them), resized and
+gray; optical flow of the 64 pairs around the apex; the ADM matrix. Cached per clip."""
+from __future__ import annotations
+
+import hashlib
+from dataclasses import asdict, dataclass, field
+from pathlib import Path
+from typing import Iterator
+
+import cv2
+import numpy as np
+import pandas as pd
+from tqdm.auto import tqdm
+
+from ..core import parallel
+from ..core.cache import NpzCache, file_stamp, make_key, sweep
+from ..core.classes import CLASSES
+from ..core.config import bounded, check_fields
+from ..core.readers import empty_cell, first_rows, read_gray, read_table
+from ..features import adm, assemble, flow, window_pairs
+from . import faces
+from .datasets import CorpusError, Exclusion, Sample
+from .faces.video import is_video, iter_video
+
+VERSION = 3  # bump when the prepared output changes for the same inputs and settings
+
+
+@dataclass(frozen=True)
+class PrepConfig:
+    size: int = bounded(224, 32, 1024)    # crop side, px (paper: 224)
+    flow: str = "dis"                     # dis | farneback | tvl1
+    adm_mean: str = "circular"            # circular | paper (the paper's arithmetic mean of angles)
+    grid: int = bounded(8, 1, 256)        # ADM cells per side (paper: 8, i.e. 28 x 28 px cells at 224)
+    half_window: int = bounded(32, 1, 500)  # flows on each side of the apex (paper: 32, i.e. 64 flows, 65 frames)
+    face: str = faces.DEFAULT             # dlib (68 landmarks; the default where installed) | haar | manual (needs box_file)
+    box_file: str = ""                    # CSV clip,x,y,w,h: the boxes for --face manual, else the fallback where no face is found
+    reference: str = "apex"               # apex | onset: the frame whose face square crops the whole clip
+    align: bool = True                    # turn and scale the square by the landmarks (eyes, nose) where the backend has them
+    margin: float = bounded(0.1, 0.0, 2.0)  # square growth on each side, fraction of the face
+    volume_size: int = bounded(112, 16, 512)  # side of the window frames kept for the handcrafted baselines, px
+
+    def __post_init__(self):
+        check_fields(self)
+        if self.grid > self.size // 4:
+            raise CorpusError(f"--grid {self.grid} with --size {self.size}: an ADM cell must be at least 4 px, so "
+                              f"use --grid {self.size // 4} or less (or a larger --size).")
+
+
+@dataclass
+class Prepared:
+    apex: np.ndarray   # (size, size) uint8, the cropped apex frame
+    adm: np.ndarray    # (2 * half_window, 2 * grid^2) float32, zero rows first
+    n_valid: int       # rows that hold a real flow
+    box: tuple         # x, y, w, h of the crop square (before its turn) in the original frame
+    face: str          # the backend that served the clip: dlib | haar | manual | centre-square (no face found)
+    volume: np.ndarray # (T, volume_size, volume_size) uint8: the window's frames inside onset..offset
+    angle: float = 0.0 # the crop square's turn, degrees (0 without landmarks or alignment)
+    # (68, 2) landmarks on the reference frame; (0, 2) without (haar, manual, centre-square)
+    landmarks: np.ndarray = field(default_factory=lambda: np.zeros((0, 2), np.float32))
+
+
+def read_frames(s: Sample, numbers) -> Iterator[tuple[int, np.ndarray]]:
+    """(frame number, grayscale frame) for the given numbers, in ascending order: each from its image
+    file, or, for a clip held in a video (every frame's file is the video, frame number = index in
+    it; see faces.video.video_sample), decoded in order from the video's first frame."""
+    index = dict(zip(s.frame_numbers, s.frames))
+    wanted = sorted(set(numbers))
+    if wanted and is_video(index[wanted[0]]):
+        video, left = index[wanted[0]], set(wanted)
+        for n, gray in iter_video(video):
+            if n in left:
+                left.discard(n)
+                yield n, gray
+                if not left:
+                    return
+        raise CorpusError(f"{video}: frame {min(left)} could not be decoded; re-encode the video or shorten the clip.")
+    for n in wanted:
+        yield n, read_gray(index[n])
+
+
+def check_faces(cfg: PrepConfig) -> dict:
+    """The manual boxes (clip -> box) the settings name, after checking the backend can run; any
+    problem is one sentence naming the file or the flag."""
+    if cfg.face not in faces.BACKENDS:
+        raise CorpusError(f"--face {cfg.face}: unknown; use one of {', '.join(faces.BACKENDS)}.")
+    if cfg.face == "dlib" and not faces.dlib_available():
+        raise CorpusError(faces.DLIB_MISSING)
+    if cfg.face == "manual" and not cfg.box_file:
+        raise CorpusError("--face manual needs --box-file CSV (columns clip,x,y,w,h; clip as dataset/subject/clip).")
+    return faces.read_box_file(cfg.box_file) if cfg.box_file else {}
+
+
+def find_square(gray: np.ndarray, cfg: PrepConfig, manual=None, source: str = ""):
+    """The crop square on the reference frame and the backend that served it (faces.locate)."""
+    return faces.locate(gray, cfg.face, cfg.margin, cfg.align, manual, source=source)
+
+
+def reference_frame(s: Sample, cfg: PrepConfig) -> int:
+    n = s.apex if cfg.reference == "apex" else s.onset
+    if n not in s.frame_numbers:
+        folder = Path(s.frames[0]).parent if s.frames else "the clip"
+        raise CorpusError(f"{folder}: the {cfg.reference} frame {n} is outside the clip's frames "
+                          f"{s.frame_numbers[0]}..{s.frame_numbers[-1]}; correct the annotation or pass "
+                          f"--reference apex.")
+    return n
+
+
+def prepare_clip(s: Sample, cfg: PrepConfig, manual=None) -> Prepared:
+    index = dict(zip(s.frame_numbers, s.frames))
+    pairs = window_pairs(s.frame_numbers, s.onset, s.apex, s.offset, cfg.half_window)
+    ref = reference_frame(s, cfg)
+    _, ref_full = next(read_frames(s, [ref]))
+    if cfg.face == "manual" and manual is None:
+        raise CorpusError(f"{cfg.box_file}: no row for the clip {s.key}; add one (clip,x,y,w,h) or pass --face dlib "
+                          f"or --face haar.")
+    sq, backend, face = find_square(ref_full, cfg, manual, source=f"{s.key} ({index[ref]})")
+    crops = {ref: faces.crop(ref_full, sq, cfg.size)}
+    for n, img in read_frames(s, ({n for p in pairs for n in p} | {s.apex}) - {ref}):
+        if img.shape != ref_full.shape:
+            raise CorpusError(f"{index[n]}: {img.shape} differs from the reference frame's {ref_full.shape}; "
+                              f"all frames of a clip must have one size.")
+        crops[n] = faces.crop(img, sq, cfg.size)
+    rows = [adm(flow(crops[a], crops[b], cfg.flow), cfg.grid, cfg.adm_mean) for a, b in pairs]
+    mat = assemble(rows, 2 * cfg.half_window, 2 * cfg.grid ** 2)
+    used = sorted({n for p in pairs for n in p}) or [s.apex]
+    volume = np.stack([cv2.resize(crops[n], (cfg.volume_size,) * 2, interpolation=cv2.INTER_AREA) for n in used])
+    cx, cy, side, angle = sq
+    box = (int(round(cx - side / 2)), int(round(cy - side / 2)), int(round(side)), int(round(side)))
+    marks = face.landmarks if face is not None and face.landmarks is not None else np.zeros((0, 2), np.float32)
+    return Prepared(crops[s.apex], mat, len(rows), box, backend, volume, float(angle), marks)
+
+
+def clip_key(s: Sample, cfg: PrepConfig, manual=None) -> str:
+    index = dict(zip(s.frame_numbers, s.frames))
+    ref = reference_frame(s, cfg)
+    used = sorted({n for p in window_pairs(s.frame_numbers, s.onset, s.apex, s.offset, cfg.half_window)
+                   for n in p} | ({s.apex, ref} & set(index)))
+    settings = {**asdict(cfg), "box_file": manual}   # the clip's own box, not the file's name
+    return make_key({"v": VERSION, "cfg": settings, "apex": s.apex, "onset": s.onset, "offset": s.offset,
+                     "ref": ref, "frames": [file_stamp(index[n]) for n in used]})
+
+
+def _cached(s: Sample, cfg: PrepConfig, cache_dir: str, manual=None) -> Prepared | Exclusion:
+    cv2.setNumThreads(1)
+    cache = NpzCache(cache_dir)
+    try:
+        key = clip_key(s, cfg, manual)
+        hit = cache.get(key)
+        if hit is not None:
+            return Prepared(hit["apex"], hit["adm"], int(hit["n_valid"]), tuple(hit["box"].tolist()),
+                            str(hit["face"]), hit["volume"], float(hit["angle"]), hit["landmarks"])
+        p = prepare_clip(s, cfg, manual)
+    except (CorpusError, OSError) as e:
+        return Exclusion(s.dataset, f"{s.subject.split('/', 1)[1]}/{s.clip}", str(e))
+    cache.put(key, {"apex": p.apex, "adm": p.adm, "n_valid": np.int64(p.n_valid),
+                    "box": np.asarray(p.box, np.int64), "face": np.asarray(p.face), "volume": p.volume,
+                    "angle": np.float64(p.angle), "landmarks": np.asarray(p.landmarks, np.float32)})
+    return p
+
+
+def prepare_all(samples: list[Sample], cfg: PrepConfig, cache_dir: str, jobs: int = 1,
+                progress: bool = True) -> tuple[list[Sample], list[Prepared], list[Exclusion]]:
+    """Prepare every sample (cached, in parallel, with a progress bar; a killed run resumes from the
+    clips already cached). Returns the kept samples, their prepared data (each records the face
+    backend that served it), and the samples left out with the reason (e.g. an unreadable frame)."""
+    boxes = check_faces(cfg)
+    sweep(cache_dir)   # temporary files of a killed run
+    results = parallel.run(_cached, ((s, cfg, str(cache_dir), boxes.get(s.key)) for s in samples), jobs)
+    kept, prepared, excluded = [], [], []
+    for r, s in zip(tqdm(results, total=len(samples), desc="prepare", disable=not progress), samples):
+        if isinstance(r, Exclusion):
+            excluded.append(r)
+        else:
+            kept.append(s)
+            prepared.append(r)
+    return kept, prepared, excluded
+
+
+@dataclass
+class Arrays:
+    """What the models see, one row per prepared sample."""
+    table: pd.DataFrame   # dataset, subject (dataset-qualified), clip, label
+    apex: np.ndarray      # (N, S, S) uint8 cropped apex frames
+    adm: np.ndarray       # (N, 64, 128) float32 ADM matrices
+    volumes: list | None = None   # per sample (T, S, S) uint8 window frames, for the handcrafted baselines
+    features: np.ndarray | None = None   # (N, D) the user's own per-clip features (`--features`), if any
+    _digests: dict = field(default_factory=dict, repr=False, compare=False)
+
+    @property
+    def y(self) -> np.ndarray:
+        return self.table["label"].map(CLASSES.index).to_numpy(np.int64)
+
+    def fingerprint(self, parts: tuple[str, ...] = ("apex", "adm", "volumes")) -> str:
+        """A key of the rows and the named arrays (each hashed once, then remembered)."""
+        for part in parts:
+            if part not in self._digests:
+                arrays = getattr(self, part)
+                arrays = arrays if isinstance(arrays, list) else [arrays] if arrays is not None else []
+                self._digests[part] = [hashlib.sha256(a.tobytes()).hexdigest() for a in arrays]
+        return make_key({"rows": self.table[["subject", "clip", "label"]].to_numpy().tolist(),
+                         **{part: self._digests[part] for part in parts}})
+
+
+def to_arrays(samples: list[Sample], prepared: list[Prepared]) -> Arrays:
+    table = pd.DataFrame({"dataset": [s.dataset for s in samples], "subject": [s.subject for s in samples],
+                          "clip": [s.clip for s in samples], "label": [s.label for s in samples]})
+    return Arrays(table, np.stack([p.apex for p in prepared]), np.stack([p.adm for p in prepared]),
+                  [p.volume for p in prepared])
+
+
+APEX_COLUMNS = ("dataset", "subject", "clip", "label", "image")
+
+
+def read_apex_table(path: str | Path, cfg: PrepConfig) -> tuple[Arrays, list[Exclusion]]:
+    """An apex-image table (CSV: dataset, subject, clip, label, image; the image path relative to the
+    CSV's folder or absolute), for corpora distributed as apex frames only. Each image gets the same
+    face box and crop as a clip's apex frame. The ADM is all zeros: only apex-frame methods apply."""
+    path = Path(path)
+    t = read_table(path, APEX_COLUMNS, "an apex table")
+    t = t.apply(lambda c: c.str.strip())
+    boxes = check_faces(cfg)
+    rows, crops, excluded = [], [], []
+    keys = [f"{r['dataset']}/{str(r['subject']).split('/')[-1]}/{r['clip']}" for _, r in t.iterrows()]
+    repeats = first_rows(keys, [i + 2 for i in range(len(t))])
+    for i, r in t.iterrows():
+        name = f"{r['subject']}/{r['clip']}"
+        label = str(r["label"]).strip().lower()
+        empty = empty_cell(r, APEX_COLUMNS)
+        if empty:
+            excluded.append(Exclusion(str(r["dataset"]), name, f"{path} row {i + 2}: the {empty!r} cell is empty; fill "
+                                                               f"it in to use the row"))
+            continue
+        if i + 2 in repeats:
+            excluded.append(Exclusion(r["dataset"], name, f"{path} row {i + 2} repeats row {repeats[i + 2]} (the same "
+                                                          f"dataset, subject and clip), which is kept; delete one"))
+            continue
+        if r["dataset"] not in ("casme2", "samm", "smic"):
+            excluded.append(Exclusion(str(r["dataset"]), name, f"{path} row {i + 2}: dataset must be casme2, samm "
+                                                                f"or smic"))
+            continue
+        if label not in CLASSES:
+            excluded.append(Exclusion(r["dataset"], name, f"{path} row {i + 2}: label {r['label']!r} is not "
+                                                          f"negative, positive or surprise"))
+            continue
+        image = Path(r["image"]) if Path(r["image"]).is_absolute() else path.parent / r["image"]
+        try:
+            gray = read_gray(str(image))
+        except CorpusError as e:
+            excluded.append(Exclusion(r["dataset"], name, str(e)))
+            continue
+        try:
+            key = f"{r['dataset']}/{str(r['subject']).split('/')[-1]}/{r['clip']}"
+            sq, _, _ = find_square(gray, cfg, boxes.get(key), f"{image} ({key})")
+        except CorpusError as e:
+            excluded.append(Exclusion(r["dataset"], name, str(e)))
+            continue
+        crops.append(faces.crop(gray, sq, cfg.size))
+        subject = r["subject"] if "/" in r["subject"] else f"{r['dataset']}/{r['subject']}"
+        rows.append({"dataset": r["dataset"], "subject": subject, "clip": r["clip"], "label": label})
+    if not rows:
+        first = f"; the first: {excluded[0].reason}" if excluded else ""
+        raise CorpusError(f"{path}: no usable row ({len(excluded)} left out{first}).")
+    adm_zero = np.zeros((len(rows), 2 * cfg.half_window, 2 * cfg.grid ** 2), np.float32)
+    return Arrays(pd.DataFrame(rows), np.stack(crops), adm_zero), excluded

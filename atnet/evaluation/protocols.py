@@ -1,0 +1,186 @@
+"""Protocols (SPEC section 8): splitters that only yield indices, and the runner that trains one model
+per fold and writes every test sample's prediction.
+
+  cde  composite database evaluation: leave one dataset-qualified subject out (68 folds on MEGC 2019)
+  hde  holdout database evaluation: train on two corpora, test on the third (3 folds)
+  loso-corpus  leave one subject out within each corpus alone: a fold trains on the other subjects
+       of the held-out subject's corpus only (an extra of SPEC section 8; many papers report it)
+
+Each finished fold is saved on its own (atomically, keyed by the data and the settings), so an
+interrupted run resumes where it stopped and a rerun with the same settings trains nothing.
+"""
+from __future__ import annotations
+
+import re
+import sys
+from dataclasses import is_dataclass, replace
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+from threadpoolctl import threadpool_limits
+from tqdm.auto import tqdm
+
+from ..core import parallel
+from ..core.cache import atomic, make_key, sweep
+from ..core.classes import CLASSES
+from ..core.errors import CorpusError
+from ..data.prepare import Arrays, PrepConfig
+from ..methods import INPUTS, BaselineConfig, Method, Settings, get
+from ..training import TrainConfig
+
+PROTOCOLS = ("cde", "hde")                        # the paper's (the demo and reproduce run these)
+ALL_PROTOCOLS = PROTOCOLS + ("loso-corpus",)
+
+
+def loso(groups) -> list[tuple[str, np.ndarray, np.ndarray]]:
+    """Leave one group out: [(group, train indices, test indices)], groups in sorted order."""
+    groups = np.asarray(groups)
+    return [(str(g), np.flatnonzero(groups != g), np.flatnonzero(groups == g)) for g in sorted(set(groups))]
+
+
+def check_protocol(protocol: str, table: pd.DataFrame) -> None:
+    """One sentence when the samples (columns dataset, subject) cannot be split by `protocol`:
+    called before any clip is prepared, and again on what preparation kept."""
+    if protocol not in ALL_PROTOCOLS:
+        raise CorpusError(f"--protocol {protocol}: unknown; choose one of {', '.join(ALL_PROTOCOLS)}.")
+    if protocol == "cde" and table["subject"].nunique() < 2:
+        held = ", ".join(sorted(set(table["subject"]))) or "none"
+        raise CorpusError(f"--protocol cde leaves one subject out, so it needs at least two subjects; the clips "
+                          f"given hold {held}: add corpora or subjects.")
+    if protocol == "loso-corpus":
+        counts = table.groupby("dataset")["subject"].nunique()
+        if (counts < 2).any():
+            name = counts[counts < 2].index[0]
+            raise CorpusError(f"--protocol loso-corpus leaves one subject out within each corpus, so each corpus "
+                              f"needs at least two subjects; {name} has {counts[name]}: add its subjects or leave "
+                              f"the corpus out.")
+    if protocol == "hde" and table["dataset"].nunique() < 2:
+        held = ", ".join(sorted(set(table["dataset"]))) or "none"
+        raise CorpusError(f"--protocol hde trains on the other corpora and tests on one, so it needs at least two "
+                          f"corpora; the clips given are from {held}: add --casme2, --samm or --smic.")
+
+
+def splits(protocol: str, table: pd.DataFrame) -> list[tuple[str, np.ndarray, np.ndarray]]:
+    check_protocol(protocol, table)
+    if protocol == "loso-corpus":   # the same folds as CDE, each trained on its own corpus only
+        same = table["dataset"].to_numpy()
+        return [(name, tr[same[tr] == same[te[0]]], te) for name, tr, te in loso(table["subject"])]
+    return loso(table["subject"] if protocol == "cde" else table["dataset"])
+
+
+def fit_predict_fold(method: Method, x: dict, y: np.ndarray, groups: np.ndarray, train: np.ndarray,
+                     test: np.ndarray, config, threads: int) -> np.ndarray:
+    """One fold (a task for parallel.run): `method` fitted on the training clips, scores of the test
+    clips, on `threads` BLAS and torch threads."""
+    with threadpool_limits(threads):
+        if "torch" in sys.modules:
+            sys.modules["torch"].set_num_threads(threads)
+        fitted = method.fit({k: v[train] for k, v in x.items()}, y[train], groups[train], config)
+        return method.predict(fitted, {k: v[test] for k, v in x.items()}, config)
+
+
+_FEATURES: dict = {}   # (method, data, config key) -> a method's label-free features, computed once per process
+
+
+def method_inputs(method: Method, data: Arrays, config, key: dict, jobs: int, where: str = "") -> dict:
+    """The arrays `method` reads, {input: array over all clips}, through its label-free `features`
+    where it has one (computed once for CDE and HDE alike: they are the same clips; only the last
+    few are kept)."""
+    missing = [i for i in method.inputs if getattr(data, i, None) is None]
+    if missing:
+        raise CorpusError(f"{method.name} reads {INPUTS[missing[0]]}, and {where or 'the clips given'} hold none; "
+                          f"pick a method that reads what they hold (`atnet methods` lists what each reads).")
+    x = {i: getattr(data, i) for i in method.inputs}
+    if method.features is None:
+        return x
+    cache = (method.name, data.fingerprint(method.inputs), make_key(key))
+    if cache not in _FEATURES:
+        while len(_FEATURES) >= 16:
+            _FEATURES.pop(next(iter(_FEATURES)))
+        _FEATURES[cache] = method.features(x, config, jobs)
+    return _FEATURES[cache]
+
+
+def _fold_file(folder: Path, method: str, protocol: str, fold: str, key: str) -> Path:
+    safe = re.sub(r"[^A-Za-z0-9-]+", "_", method)   # a features run may be named anything
+    return folder / f"{safe}-{protocol}-{re.sub(r'[^A-Za-z0-9]+', '_', fold)}-{key[:16]}.npy"
+
+
+def as_settings(cfg, flow_backend: str, classifier: str, svm) -> Settings:
+    """A run's Settings: given, or built from a TrainConfig and the older keyword arguments."""
+    if isinstance(cfg, Settings):
+        return cfg
+    return Settings(PrepConfig(flow=flow_backend), cfg or TrainConfig(), svm or BaselineConfig(), classifier)
+
+
+def evaluate(method: str | Method, protocol: str, data: Arrays, cfg: Settings | TrainConfig, folds_dir: str | Path,
+             jobs: int = 1, progress: bool = True, flow_backend: str = "dis", classifier: str = "logreg",
+             svm=None, name: str | None = None) -> pd.DataFrame:
+    """Train `method` (a registered name or a Method) once per fold of `protocol` and predict its
+    test samples. `cfg` is the run's Settings (or a TrainConfig, with `flow_backend`, `classifier`
+    and `svm` for the rest). When `data.features` holds the user's own per-clip features, the
+    method is `cfg.classifier`'s and `method` names the run (`name` likewise names its saved folds).
+    Returns the predictions table: dataset, subject, clip, fold, truth, pred (class ids) and one
+    score per class (softmax probabilities; for the SVMs, a softmax of their decision values)."""
+    settings = as_settings(cfg, flow_backend, classifier, svm)
+    if data.features is not None and isinstance(method, str):   # your own features: the name is the run's
+        name, method = name or method, get(settings.classifier, "--classifier")
+    m = get(method) if isinstance(method, str) else method
+    name = name or m.fold_name
+    settings = m.settings(settings)
+    config = m.config(settings)
+    folds_dir = Path(folds_dir)
+    folds_dir.mkdir(parents=True, exist_ok=True)
+    key_of = m.key(config)
+    parts = tuple(dict.fromkeys(m.key_inputs + m.inputs)) if m.key_inputs else m.inputs
+    key = make_key({"data": data.fingerprint(parts), "cfg": key_of, "method": name})
+    folds = splits(protocol, data.table)
+    y = data.y
+    for fold, tr, _ in folds:   # before any training: a classifier needs two classes to learn from
+        if len(set(y[tr])) < 2:
+            held = CLASSES[int(y[tr][0])] if len(tr) else "nothing"
+            raise CorpusError(f"{name} {protocol}: the training set of fold {fold} holds only {held}, and a "
+                              f"classifier needs at least two classes; add clips of the other classes.")
+    sweep(folds_dir)   # temporary files of a killed run
+    todo = [f for f in folds if not _fold_file(folds_dir, name, protocol, f[0], key).exists()]
+    if progress:   # says what a rerun reuses: finished folds are never recomputed
+        tag = f" seed {config.seed}" if m.seeded and hasattr(config, "seed") else ""
+        print(f"{name} {protocol}{tag}: {len(folds) - len(todo)} of {len(folds)} folds already saved, "
+              f"{len(todo)} to run", flush=True)
+    x = method_inputs(m, data, config, key_of, jobs) if todo else {}
+    groups = data.table["subject"].to_numpy()   # dataset-qualified
+    threads = parallel.threads_per_task(jobs)
+    devices = [d.strip() for d in config.device.split(",")] if is_dataclass(config) and hasattr(config, "device") \
+        else []   # several GPUs: one fold on each in turn
+
+    def fold_config(i: int):
+        return replace(config, device=devices[i % len(devices)]) if len(devices) > 1 else config
+    results = parallel.run(fit_predict_fold, ((m, x, y, groups, tr, te, fold_config(i), threads)
+                                              for i, (_, tr, te) in enumerate(todo)), jobs)
+    bar = tqdm(results, total=len(todo), desc=f"{name} {protocol}", disable=not progress)
+    for probs, (fold, _, test) in zip(bar, todo):
+        probs = np.asarray(probs, dtype=np.float64)
+        if probs.shape != (len(test), len(CLASSES)):   # a plug-in's predict, most likely
+            raise CorpusError(f"{name} {protocol}: predict gave class scores of shape {probs.shape} for fold {fold}'s "
+                              f"{len(test)} clips; a method's predict must give one row of {len(CLASSES)} scores per "
+                              f"clip.")
+        if not np.isfinite(probs).all():   # never saved: a rerun trains the fold again
+            fix = (f"the training diverged; run again with a lower --lr (now {config.lr:g})"
+                   if hasattr(config, "lr") else "check the features for extreme values")
+            raise CorpusError(f"{name} {protocol}: fold {fold} gave NaN or infinite class scores for "
+                              f"{int((~np.isfinite(probs)).any(1).sum())} of its {len(probs)} clips, so nothing of "
+                              f"it is saved; {fix}.")
+        with atomic(_fold_file(folds_dir, name, protocol, fold, key)) as tmp, open(tmp, "wb") as f:
+            np.save(f, probs.astype(np.float32))
+    out = []
+    for fold, _, test in folds:
+        probs = np.load(_fold_file(folds_dir, name, protocol, fold, key))
+        part = data.table.iloc[test][["dataset", "subject", "clip"]].copy()
+        part["fold"] = fold
+        part["truth"] = y[test]
+        part["pred"] = probs.argmax(1)
+        for c, name_c in enumerate(CLASSES):
+            part[f"p_{name_c}"] = probs[:, c]
+        out.append(part)
+    return pd.concat(out).sort_index().reset_index(drop=True)
