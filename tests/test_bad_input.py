@@ -130,5 +130,6 @@ def test_apex_table_runs_the_spatial_stream(tmp_path, capsys):
     excluded = pd.read_csv(out / "excluded.csv")
     assert set(excluded["clip"]) == {"006/broken", "006/odd"}
     assert "missing.png: unreadable image" in excluded.set_index("clip").loc["006/broken", "reason"]
-    with pytest.raises(SystemExit, match="--method atnet cannot run on it"):
+    with pytest.raises(SystemExit, match=r"apex.csv: the table holds apex only, and --method atnet reads the ADM "
+                                         r"sequence.*; use --method micro-attention spatial"):
         main(["evaluate", "--apex-table", str(tmp_path / "apex.csv"), "--method", "atnet", "--out", str(out)])

@@ -53,3 +53,26 @@ def test_a_flow_does_not_depend_on_what_was_computed_before(backend):
         a = cv2.GaussianBlur(rng.integers(0, 256, (side, side)).astype(np.uint8), (5, 5), 1.5)
         flow(a, np.roll(a, 1, axis=1), backend)
     assert np.array_equal(flow(prev, nxt, backend), first)
+
+
+def test_optical_strain_on_hand_made_fields():
+    from atnet.features.oaflow import strain
+    gy, gx = np.mgrid[0:40, 0:50].astype(np.float32)
+    a = 0.05
+    field = lambda u, v: np.stack([u, v], -1)
+    assert np.allclose(strain(field(np.full_like(gx, 1.7), np.full_like(gx, -0.4))), 0)     # rigid shift
+    assert np.allclose(strain(field(-a * (gy - 20), a * (gx - 25))), 0, atol=1e-7)       # rigid rotation
+    assert np.allclose(strain(field(a * gy, 0 * gx)), a / np.sqrt(2))                  # pure shear
+    assert np.allclose(strain(field(a * gx, a * gy)), a * np.sqrt(2))                  # pure expansion
+    assert np.allclose(strain(field(a * gx, -a * gy)), a * np.sqrt(2))                 # stretch one way, squeeze the other
+
+
+def test_onset_apex_flow_is_u_v_and_strain_at_the_asked_size():
+    from atnet.features.oaflow import onset_apex_flow
+    prev, nxt, truth = face_pair()
+    out = onset_apex_flow(prev, nxt, "dis", 28)
+    assert out.shape == (28, 28, 3) and out.dtype == np.float32
+    inner = (slice(3, -3), slice(3, -3))
+    want = cv2.resize(truth, (28, 28), interpolation=cv2.INTER_AREA)
+    assert np.abs(out[inner][..., :2] - want[inner]).mean() < 0.15   # u, v stay in px of the crop
+    assert (out[..., 2] >= 0).all() and out[..., 2].max() > 0.005

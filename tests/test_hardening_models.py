@@ -291,7 +291,7 @@ def test_init_spatial_with_a_temporal_network_is_refused(tmp_path, capsys):
     path = spatial_file(tmp_path / "pre.safetensors", pretrained_state())
     assert refused(["train", "--method", "temporal", "--init-spatial", path, "--out", tmp_path / "m.safetensors"],
                    capsys) == ("--init-spatial starts a spatial stream, and --method temporal has none; drop "
-                               "--init-spatial or pass --method spatial, atnet or micro-attention.")
+                               "--init-spatial or pass --method spatial, atnet, micro-attention, atnet-oa.")
 
 
 def test_the_python_api_refuses_the_same_files(tmp_path):

@@ -13,7 +13,8 @@ def test_every_parameter_receives_a_gradient(method):
     img = torch.rand(4, 1, 64, 64)
     seq = torch.randn(4, 64, 128)
     seq[:, :10] = 0                         # zero rows first, as the release lays them out
-    logits = model(img, seq)
+    flow = torch.randn(4, 3, 28, 28)        # the onset-apex flow: u, v, strain
+    logits = model(img, seq, flow)
     assert logits.shape == (4, 3) and torch.isfinite(logits).all()
     torch.nn.functional.cross_entropy(logits, torch.tensor([0, 1, 2, 0])).backward()
     for name, p in model.named_parameters():

@@ -19,7 +19,8 @@ from atnet.methods import Method, register, unregister
 README = Path(__file__).resolve().parents[1] / "README.md"
 BUILT_IN = ("lbptop-p4-tim10", "lbptop-p8-tim10", "lbptop-p4-tim64", "lbptop-p8-tim64", "hoof-n4-tim10",
             "hoof-n8-tim10", "hoof-n4-tim64", "hoof-n8-tim64", "micro-attention", "spatial", "temporal", "atnet",
-            "spatial-fer", "atnet-fer", "fer-probe", "logreg", "linear-svm", "poly-svm")
+            "flow-logreg", "spatial-fer", "atnet-fer", "oaflow", "atnet-oa", "atnet-oa-fer", "fer-probe", "ststnet",
+            "logreg", "linear-svm", "poly-svm")
 
 
 def readme_example() -> str:
@@ -41,7 +42,9 @@ def test_every_built_in_method_is_registered_in_the_tables_order():
     assert methods.names("paper") == BUILT_IN[:12] and methods.names("classifier") == BUILT_IN[-3:]
     assert methods.get("atnet").inputs == ("apex", "adm") and methods.get("hoof-n4-tim10").inputs == ("volumes",)
     assert [n for n in BUILT_IN if methods.get(n).savable] == ["micro-attention", "spatial", "temporal", "atnet",
-                                                                "spatial-fer", "atnet-fer"]
+                                                                "spatial-fer", "atnet-fer", "oaflow", "atnet-oa",
+                                                                "atnet-oa-fer", "ststnet"]
+    assert methods.get("ststnet").inputs == ("flow",) and methods.get("atnet-oa").inputs == ("apex", "flow")
 
 
 def test_atnet_methods_lists_each_with_what_it_reads(capsys):
@@ -53,8 +56,9 @@ def test_atnet_methods_lists_each_with_what_it_reads(capsys):
 
 
 def test_a_bad_method_is_refused_in_one_sentence():
-    with pytest.raises(ValueError, match=r"inputs \('flow',\); each must be one of apex, adm, volumes, features"):
-        Method("x", "x", ("flow",), len, len)
+    with pytest.raises(ValueError, match=r"inputs \('optic',\); each must be one of apex, adm, volumes, features, "
+                                         r"flow"):
+        Method("x", "x", ("optic",), len, len)
     with pytest.raises(ValueError, match="a method named 'atnet' is registered already"):
         register(Method("atnet", "x", ("adm",), len, len))
     with pytest.raises(ValueError, match="give both save and load"):

@@ -30,7 +30,16 @@ from ..data import faces
 from ..data.datasets import CorpusError, Exclusion, Sample
 from ..data.datasets.base import list_frames
 from ..data.faces.video import is_video, video_length, video_sample
-from ..data.prepare import Arrays, PrepConfig, check_faces, find_square, prepare_all, read_frames, to_arrays
+from ..data.prepare import (
+    Arrays,
+    PrepConfig,
+    check_faces,
+    find_square,
+    onset_frame,
+    prepare_all,
+    read_frames,
+    to_arrays,
+)
 from ..evaluation.protocols import method_inputs
 from ..features.apex_spot import METHODS as SPOT_METHODS, spot_apex
 from ..methods import Method, Settings, all_methods, get as get_method
@@ -249,6 +258,13 @@ class Model:
                                    f"no motion for the {self.method} model to read; give a clip of at least two "
                                    f"consecutive frames") for s in still]
             kept, prepared = [s for s, p in zip(kept, prepared) if p.n_valid], [p for p in prepared if p.n_valid]
+        if "flow" in self.spec.inputs:   # onset = apex: a zero flow would read as "no motion"
+            still = [onset_frame(s) >= s.apex for s in kept]
+            excluded += [Exclusion(s.dataset, f"{s.subject.split('/', 1)[1]}/{s.clip}",
+                                   f"onset {s.onset} and apex {s.apex} are the same frame, so there is no onset-apex "
+                                   f"motion for the {self.method} model to read; give the onset, or let the apex be "
+                                   f"spotted after it") for s, z in zip(kept, still) if z]
+            kept, prepared = [s for s, z in zip(kept, still) if not z], [p for p, z in zip(prepared, still) if not z]
         columns = ["input", "dataset", "subject", "clip", "onset", "apex", "offset", "apex_source", "face", "truth",
                    "label"] + [f"p_{c}" for c in CLASSES]
         if not kept:

@@ -18,6 +18,7 @@ the same name (paper values as defaults), so nothing is hidden in code.
   atnet predict MODEL INPUT... --out CSV       label frame folders, videos or corpora (apex given or spotted)
   atnet spot-apex [corpora]                    apex spotting error against the annotated apexes, per corpus
   atnet methods                                every method: what it reads, whether it makes a model file
+  atnet export-flows [corpora] --out DIR       onset-apex flows (u, v, strain) and their table, for --apex-table
 
 Corpora: --casme2 ROOT --samm ROOT --smic ROOT (any subset), or --synthetic ROOT (written there
 first if it is not already); with none given, the synthetic corpus under the cache folder.
@@ -45,6 +46,7 @@ from .commands import (
     cmd_corpus,
     cmd_demo,
     cmd_evaluate,
+    cmd_export_flows,
     cmd_faces,
     cmd_info,
     cmd_methods,
@@ -97,6 +99,13 @@ def build_parser() -> argparse.ArgumentParser:
     add_corpus_flags(s)
     add_config_flags(s, PrepConfig)
     s.set_defaults(func=cmd_prepare)
+    s = sub.add_parser("export-flows", help="every clip's onset-apex flow (u, v, strain) and a table --apex-table reads")
+    add_corpus_flags(s)
+    s.add_argument("--out", required=True, metavar="DIR", help="folder for the flows and flows.csv")
+    s.add_argument("--format", choices=runs.FLOW_FORMATS, default="npy",
+                   help="npy: float32 values as they are; png: 8-bit RGB, each channel min-max (default %(default)s)")
+    add_config_flags(s, PrepConfig)
+    s.set_defaults(func=cmd_export_flows)
     s = sub.add_parser("evaluate", help="train and test under a protocol; write predictions and scores")
     add_corpus_flags(s)
     s.add_argument("--apex-table", metavar="CSV", help="corpora as apex frames only: a CSV of dataset, subject, "

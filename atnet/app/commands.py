@@ -17,6 +17,7 @@ from ..data.faces.video import is_video
 from ..data.prepare import PrepConfig
 from ..evaluation import byo, metrics, reports
 from ..methods.baselines import BaselineConfig
+from ..models import SPATIAL
 from ..spotting.method import SpotConfig
 from ..training import TrainConfig
 from . import api, runs
@@ -48,6 +49,10 @@ def cmd_synth(args) -> None:
     corpus = load_corpora(synthetic.roots(root))
     print(f"{root}: {len(corpus.samples)} clips, {len({s.subject for s in corpus.samples})} subjects "
           f"({len(corpus.excluded)} annotation rows left out by the label maps, as in the real sheets)")
+
+
+def cmd_export_flows(args) -> None:
+    runs.export_flows(inputs_from(args), config_from(args, PrepConfig), args.out, args.format)
 
 
 def cmd_prepare(args) -> None:
@@ -173,15 +178,15 @@ def say_selected(others, verb: str) -> None:
 def say_init(args, methods) -> None:
     """--init-spatial checked before any work, as training will load it: how many tensors it fills."""
     from .pretrain import spatial_init_text
-    if getattr(args, "init_spatial", None) and any(m in ("spatial", "atnet", "micro-attention") for m in methods):
+    if getattr(args, "init_spatial", None) and any(m in SPATIAL for m in methods):
         print(spatial_init_text(args.init_spatial, bool(args.init_partial)))
 
 
 def cmd_train(args) -> None:
     out = Path(args.out)
-    if args.init_spatial and args.method == "temporal":
-        raise CorpusError("--init-spatial starts a spatial stream, and --method temporal has none; drop "
-                          "--init-spatial or pass --method spatial, atnet or micro-attention.")
+    if args.init_spatial and args.method not in SPATIAL:
+        raise CorpusError(f"--init-spatial starts a spatial stream, and --method {args.method} has none; drop "
+                          f"--init-spatial or pass --method {', '.join(SPATIAL)}.")
     say_init(args, [args.method])
     prep, inputs = config_from(args, PrepConfig), inputs_from(args)
     preset, train = train_recipe(args.preset, inputs.real, train_flags(args))

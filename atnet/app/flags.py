@@ -173,7 +173,7 @@ READ_FLAGS = {**{n: CORPUS for n in ("casme2", "samm", "smic", "synthetic", "sam
                                      "init_spatial", "init_imagenet")}}
 
 
-RUN_FOLDERS = ("evaluate", "reproduce", "demo", "synth")   # --out (synth: OUT) is a folder; elsewhere a file
+RUN_FOLDERS = ("evaluate", "reproduce", "demo", "synth", "export-flows")   # --out (synth: OUT) is a folder; elsewhere a file
 
 
 def command_reads(args) -> list[Read]:

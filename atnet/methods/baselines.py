@@ -134,7 +134,7 @@ def make_method(name: str) -> Method:
 
     def features_of(x: dict, cfg: Handcrafted, jobs: int) -> dict:
         if x.get("volumes") is None:
-            raise CorpusError(f"{name} needs the clips' frames; an apex-image table has none.")
+            raise CorpusError(f"{name} needs the clips' frames; an apex table has none.")
         return {"x": features(name, x["volumes"], cfg.flow, jobs, cfg.svm.hoof_bins)}
 
     def fit(x: dict, y, groups, cfg: Handcrafted):

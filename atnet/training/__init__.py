@@ -107,6 +107,19 @@ def augment(x: torch.Tensor, cfg: TrainConfig, gen: torch.Generator, src_size: i
     return F.grid_sample(x, grid, padding_mode="border", align_corners=False)
 
 
+def to_flows(flow: np.ndarray) -> torch.Tensor:
+    """(N, F, F, 3) float32 onset-apex flows (u, v, strain) -> (N, 3, F, F)."""
+    return torch.from_numpy(np.ascontiguousarray(flow, dtype=np.float32)).permute(0, 3, 1, 2).contiguous()
+
+
+def flip_flows(x: torch.Tensor, cfg: TrainConfig, gen: torch.Generator) -> torch.Tensor:
+    """Each flow mirrored left-right with probability aug_p: the face mirrored, so u changes sign
+    (v and the strain do not). (B, 3, F, F) -> same."""
+    flip = (torch.rand(x.shape[0], generator=gen) < cfg.aug_p).to(x.device)
+    mirrored = x.flip(-1) * torch.tensor([-1.0, 1.0, 1.0], device=x.device)[:, None, None]
+    return torch.where(flip[:, None, None, None], mirrored, x)
+
+
 def epoch_order(labels: np.ndarray, balance: bool, rng: np.random.Generator) -> np.ndarray:
     """Indices for one epoch; with balance, every class drawn up to the majority count."""
     if not balance:
@@ -120,7 +133,8 @@ def epoch_order(labels: np.ndarray, balance: bool, rng: np.random.Generator) -> 
 
 
 def fit(method: str, apex: np.ndarray, adm: np.ndarray, labels: np.ndarray, cfg: TrainConfig,
-        src_size: int | None = None, n_classes: int = 3, spatial_state: dict | None = None) -> ATNet:
+        src_size: int | None = None, n_classes: int = 3, spatial_state: dict | None = None,
+        flow: np.ndarray | None = None) -> ATNet:
     """Train one model on the given arrays: apex (N, S, S) uint8, adm (N, 64, 128) (either None
     where the method's streams do not read it); from scratch, or
     with the spatial stream started from cfg.init_spatial or `spatial_state` (a ResNet10 state dict,
@@ -128,7 +142,8 @@ def fit(method: str, apex: np.ndarray, adm: np.ndarray, labels: np.ndarray, cfg:
     seed_everything(cfg.seed)
     device = resolve_device(cfg.device)
     try:
-        model = ATNet(method, n_classes, hidden=cfg.hidden, adm_dim=128 if adm is None else adm.shape[-1], dropout=cfg.dropout,
+        model = ATNet(method, n_classes, hidden=cfg.hidden, adm_dim=128 if adm is None else adm.shape[-1],
+                      dropout=cfg.dropout,
                       backbone=cfg.spatial_backbone)
     except ValueError as e:
         raise CorpusError(f"--method {method}: {e}.") from None
@@ -143,6 +158,9 @@ def fit(method: str, apex: np.ndarray, adm: np.ndarray, labels: np.ndarray, cfg:
     # the fold's arrays go to the device once; batches are indexed and augmented there
     images = to_images(apex, cfg.input_size).to(device) if model.spatial is not None else None
     seqs = torch.from_numpy(adm).to(device) if model.temporal is not None else None
+    flows = to_flows(flow).to(device) if model.flow is not None else None
+    if flows is not None:
+        model.flow.set_statistics(flows)   # the training clips' channel statistics standardise every flow
     y = torch.from_numpy(np.array(labels, np.int64)).to(device)
     rng = np.random.default_rng(cfg.seed)
     gen = torch.Generator().manual_seed(cfg.seed)
@@ -158,13 +176,14 @@ def fit(method: str, apex: np.ndarray, adm: np.ndarray, labels: np.ndarray, cfg:
         order = epoch_order(np.asarray(labels), cfg.balance, rng)
         for i in range(0, len(order), cfg.batch_size):
             b = torch.from_numpy(order[i:i + cfg.batch_size])
-            if len(b) < 2 and model.spatial is not None:  # BatchNorm needs two samples
+            if len(b) < 2 and (model.spatial is not None or model.flow is not None):  # BatchNorm needs two
                 continue
             b = b.to(device)
             img = augment(images[b], cfg, gen, src) if images is not None else None
             seq = seqs[b] if seqs is not None else None
+            fl = flip_flows(flows[b], cfg, gen) if flows is not None else None
             with torch.autocast(device.type, dtype=dtype, enabled=use_amp):
-                loss = F.cross_entropy(model(img, seq), y[b])
+                loss = F.cross_entropy(model(img, seq, fl), y[b])
             opt.zero_grad(set_to_none=True)
             scaler.scale(loss).backward()
             scaler.step(opt)
@@ -175,13 +194,15 @@ def fit(method: str, apex: np.ndarray, adm: np.ndarray, labels: np.ndarray, cfg:
 
 @torch.no_grad()
 def predict(model: ATNet, apex: np.ndarray | None, adm: np.ndarray | None, cfg: TrainConfig,
-            batch: int = 64) -> np.ndarray:
+            batch: int = 64, flow: np.ndarray | None = None) -> np.ndarray:
     """-> (N, n_classes) softmax probabilities (apex or adm None where the model does not read it)."""
     device = next(model.parameters()).device
     model.eval()
     out = []
-    for i in range(0, len(adm if apex is None else apex), batch):
+    n = len(next(a for a in (apex, adm, flow) if a is not None))
+    for i in range(0, n, batch):
         img = to_images(apex[i:i + batch], cfg.input_size).to(device) if model.spatial is not None else None
         seq = torch.from_numpy(adm[i:i + batch]).to(device) if model.temporal is not None else None
-        out.append(torch.softmax(model(img, seq), dim=1).cpu())
+        fl = to_flows(flow[i:i + batch]).to(device) if model.flow is not None else None
+        out.append(torch.softmax(model(img, seq, fl), dim=1).cpu())
     return torch.cat(out).numpy()
