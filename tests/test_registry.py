@@ -42,8 +42,8 @@ def test_every_built_in_method_is_registered_in_the_tables_order():
     assert methods.names("paper") == BUILT_IN[:12] and methods.names("classifier") == BUILT_IN[-3:]
     assert methods.get("atnet").inputs == ("apex", "adm") and methods.get("hoof-n4-tim10").inputs == ("volumes",)
     assert [n for n in BUILT_IN if methods.get(n).savable] == ["micro-attention", "spatial", "temporal", "atnet",
-                                                                "spatial-fer", "atnet-fer", "oaflow", "atnet-oa",
-                                                                "atnet-oa-fer", "ststnet"]
+                                                                "flow-logreg", "spatial-fer", "atnet-fer", "oaflow",
+                                                                "atnet-oa", "atnet-oa-fer", "fer-probe", "ststnet"]
     assert methods.get("ststnet").inputs == ("flow",) and methods.get("atnet-oa").inputs == ("apex", "flow")
 
 

@@ -38,7 +38,8 @@ JOBS_HELP = f"worker processes, 1 to {JOBS_MAX} (4 per core); default %(default)
 DEVICE_HELP = "auto, cpu, cuda or cuda:N (default %(default)s)"
 
 
-CHOICES = {"flow": FLOW_BACKENDS, "adm_mean": ADM_MEANS, "face": faces.BACKENDS, "reference": ("apex", "onset"),
+CHOICES = {"flow": FLOW_BACKENDS, "oa_flow": FLOW_BACKENDS, "adm_mean": ADM_MEANS,
+           "face": faces.BACKENDS, "reference": ("apex", "onset"),
            "amp": ("off", "bf16", "fp16"), "spatial_backbone": BACKBONES, **BASELINE_CHOICES}
 
 

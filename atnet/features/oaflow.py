@@ -23,7 +23,7 @@ def strain(f: np.ndarray) -> np.ndarray:
     return np.sqrt(du_dx ** 2 + dv_dy ** 2 + 2 * shear ** 2).astype(np.float32)
 
 
-def onset_apex_flow(onset: np.ndarray, apex: np.ndarray, backend: str = "dis", size: int = 56) -> np.ndarray:
+def onset_apex_flow(onset: np.ndarray, apex: np.ndarray, backend: str = "dis", size: int = 28) -> np.ndarray:
     """Face crops of the onset and apex frames, (S, S) uint8 -> (size, size, 3) float32: u, v (px of
     the crop, so independent of `size`) and strain, computed at the crop's resolution, then area-averaged."""
     f = optical_flow(onset, apex, backend)

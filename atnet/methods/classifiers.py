@@ -103,6 +103,52 @@ def fit_predict(name: str, x_train: np.ndarray, y_train: np.ndarray, groups: np.
     return predict(name, fit(name, x_train, y_train, groups), x_test, n_classes)
 
 
+class LinearModel:
+    """A fitted `logreg` as plain arrays, which a model file can hold without pickle: standardise,
+    then linear, then softmax (a sigmoid with two classes), as scikit-learn's LogisticRegression
+    predicts (tests/test_oaflow.py checks they agree)."""
+
+    def __init__(self, mean, scale, coef, intercept, classes):
+        self.mean, self.scale, self.coef, self.intercept = mean, scale, coef, intercept
+        self.classes_ = classes
+
+    def predict_proba(self, x: np.ndarray) -> np.ndarray:
+        d = ((np.asarray(x, np.float64) - self.mean) / self.scale) @ self.coef.T + self.intercept
+        if len(self.classes_) <= 2:
+            p = 1 / (1 + np.exp(-d[:, 0]))
+            return np.stack([1 - p, p], 1)
+        e = np.exp(d - d.max(1, keepdims=True))
+        return e / e.sum(1, keepdims=True)
+
+
+def logreg_arrays(model) -> dict:
+    """A fitted `logreg` (fit's result) -> {name: array} for a model file."""
+    if isinstance(model, np.ndarray):   # a training set of one class
+        return {"classes": model.astype(np.int64)}
+    if not isinstance(model, LinearModel):
+        scaler, lr = model.steps[0][1], model.steps[-1][1]
+        model = LinearModel(scaler.mean_, scaler.scale_, lr.coef_, lr.intercept_, lr.classes_)
+    return {"mean": np.asarray(model.mean, np.float64), "scale": np.asarray(model.scale, np.float64),
+            "coef": np.asarray(model.coef, np.float64), "intercept": np.asarray(model.intercept, np.float64),
+            "classes": np.asarray(model.classes_, np.int64)}
+
+
+def logreg_from(tensors: dict):
+    """Back from logreg_arrays (torch tensors or arrays); raises ValueError when they do not fit."""
+    t = {k: (v.numpy() if hasattr(v, "numpy") else np.asarray(v)) for k, v in tensors.items()}
+    if set(t) == {"classes"}:
+        return t["classes"]
+    if set(t) != {"mean", "scale", "coef", "intercept", "classes"}:
+        raise ValueError(f"its tensors {sorted(t)} are not a logistic regression's (mean, scale, coef, intercept, "
+                         f"classes)")
+    d, k = len(t["mean"]), len(t["classes"])
+    if (t["scale"].shape != (d,) or t["coef"].shape != ((1 if k <= 2 else k), d)
+            or len(t["intercept"]) != len(t["coef"])):
+        raise ValueError(f"its logistic regression's shapes do not fit together (mean {t['mean'].shape}, coef "
+                         f"{t['coef'].shape}, intercept {t['intercept'].shape}, classes {t['classes'].shape})")
+    return LinearModel(t["mean"], t["scale"], t["coef"], t["intercept"], t["classes"])
+
+
 # ------------------------------------------------------------------------------------------ as methods
 
 def make_method(name: str, description: str) -> Method:

@@ -30,11 +30,20 @@ def fit(x: dict, y, groups, _config):
     return classifiers.fit("logreg", x["features"], y, groups)
 
 
+def save(model) -> dict:
+    return classifiers.logreg_arrays(model)
+
+
+def load(tensors: dict, meta: dict):
+    return classifiers.logreg_from(tensors)
+
+
 def predict(model, x: dict, _config) -> np.ndarray:
     return classifiers.predict("logreg", model, x["features"])
 
 
 METHODS = (Method("flow-logreg", "logistic regression on the flattened onset-apex flow (28 x 28 x 3), C chosen inside "
                   "the fold (beyond the paper)", ("flow",), fit, predict, config=no_config, key=key,
-                  features=features_of, group="beyond", label="logistic regression, onset-apex flow (beyond the paper)",
+                  features=features_of, save=save, load=load, group="beyond",
+                  label="logistic regression, onset-apex flow (beyond the paper)",
                   init="none (linear model)"),)

