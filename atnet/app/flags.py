@@ -21,23 +21,11 @@ from .outputs import CORPUS, FEATURES, FRAMES, Read, check_writes, writable_name
 from .runs import DEFAULT_CACHE, Inputs
 
 JOBS_MAX = 4 * (os.cpu_count() or 1)   # worker processes (--jobs, --scheduler local:N): 4 per core at most
-
-
 FRAME_MAX = 10 ** 9                     # a frame number flag
-
-
 SEED_MAX = 2 ** 32 - 1                  # numpy's and torch's seeds
-
-
 JOBS = between(1, JOBS_MAX)
-
-
 JOBS_HELP = f"worker processes, 1 to {JOBS_MAX} (4 per core); default %(default)s"
-
-
 DEVICE_HELP = "auto, cpu, cuda or cuda:N (default %(default)s)"
-
-
 CHOICES = {"flow": FLOW_BACKENDS, "oa_flow": FLOW_BACKENDS, "adm_mean": ADM_MEANS,
            "face": faces.BACKENDS, "reference": ("apex", "onset"),
            "amp": ("off", "bf16", "fp16"), "spatial_backbone": BACKBONES, **BASELINE_CHOICES}
@@ -172,9 +160,8 @@ READ_FLAGS = {**{n: CORPUS for n in ("casme2", "samm", "smic", "synthetic", "sam
               **{n: CORPUS for n in ("model", "a", "b", "megc_log", "predictions", "clips", "apex_table", "labels",
                                      "casme2_sheet", "samm_sheet", "samm_lv_sheet", "casme_sq_sheet", "box_file",
                                      "init_spatial", "init_imagenet")}}
-
-
-RUN_FOLDERS = ("evaluate", "reproduce", "demo", "synth", "export-flows")   # --out (synth: OUT) is a folder; elsewhere a file
+# --out (synth: OUT) is a folder for these commands; elsewhere a file
+RUN_FOLDERS = ("evaluate", "reproduce", "demo", "synth", "export-flows")
 
 
 def command_reads(args) -> list[Read]:
