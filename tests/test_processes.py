@@ -162,7 +162,11 @@ def command(args):
     keep.append(keep)   # in a reference cycle: only the garbage collector frees it, after exit's joins
     for r in results:
         print("saving", r, flush=True)
-        time.sleep(600)   # Ctrl-C lands here, in the loop that saves each result, not in run's generator
+        # Ctrl-C lands here, in the loop that saves each result, not in run's generator. Short sleeps: a
+        # SIGINT the kernel hands to another thread (loky's) only sets Python's flag, which a 600 s
+        # sleep in the main thread would not look at until it ends (seen once in a full run)
+        for _ in range(6000):
+            time.sleep(0.1)
 
 parser = argparse.ArgumentParser()
 parser.set_defaults(func=command, cmd="test")
@@ -193,7 +197,8 @@ from atnet.core import parallel
 def command(args):
     threading.Thread(target=time.sleep, args=(600,), name="stuck").start()   # exit would wait 600 s for it
     print("running", flush=True)
-    time.sleep(600)
+    for _ in range(6000):   # short sleeps: see STOPPED_OUTSIDE
+        time.sleep(0.1)
 
 parser = argparse.ArgumentParser()
 parser.set_defaults(func=command, cmd="test")
