@@ -105,13 +105,22 @@ def one_class(classes: np.ndarray, n: int, n_classes: int = 3) -> np.ndarray:
     return out
 
 
+def fit_svm(x: np.ndarray, y: np.ndarray, cfg: BaselineConfig | None = None):
+    """The SVM trained on these clips; a training set of one class gives that class's id array
+    (it predicts that class)."""
+    classes = np.unique(y)
+    return classes if len(classes) == 1 else classifier(cfg).fit(x, y)
+
+
+def predict_svm(svm, x: np.ndarray, n_classes: int = 3) -> np.ndarray:
+    """(N, n_classes) scores of fit_svm's result (`scores`, or the one class)."""
+    return one_class(svm, len(x), n_classes) if isinstance(svm, np.ndarray) else scores(svm, x, n_classes)
+
+
 def fit_predict(x_train: np.ndarray, y_train: np.ndarray, x_test: np.ndarray, n_classes: int = 3,
                 cfg: BaselineConfig | None = None) -> np.ndarray:
     """Train the SVM and score the test clips -> (N, n_classes) scores (`scores`)."""
-    classes = np.unique(y_train)
-    if len(classes) == 1:             # a training set with one class predicts it
-        return one_class(classes, len(x_test), n_classes)
-    return scores(classifier(cfg).fit(x_train, y_train), x_test, n_classes)
+    return predict_svm(fit_svm(x_train, y_train, cfg), x_test, n_classes)
 
 
 # ------------------------------------------------------------------------------------------ as methods
@@ -138,11 +147,10 @@ def make_method(name: str) -> Method:
         return {"x": features(name, x["volumes"], cfg.flow, jobs, cfg.svm.hoof_bins)}
 
     def fit(x: dict, y, groups, cfg: Handcrafted):
-        classes = np.unique(y)
-        return classes if len(classes) == 1 else classifier(cfg.svm).fit(x["x"], y)
+        return fit_svm(x["x"], y, cfg.svm)
 
     def predict(svm, x: dict, cfg: Handcrafted) -> np.ndarray:
-        return one_class(svm, len(x["x"]), len(CLASSES)) if isinstance(svm, np.ndarray) else scores(svm, x["x"])
+        return predict_svm(svm, x["x"], len(CLASSES))
 
     what = (f"LBP-TOP, radii (3, 3, 3), {k} neighbours" if kind == "lbptop" else f"HOOF, {k} bins per flow") + \
         f", on the window's frames normalised to {n} by TIM; degree-2 polynomial SVM"
