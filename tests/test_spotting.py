@@ -14,7 +14,8 @@ from atnet.data.datasets import casme_sq, samm_lv
 from atnet.data.datasets.synthetic_long import synthesize_long
 from atnet.features.apex_spot import lbp_histograms
 from atnet.spotting import LongVideo, run
-from atnet.spotting.method import Differences, SpotConfig, contrast, peaks, spot_histograms, threshold
+from atnet.spotting.intervals import peaks
+from atnet.spotting.method import Differences, SpotConfig, contrast, spot_histograms, threshold
 
 
 def test_histograms_equal_scikit_images_lbp_block_by_block():

@@ -39,6 +39,8 @@ from ..data.prepare import PrepConfig
 from ..evaluation.protocols import ALL_PROTOCOLS, PROTOCOLS
 from ..features.apex_spot import METHODS as SPOT_METHODS
 from ..methods.baselines import BaselineConfig
+from ..spotting.learned import NAME as LEARNED
+from ..spotting.spotters import SPOTTERS
 from ..training import TrainConfig
 from . import runs
 from .commands import (
@@ -92,6 +94,9 @@ def build_parser() -> argparse.ArgumentParser:
                                                         "CK+, Oulu-CASIA, JAFFE and MUG (for pretraining)")
     s.add_argument("--long", action="store_true", help="instead, long videos in the layouts of SAMM Long Videos and "
                                                        "CAS(ME)^2 with their workbooks (for spotting)")
+    s.add_argument("--clean", action="store_true", help="with --long: the first, clean long videos (weak noise and "
+                                                        "head motion, small blinks, shaded expressions) instead of the "
+                                                        "realistic ones")
     s.add_argument("--seed", type=between(0, SEED_MAX), default=0, help=f"0 to {SEED_MAX}; default %(default)s")
     s.add_argument("--jobs", type=JOBS, default=2, help=JOBS_HELP)
     s.set_defaults(func=cmd_synth)
@@ -113,9 +118,10 @@ def build_parser() -> argparse.ArgumentParser:
                                                        "micro-attention, fer-probe, spatial-fer)")
     s.add_argument("--protocol", nargs="+", choices=ALL_PROTOCOLS, default=["cde"],
                    help="cde, hde (the paper's) or loso-corpus (LOSO within each corpus alone); default cde")
-    s.add_argument("--method", nargs="+", choices=runs.evaluate_methods(), default=["atnet"],
+    s.add_argument("--method", nargs="+", choices=runs.evaluate_methods() + tuple(SPOTTERS), default=None,
                    help="networks, baselines, and beyond the paper: fer-probe (fer's frozen FER2013 network + "
-                        "logistic regression), spatial-fer / atnet-fer (= --spatial-backbone fer-xception)")
+                        "logistic regression), spatial-fer / atnet-fer (= --spatial-backbone fer-xception); default "
+                        "atnet. With --task spot, spotters: lbp (default), mdmd, flow-tcn (learned, LOSO)")
     s.add_argument("--out", required=True, help="run folder: predictions, results.json, excluded.csv")
     g = s.add_argument_group("your own features (README: 'Your own method under the same protocols')")
     g.add_argument("--features", metavar="PATH", help="per-clip features: a folder of dataset-subject-clip.npy|.mat|"
@@ -142,6 +148,8 @@ def build_parser() -> argparse.ArgumentParser:
     s.add_argument("--fps", type=between(*FPS_RANGE, kind=float),
                    help=f"frame rate of frame folders (videos say theirs), {FPS_RANGE[0]:g} to {FPS_RANGE[1]:g}")
     s.add_argument("--model", metavar="MODEL", help="label each spotted micro-expression with this model file")
+    s.add_argument("--spotter", metavar="NAME|MODEL", default="lbp",
+                   help="lbp (default) or mdmd (training-free), or a spotter file from `atnet train --task spot`")
     s.add_argument("--out", required=True, help="CSV: one row per interval (onset, apex, offset, kind, score, "
                                                 "label and p_* with --model)")
     s.add_argument("--face", choices=faces.BACKENDS, default=None, help=f"default {PrepConfig.face}")
@@ -188,14 +196,19 @@ def build_parser() -> argparse.ArgumentParser:
     s.set_defaults(func=cmd_compare)
     s = sub.add_parser("train", help="train one model on every clip given and write a model file")
     add_corpus_flags(s)
-    s.add_argument("--method", choices=[n for n, m in methods.all_methods().items() if m.savable], default="atnet",
-                   help="a method that makes a model file (`atnet methods`); default %(default)s")
+    s.add_argument("--method", choices=[n for n, m in methods.all_methods().items() if m.savable] + [LEARNED],
+                   default=None, help="a method that makes a model file (`atnet methods`); default atnet, with "
+                                      f"--task spot {LEARNED}")
+    s.add_argument("--task", choices=("recognise", "spot"), default="recognise",
+                   help="recognise (default): a recognition model from the clips; spot: a spotter from the long "
+                        "videos (--samm-lv, --casme-sq), for `atnet spot --spotter MODEL`")
     s.add_argument("--preset", choices=("auto", "paper", "demo"), default="auto",
                    help="training recipe before any flag (auto: demo on the synthetic corpus, paper on real corpora)")
     add_subject_flags(s, "train on")
     s.add_argument("--out", required=True, metavar="MODEL", help="the model file to write (.safetensors)")
     add_config_flags(s, PrepConfig)
     add_config_flags(s, TrainConfig)
+    add_long_flags(s)
     s.set_defaults(func=cmd_train)
     s = sub.add_parser("pretrain", help="pretrain the spatial stream on macro-expressions (CK+, Oulu-CASIA, JAFFE, MUG)")
     g = s.add_argument_group("macro-expression corpora (any subset)")

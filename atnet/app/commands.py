@@ -18,15 +18,18 @@ from ..data.prepare import PrepConfig
 from ..evaluation import byo, metrics, reports
 from ..methods.baselines import BaselineConfig
 from ..models import SPATIAL
-from ..spotting.method import SpotConfig
+from ..spotting.learned import NAME as LEARNED
+from ..spotting.spotters import SPOTTERS
 from ..training import TrainConfig
 from . import api, runs
-from .flags import config_from, inputs_from, load_corpus, long_roots, long_sheets, spot_prep, train_flags
+from .flags import config_from, inputs_from, load_corpus, long_roots, long_sheets, spot_config, spot_prep, train_flags
 from .outputs import FRAMES, Read, check_writes
 from .runs import load_and_prepare, print_tables, smic_apex, train_recipe
 
 
 def cmd_synth(args) -> None:
+    if args.clean and not args.long:
+        raise CorpusError("--clean goes with --long (the clean long videos); the other corpora have no such choice.")
     if args.macro:   # the four macro-expression corpora, for pretraining
         from ..data.datasets import MACRO_ADAPTERS
         from ..data.datasets.synthetic_macro import synthesize_macro
@@ -37,9 +40,10 @@ def cmd_synth(args) -> None:
                   f"({len(c.excluded)} left out)")
         return
     if args.long:    # long videos with micro- and macro-expressions, for spotting
-        from ..data.datasets.synthetic_long import synthesize_long
+        from ..data.datasets.synthetic_long import CLEAN, REALISTIC, synthesize_long
         from ..spotting.run import load_long
-        roots = synthesize_long(args.out, seed=args.seed, jobs=args.jobs)
+        roots = synthesize_long(args.out, seed=args.seed, jobs=args.jobs,
+                                nuisances=CLEAN if args.clean else REALISTIC)
         for name, root in roots.items():
             c = load_long({name: root}).counts()
             print(f"{root}: {c['videos']} videos of {c['subjects']} subjects, {c['micro']} micro- and {c['macro']} "
@@ -94,9 +98,17 @@ def cmd_faces(args) -> None:
 
 
 def cmd_spot(args) -> None:
-    from ..spotting import run as spotting
+    from ..spotting import learned, run as spotting
     model = api.load_model(args.model) if args.model else None
-    cfg, prep = config_from(args, SpotConfig), spot_prep(args)
+    prep, spotter = spot_prep(args), None
+    if args.spotter in SPOTTERS and SPOTTERS[args.spotter].learned:
+        raise CorpusError(f"--spotter {args.spotter} is learned: train one with `atnet train --task spot --samm-lv "
+                          f"ROOT --casme-sq ROOT --out spotter.safetensors`, then pass --spotter spotter.safetensors.")
+    if args.spotter in SPOTTERS:
+        cfg = spot_config(args, args.spotter)
+    else:
+        spotter = learned.load(args.spotter)
+        cfg = spot_config(args)
     videos = [spotting.long_video(p, args.fps) for p in args.input]
     excluded = []
     if any(long_roots(args).values()):
@@ -105,7 +117,7 @@ def cmd_spot(args) -> None:
         excluded += corpus.excluded
     if not videos:
         raise CorpusError("nothing to spot: pass videos or frame folders, or --samm-lv / --casme-sq ROOT.")
-    results, failed, _, proposals = spotting.spot_thresholded(videos, cfg, prep, args.auto_p, args.jobs)
+    results, failed, _, proposals = spotting.spot_thresholded(videos, cfg, prep, args.auto_p, args.jobs, spotter)
     report_excluded(exclusions(excluded + failed), None)
     say_fallbacks([(r["video"].key, r["face"]) for r in results], prep, "first frame of {n} video(s)")
     if not results:
@@ -129,11 +141,19 @@ def cmd_spot(args) -> None:
 
 def cmd_evaluate(args) -> None:
     if args.task == "spot":
-        from ..spotting.run import evaluate_spotting
+        from ..spotting.run import evaluate_spotters
+        wrong = [m for m in args.method or [] if m not in SPOTTERS]
+        if wrong:
+            raise CorpusError(f"--method {' '.join(wrong)}: with --task spot, name spotters ({', '.join(SPOTTERS)}).")
         model = api.load_model(args.model) if args.model else None
-        evaluate_spotting(long_roots(args), args.out, config_from(args, SpotConfig), spot_prep(args), args.auto_p,
-                          args.jobs, long_sheets(args), model, args.cache)
+        evaluate_spotters(long_roots(args), args.out, [spot_config(args, m) for m in args.method or ["lbp"]],
+                          spot_prep(args), args.auto_p, args.jobs, long_sheets(args), model, args.cache)
         return
+    spotters = [m for m in args.method or [] if m in SPOTTERS]
+    if spotters:
+        raise CorpusError(f"--method {' '.join(spotters)}: spotters find expressions in long videos; pass --task spot "
+                          f"with --samm-lv / --casme-sq, or name a recognition method.")
+    args.method = args.method or ["atnet"]
     if args.features:   # your own features: no frames are read or prepared
         runs.evaluate_features(args.features, args.protocol, args.out, args.labels, inputs_from(args),
                                args.classifier, args.name, args.on_missing)
@@ -184,6 +204,21 @@ def say_init(args, methods) -> None:
 
 def cmd_train(args) -> None:
     out = Path(args.out)
+    if args.task == "spot" or args.method == LEARNED:
+        from ..spotting import learned
+        from ..spotting.run import load_long
+        if args.method not in (None, LEARNED):
+            raise CorpusError(f"--method {args.method} is a recognition method; with --task spot the method is "
+                              f"{LEARNED} (the learned spotter).")
+        corpus = load_long(long_roots(args), long_sheets(args))
+        fitted, failed = learned.train(corpus.videos, spot_config(args, LEARNED), spot_prep(args), args.jobs,
+                                       args.cache)
+        report_excluded(exclusions(corpus.excluded + failed), None)
+        learned.save(fitted, out)
+        print(f"wrote {out}: the {LEARNED} spotter trained on {len(fitted.trained_on)} video(s); spot with "
+              f"`atnet spot VIDEO --spotter {out}`")
+        return
+    args.method = args.method or "atnet"
     if args.init_spatial and args.method not in SPATIAL:
         raise CorpusError(f"--init-spatial starts a spatial stream, and --method {args.method} has none; drop "
                           f"--init-spatial or pass --method {', '.join(SPATIAL)}.")
@@ -221,6 +256,10 @@ def cmd_pretrain(args) -> None:
 
 
 def cmd_info(args) -> None:
+    from ..spotting import learned
+    if learned.is_spotter_file(args.model):
+        print(learned.describe(learned.load(args.model)))
+        return
     print(api.describe(api.read_meta(args.model)))
 
 
@@ -322,7 +361,8 @@ def cmd_compare(args) -> None:
 
 
 def cmd_methods(args) -> None:
-    print(methods.describe_all())
+    from ..spotting.spotters import describe
+    print(methods.describe_all() + "\n" + describe())
 
 
 def cmd_demo(args) -> None:

@@ -15,7 +15,7 @@ from ..features import BACKENDS as FLOW_BACKENDS
 from ..features.adm import MEANS as ADM_MEANS
 from ..methods.baselines import CHOICES as BASELINE_CHOICES
 from ..models import BACKBONES
-from ..spotting.method import SpotConfig
+from ..spotting.method import EYES, INTERVALS, SpotConfig
 from ..training import TrainConfig
 from .outputs import CORPUS, FEATURES, FRAMES, Read, check_writes, writable_name
 from .runs import DEFAULT_CACHE, Inputs
@@ -26,14 +26,17 @@ SEED_MAX = 2 ** 32 - 1                  # numpy's and torch's seeds
 JOBS = between(1, JOBS_MAX)
 JOBS_HELP = f"worker processes, 1 to {JOBS_MAX} (4 per core); default %(default)s"
 DEVICE_HELP = "auto, cpu, cuda or cuda:N (default %(default)s)"
-CHOICES = {"flow": FLOW_BACKENDS, "oa_flow": FLOW_BACKENDS, "adm_mean": ADM_MEANS,
+CHOICES = {"intervals": INTERVALS, "eyes": EYES, "flow": FLOW_BACKENDS, "oa_flow": FLOW_BACKENDS,
+           "adm_mean": ADM_MEANS,
            "face": faces.BACKENDS, "reference": ("apex", "onset"),
            "amp": ("off", "bf16", "fp16"), "spatial_backbone": BACKBONES, **BASELINE_CHOICES}
 
 
-def add_config_flags(p: argparse.ArgumentParser, cls) -> None:
+def add_config_flags(p: argparse.ArgumentParser, cls, skip: tuple[str, ...] = ()) -> None:
     g = p.add_argument_group(f"{cls.__name__} (paper values as defaults)")
     for f in fields(cls):
+        if f.name in skip:
+            continue
         flag = "--" + f.name.replace("_", "-")
         if isinstance(f.default, bool):
             g.add_argument(flag, dest=f.name, action=argparse.BooleanOptionalAction, default=None)
@@ -144,7 +147,13 @@ def add_long_flags(p: argparse.ArgumentParser) -> None:
     g.add_argument("--casme-sq-sheet", metavar="XLSX", help="its coding workbook, if not inside ROOT")
     g.add_argument("--auto-p", action="store_true", help="choose the threshold p per held-out subject on the other "
                                                          "subjects' videos (LOSO) instead of --p")
-    add_config_flags(p, SpotConfig)
+    add_config_flags(p, SpotConfig, skip=("spotter",))   # the spotter is --method (evaluate, train) or --spotter (spot)
+
+
+def spot_config(args, spotter: str | None = None) -> SpotConfig:
+    """SpotConfig from the flags, with the spotter named by --method or --spotter."""
+    cfg = config_from(args, SpotConfig)
+    return replace(cfg, spotter=spotter) if spotter else cfg
 
 
 def spot_prep(args) -> PrepConfig:
@@ -159,7 +168,7 @@ READ_FLAGS = {**{n: CORPUS for n in ("casme2", "samm", "smic", "synthetic", "sam
               "features": FEATURES,
               **{n: CORPUS for n in ("model", "a", "b", "megc_log", "predictions", "clips", "apex_table", "labels",
                                      "casme2_sheet", "samm_sheet", "samm_lv_sheet", "casme_sq_sheet", "box_file",
-                                     "init_spatial", "init_imagenet")}}
+                                     "init_spatial", "init_imagenet", "spotter")}}
 # --out (synth: OUT) is a folder for these commands; elsewhere a file
 RUN_FOLDERS = ("evaluate", "reproduce", "demo", "synth", "export-flows")
 

@@ -173,6 +173,9 @@ def read_meta(path: str | Path) -> dict:
             header = f.metadata() or {}
     except Exception as e:   # safetensors raises its own error kinds on bad bytes
         raise CorpusError(f"{path}: not a readable model file ({one_line(e)}); {FIX}.") from None
+    if "atnet-spotter" in header:   # spotting/learned.py's files
+        raise CorpusError(f"{path}: a spotter file (from `atnet train --task spot`), not a recognition model; pass "
+                          f"it to `atnet spot --spotter`.")
     if "atnet" not in header:
         raise CorpusError(f"{path}: a safetensors file without atnet's metadata; {FIX}.")
     try:

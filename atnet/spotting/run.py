@@ -1,19 +1,12 @@
 """Spotting as plain functions: a long video (a frame folder, a video file, or a corpus's LongVideo)
-in, proposals out; a corpus scored with the MEGC metric; the spotted micro-expressions labelled by a
-model from `atnet train`. The CLI (`atnet spot`, `atnet evaluate --task spot`) only parses flags.
-
-Faces: the face square of the first frame crops every frame (the same face code as the short clips:
-dlib with landmarks and alignment, Haar as fallback); a long video drifts, so the face is detected
-again every `redetect_s` seconds, and the crop moves only when the new square's centre or side
-differs by more than `move` of the side (so that detector jitter is not taken for motion). The
-differences that span a change of crop are not scored (method.Differences). A video whose first
-frame shows no face is cropped by the centred square, and said so."""
+in, proposals out; a corpus scored with the MEGC metric (the learned spotter leave one subject out);
+the spotted micro-expressions labelled by a model from `atnet train`. The CLI (`atnet spot`,
+`atnet evaluate --task spot`, `atnet train --task spot`) only parses flags. Faces and frames:
+spotting/frames.py."""
 from __future__ import annotations
 
-import math
 import time
-from collections.abc import Iterator
-from dataclasses import asdict
+from dataclasses import asdict, replace
 from pathlib import Path
 
 import cv2
@@ -23,135 +16,90 @@ import pandas as pd
 from ..core import parallel
 from ..core.classes import CLASSES
 from ..core.errors import CorpusError
-from ..data import faces
-from ..data.datasets.base import Exclusion, Sample, list_frames
+from ..data.datasets.base import Exclusion, Sample
 from ..data.excluded import exclusions, report_excluded, say_fallbacks
-from ..data.faces.video import is_video, iter_video
-from ..data.prepare import PrepConfig, check_faces, find_square
+from ..data.faces.video import is_video
+from ..data.prepare import PrepConfig, check_faces
 from ..features.apex_spot import lbp_histograms
-from . import FPS_RANGE, KINDS, Interval, LongVideo
+from . import KINDS, Interval, LongVideo, learned
+from .frames import long_video, tracked_crops
+from .intervals import blinks, eye_blocks, without_blinks
 from .method import SpotConfig, combine, propose, spot_histograms, threshold
 from .metric import match, score
+
+__all__ = ["long_video", "spot_video", "spot_all", "evaluate_spotting"]
 
 P_GRID = (0.02, 0.05, 0.1, 0.15, 0.2, 0.3, 0.4, 0.5, 0.6, 0.7, 0.8, 0.9)   # --auto-p: chosen on the training subjects
 
 
-def long_video(path: str | Path, fps: float | None = None) -> LongVideo:
-    """Your own long recording: a folder of numbered frames or a video file (frames 0, 1, ...)."""
-    path = Path(path)
-    if not path.exists():
-        raise CorpusError(f"{path}: not found; pass a folder of numbered frames or a video file.")
-    if path.is_dir():
-        frames, numbers = list_frames(path)
-        if not frames:
-            raise CorpusError(f"{path}: no image files; pass a folder of numbered frames or a video file.")
-        if not fps:
-            raise CorpusError(f"{path}: a frame folder does not say its frame rate; pass --fps (e.g. 200 for "
-                              f"SAMM, 30 for CAS(ME)^2).")
-        return LongVideo("input", f"input/{path.name}", path.name, float(fps), [Path(f) for f in frames], list(numbers))
-    if not is_video(path):
-        raise CorpusError(f"{path}: neither a folder of frames nor a video (mp4, avi, mov, mkv, ...).")
-    cap = cv2.VideoCapture(str(path))
-    n, rate = int(cap.get(cv2.CAP_PROP_FRAME_COUNT)), cap.get(cv2.CAP_PROP_FPS)
-    cap.release()
-    if fps:
-        rate = fps
-    elif not rate or not math.isfinite(rate) or rate <= 0:
-        raise CorpusError(f"{path}: the video does not say its frame rate; pass --fps.")
-    elif not FPS_RANGE[0] <= rate <= FPS_RANGE[1]:
-        raise CorpusError(f"{path}: the video says its frame rate is {rate:g}, outside {FPS_RANGE[0]:g} to "
-                          f"{FPS_RANGE[1]:g}; pass its true rate with --fps.")
-    return LongVideo("input", f"input/{path.stem}", path.stem, float(rate), [path] * max(n, 1), list(range(max(n, 1))))
-
-
-def frames_of(video: LongVideo) -> Iterator[tuple[int, np.ndarray]]:
-    """(frame number, grey frame), streamed in order: one frame in memory at a time."""
-    if video.frames and is_video(video.frames[0]):
-        yield from iter_video(video.frames[0])
-        return
-    first = None
-    for n, f in zip(video.numbers, video.frames):
-        gray = cv2.imread(str(f), cv2.IMREAD_GRAYSCALE)
-        if gray is None:
-            raise CorpusError(f"{f}: cannot be read as an image; replace the frame or remove it from {f.parent}.")
-        if first is None:
-            first = (gray.shape, f)
-        elif gray.shape != first[0]:   # as prepare_clip says it of a short clip
-            raise CorpusError(f"{f}: {gray.shape} differs from the first frame's {first[0]} ({Path(first[1]).name}); "
-                              f"all frames of a video must have one size.")
-        yield n, gray
-
-
-def _moved(a, b) -> float:
-    return max(math.hypot(a[0] - b[0], a[1] - b[1]), abs(a[2] - b[2])) / max(a[2], 1.0)
-
-
-def tracked_histograms(video: LongVideo, cfg: SpotConfig, prep: PrepConfig, info: dict
-                       ) -> Iterator[tuple[np.ndarray, bool]]:
-    """Per frame: the LBP block histograms of the tracked face crop, and whether the crop moved
-    there. `info` receives numbers, the face backend of the first frame and the re-crops."""
-    square, every = None, max(1, round(cfg.redetect_s * video.fps))
-    info.update(numbers=[], recrops=0, face=None)
-    for i, (n, gray) in enumerate(frames_of(video)):
-        cut = False
-        if i % every == 0:
-            sq, served, _ = find_square(gray, prep, None, source=video.key)
-            if square is None:
-                square, info["face"] = sq, served
-            elif served != "centre-square" and _moved(square, sq) > cfg.move:
-                square, cut = sq, True
-                info["recrops"] += 1
-        info["numbers"].append(n)
-        yield lbp_histograms(faces.crop(gray, square, cfg.crop), cfg.blocks).astype(np.float32), cut
-
-
-def spot_video(video: LongVideo, cfg: SpotConfig = SpotConfig(), prep: PrepConfig = PrepConfig()) -> dict:
-    """Spot one long video -> {"video", "proposals", "trace", "numbers", "face", "recrops", "seconds"}."""
+def spot_video(video: LongVideo, cfg: SpotConfig = SpotConfig(), prep: PrepConfig = PrepConfig(),
+               spotter=None) -> dict:
+    """Spot one long video -> {"video", "proposals", "trace", "numbers", "face", "recrops", "blinks",
+    "seconds"}. cfg.spotter names a training-free spotter (lbp, mdmd); `spotter`, a fitted learned
+    spotter (learned.Fitted, from learned.fit or learned.load), replaces it."""
     t0 = time.perf_counter()
     info: dict = {}
-    proposals, trace = spot_histograms(tracked_histograms(video, cfg, prep, info), video.numbers, video.fps, cfg)
+    if spotter is not None:     # the features must be the ones it was trained on
+        cfg = replace(spotter.cfg, eyes=cfg.eyes)
+    crops = tracked_crops(video, cfg, prep, info)
+    if spotter is not None:
+        proposals, trace, numbers = learned.spot_crops(crops, video.fps, spotter, info)
+    else:
+        feats = ((lbp_histograms(c, cfg.blocks).astype(np.float32), cut) for c, cut in crops) \
+            if cfg.spotter == "lbp" else crops
+        keep = (lambda: None if info["eyes"] is None else ~eye_blocks(info["eyes"], cfg.crop, cfg.blocks)) \
+            if cfg.eyes == "mask" else None
+        proposals, trace = spot_histograms(feats, video.numbers, video.fps, cfg, keep)
+    numbers = info["numbers"]
     need = 2 * cfg.k(video.fps, "micro") + 1
-    if len(info["numbers"]) < need:   # no difference can be taken: nothing could be spotted, not "none found"
-        raise CorpusError(f"{len(info['numbers'])} frame(s), fewer than the {need} of one micro-expression interval "
+    if len(numbers) < need:   # no difference can be taken: nothing could be spotted, not "none found"
+        raise CorpusError(f"{len(numbers)} frame(s), fewer than the {need} of one micro-expression interval "
                           f"at {video.fps:g} fps, so nothing can be spotted; give a longer video.")
-    return {"video": video, "proposals": proposals, "trace": trace, "numbers": info["numbers"],
-            "face": info["face"], "recrops": info["recrops"], "seconds": time.perf_counter() - t0}
+    found = []
+    if cfg.eyes == "ear":
+        found = [(numbers[a], numbers[b]) for a, b in blinks(np.array(info["ear"]), video.fps)]
+        proposals = without_blinks(proposals, found)
+    return {"video": video, "proposals": proposals, "trace": trace, "numbers": numbers, "face": info["face"],
+            "recrops": info["recrops"], "blinks": found, "seconds": time.perf_counter() - t0}
 
 
-def _spot_or_exclude(video: LongVideo, cfg: SpotConfig, prep: PrepConfig):
+def _spot_or_exclude(video: LongVideo, cfg: SpotConfig, prep: PrepConfig, spotter=None):
     import torch
     torch.set_num_threads(1)
     cv2.setNumThreads(1)
     try:
-        return spot_video(video, cfg, prep)
+        return spot_video(video, cfg, prep, spotter)
     except (CorpusError, OSError) as e:
         return Exclusion(video.dataset, video.video, f"spotting: {e}")
 
 
 def spot_all(videos: list[LongVideo], cfg: SpotConfig = SpotConfig(), prep: PrepConfig = PrepConfig(),
-             jobs: int = 1, progress: bool = True) -> tuple[list[dict], list[Exclusion]]:
-    """Spot every video (one process per video); a video that fails is listed with the reason."""
+             jobs: int = 1, progress: bool = True, spotter=None) -> tuple[list[dict], list[Exclusion]]:
+    """Spot every video (one process per video); a video that fails is listed with the reason.
+    `spotter`: a fitted learned spotter (learned.load), else cfg.spotter's training-free method."""
     from tqdm.auto import tqdm
     check_faces(prep)
     done, failed = [], []
-    results = parallel.run(_spot_or_exclude, ((v, cfg, prep) for v in videos), jobs)
+    results = parallel.run(_spot_or_exclude, ((v, cfg, prep, spotter) for v in videos), jobs)
     for r in tqdm(results, total=len(videos), desc="spot", disable=not progress):
         (failed if isinstance(r, Exclusion) else done).append(r)
     return done, failed
 
 
-def at_threshold(result: dict, p: float) -> list[Interval]:
-    """A video's proposals at another p (from its saved contrast curves; nothing is re-read)."""
-    found = {kind: propose(result["trace"][kind]["contrast"], result["trace"][kind]["k"], p, kind, result["numbers"])
-             for kind in KINDS}
-    return combine(found["micro"], found["macro"])
+def at_threshold(result: dict, p: float, variable: bool = False) -> list[Interval]:
+    """A video's proposals at another p (from its saved contrast curves; nothing is re-read), blinks
+    found in it dropped as at spotting."""
+    found = {kind: propose(result["trace"][kind]["contrast"], result["trace"][kind]["k"], p, kind, result["numbers"],
+                           variable) for kind in KINDS}
+    return without_blinks(combine(found["micro"], found["macro"]), result.get("blinks", []))
 
 
-def choose_p_loso(results: list[dict]) -> dict[str, float]:
+def choose_p_loso(results: list[dict], variable: bool = False) -> dict[str, float]:
     """--p auto: for each subject, the p of P_GRID with the best overall F1 on the other subjects'
     videos (ties: the smaller p); the held-out subject's own videos never take part."""
     subjects = sorted({r["video"].subject for r in results})
-    table = {p: [(r["video"].subject, r["video"].truth, at_threshold(r, p)) for r in results] for p in P_GRID}
+    table = {p: [(r["video"].subject, r["video"].truth, at_threshold(r, p, variable)) for r in results]
+             for p in P_GRID}
     out = {}
     for s in subjects:
         f1 = {p: score((t, q) for subj, t, q in rows if subj != s)["overall"]["f1"] for p, rows in table.items()}
@@ -159,15 +107,30 @@ def choose_p_loso(results: list[dict]) -> dict[str, float]:
     return out
 
 
+NO_P = ("--auto-p chooses the threshold p of the training-free spotters (lbp, mdmd); the learned spotter has "
+        "none (its intervals are where a kind's probability is above 0.5), so leave --auto-p out.")
+
+
 def spot_thresholded(videos: list[LongVideo], cfg: SpotConfig, prep: PrepConfig, auto_p: bool = False,
-                     jobs: int = 1) -> tuple[list[dict], list[Exclusion], dict, dict | None]:
+                     jobs: int = 1, spotter=None, cache: str | Path | None = None
+                     ) -> tuple[list[dict], list[Exclusion], dict, dict | None]:
     """spot_all, then with `auto_p` each subject's proposals at the p chosen on the other subjects.
-    Returns (results, failed, p chosen per subject, proposals per video key or None for cfg.p's)."""
-    results, failed = spot_all(videos, cfg, prep, jobs)
+    With cfg.spotter == "flow-tcn" and no fitted `spotter`: the learned spotter, leave one subject
+    out (learned.spot_loso; its features kept in `cache`). Returns (results, failed, p chosen per
+    subject, proposals per video key or None for the results' own)."""
+    if auto_p and (spotter is not None or cfg.spotter == learned.NAME):
+        raise CorpusError(NO_P)
+    if spotter is None and cfg.spotter == learned.NAME:
+        check_faces(prep)
+        results, failed = learned.spot_loso(videos, cfg, prep, jobs, cache)
+        return results, failed, {}, None
+    results, failed = spot_all(videos, cfg, prep, jobs, spotter=spotter)
     if not auto_p:
         return results, failed, {}, None
-    chosen = choose_p_loso(results)
-    return results, failed, chosen, {r["video"].key: at_threshold(r, chosen[r["video"].subject]) for r in results}
+    variable = cfg.intervals == "variable"
+    chosen = choose_p_loso(results, variable)
+    return results, failed, chosen, {r["video"].key: at_threshold(r, chosen[r["video"].subject], variable)
+                                     for r in results}
 
 
 def throughput(results: list[dict]) -> tuple[int, float]:
@@ -277,6 +240,17 @@ def timeline(result: dict, path: str | Path, proposals: list[Interval] | None = 
     return fig
 
 
+def spotter_label(cfg: SpotConfig, auto_p: bool = False) -> str:
+    """A spotter's row name with the settings that change its proposals."""
+    if cfg.spotter == learned.NAME:
+        return f"atnet {learned.NAME} (learned, leave one subject out)"
+    name = {"lbp": "LBP feature difference", "mdmd": "MDMD"}[cfg.spotter]
+    extra = [f"{cfg.intervals} intervals"] + (["eyes masked"] if cfg.eyes == "mask" else []) + \
+        (["blinks dropped (EAR)"] if cfg.eyes == "ear" else []) + \
+        ([f"denoise {cfg.denoise:g} px"] if cfg.denoise else [])
+    return f"atnet {name} ({', '.join(extra)}; " + ("p by LOSO)" if auto_p else f"p = {cfg.p})")
+
+
 def settings(cfg: SpotConfig, prep: PrepConfig, p) -> dict:
     return {"spot": {**asdict(cfg), "p": p}, "face": prep.face, "align": prep.align, "margin": prep.margin}
 
@@ -334,7 +308,7 @@ def evaluate_spotting(roots: dict, out: str | Path, cfg: SpotConfig = SpotConfig
     out = Path(out)
     (out / "figures").mkdir(parents=True, exist_ok=True)
     corpus = load_long(roots, sheets)
-    results, failed, chosen, proposals = spot_thresholded(corpus.videos, cfg, prep, auto_p, jobs)
+    results, failed, chosen, proposals = spot_thresholded(corpus.videos, cfg, prep, auto_p, jobs, cache=cache)
     excluded = list(corpus.excluded) + failed
     report_excluded(exclusions(excluded), None)
     say_fallbacks([(r["video"].key, r["face"]) for r in results], prep, "first frame of {n} video(s)")
@@ -356,7 +330,7 @@ def evaluate_spotting(roots: dict, out: str | Path, cfg: SpotConfig = SpotConfig
         for r in results:
             timeline(r, out / "figures" / f"timeline-{r['video'].key.replace('/', '_')}.png",
                      (proposals or {}).get(r["video"].key), chosen.get(r["video"].subject))
-    label = "atnet LBP feature difference" + (" (p by LOSO)" if auto_p else f" (p = {cfg.p})")
+    label = spotter_label(cfg, auto_p)
     text = ["# Spotting report", "", f"Videos: {len(results)} ({frames} frames), {len(excluded)} rows or folders "
             "left out (excluded.csv). MEGC metric: IoU >= 0.5, one-to-one, TP/FP/FN summed over videos.", "",
             "| corpus | kind | videos | TP | FP | FN | precision | recall | F1 |",
@@ -379,4 +353,28 @@ def evaluate_spotting(roots: dict, out: str | Path, cfg: SpotConfig = SpotConfig
              f"LBP, differences), {jobs} process(es).", "", "Timelines: figures/."]
     write_atomic(out / "report.md", "\n".join(text) + "\n")
     print("\n".join(text))
+    return scores
+
+
+def evaluate_spotters(roots: dict, out: str | Path, cfgs: list[SpotConfig], prep: PrepConfig = PrepConfig(),
+                      auto_p: bool = False, jobs: int = 1, sheets: dict | None = None, model=None,
+                      cache: str | Path = ".cache/atnet", figures: bool = True) -> pd.DataFrame:
+    """evaluate_spotting for one spotter (into OUT) or several (each into OUT/NAME, and OUT/report.md
+    with their scores side by side). Returns the scores, a `spotter` column naming each."""
+    from ..core.cache import write_atomic
+    if len(cfgs) == 1:
+        return evaluate_spotting(roots, out, cfgs[0], prep, auto_p, jobs, sheets, model, cache, figures).assign(
+            spotter=cfgs[0].spotter)
+    parts = []
+    for cfg in cfgs:
+        p = auto_p and cfg.spotter != learned.NAME     # --auto-p is the training-free spotters' threshold
+        parts.append(evaluate_spotting(roots, Path(out) / cfg.spotter, cfg, prep, p, jobs, sheets, model, cache,
+                                       figures).assign(spotter=spotter_label(cfg, p)))
+    scores = pd.concat(parts, ignore_index=True)
+    lines = ["# Spotters compared", "", "MEGC metric; each spotter's run in its own folder.", "",
+             "| spotter | corpus | kind | precision | recall | F1 |", "| --- | --- | --- | --- | --- | --- |"]
+    lines += [f"| {r.spotter} | {NAMES.get(r.dataset, r.dataset)} | {r.kind} | {r.precision:.4f} | {r.recall:.4f} | "
+              f"{r.f1:.4f} |" for r in scores.itertuples()]
+    write_atomic(Path(out) / "report.md", "\n".join(lines) + "\n")
+    print("\n".join(lines))
     return scores
