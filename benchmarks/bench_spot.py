@@ -6,6 +6,10 @@ of feature differences), once with atnet's LBP (features.lbptop, equal to scikit
 code) and once with scikit-image's local_binary_pattern, the obvious alternative; then the stages
 are timed alone, and the decoding of one full-size SAMM-LV frame (2040 x 1088 JPEG) is timed to
 project the speed on the real corpus. Real time on 2 cores for 200 fps means 100 frames/s per process.
+Then every spotter on one CAS(ME)^2-layout video (30 fps, 20 s = 600 frames): lbp, lbp with the
+robust settings, lbp with blinks by EAR (dlib landmarks every frame), mdmd, mdmd robust, and the
+learned flow-tcn (a network fitted on that video's own features: its speed, not its accuracy).
+Real time on 2 cores for 30 fps means 15 frames/s per process.
 
     .venv/bin/python benchmarks/bench_spot.py
 """
@@ -90,6 +94,7 @@ def main() -> None:
         for _ in range(30):
             cv2.imread(str(path), cv2.IMREAD_GRAYSCALE)
         big_decode = (time.perf_counter() - t) / 30
+    spotters = each_spotter(run, SpotConfig, prep)
     per_frame_rest = 1 / ours - stage["decode (240 x 240 JPEG)"]
     real = 1 / (big_decode + per_frame_rest)
     print(f"machine: {platform.processor() or platform.machine()}, {os.cpu_count()} cores, one process, torch and "
@@ -105,6 +110,37 @@ def main() -> None:
         print(f"| {k} | {v * 1000:.2f} |")
     print(f"decoding one full-size SAMM-LV frame (2040 x 1088 JPEG): {big_decode * 1000:.1f} ms; projected on the "
           f"real corpus: {real:.0f} frames/s per process, {2 * real / 200:.2f} x real time on 2 processes")
+    print("\nCAS(ME)^2 layout, 30 fps, 600 frames:\n| spotter | frames/s per process | x real time (30 fps) on 2 "
+          "processes |\n| --- | --- | --- |")
+    for name, rate in spotters.items():
+        print(f"| {name} | {rate:.0f} | {2 * rate / 30:.1f} |")
+
+
+def each_spotter(run, SpotConfig, prep) -> dict:
+    from atnet.data.datasets import casme_sq
+    from atnet.data.datasets.synthetic_long import synthesize_long
+    from atnet.spotting import learned
+    out = {}
+    with tempfile.TemporaryDirectory() as tmp:
+        roots = synthesize_long(tmp, subjects=1, videos=1, seconds={"samm-lv": 1.0, "casme-sq": 20.0}, micro=2,
+                                macro=1, jobs=1)
+        video = casme_sq.load(roots["casme-sq"]).videos[0]
+        n = len(video.numbers)
+        robust = dict(intervals="variable", eyes="mask", denoise=1.0)
+        rows = {"lbp": SpotConfig(), "lbp, variable, eyes masked, denoise 1": SpotConfig(**robust),
+                "lbp, blinks by EAR": SpotConfig(eyes="ear"), "mdmd": SpotConfig(spotter="mdmd"),
+                "mdmd, variable, eyes masked, denoise 1": SpotConfig(spotter="mdmd", **robust)}
+        for name, cfg in rows.items():
+            t = time.perf_counter()
+            run.spot_video(video, cfg, prep)
+            out[name] = n / (time.perf_counter() - t)
+        cfg = SpotConfig(spotter="flow-tcn", tcn_steps=5)
+        feats = learned.video_features(video, cfg, prep)
+        fitted = learned.fit(learned.training_series([video], [feats]), cfg)
+        t = time.perf_counter()
+        run.spot_video(video, cfg, prep, fitted)
+        out["flow-tcn (features + network + intervals)"] = n / (time.perf_counter() - t)
+    return out
 
 
 if __name__ == "__main__":

@@ -151,12 +151,16 @@ def test_spot_a_frame_folder_and_label_what_it_finds(long_corpus, tiny_corpus, t
     model = tmp_path / "m.safetensors"
     main(["train", "--synthetic", str(tiny_corpus), "--cache", str(tmp_path / "cache"), "--size", "64", "--face", "haar",
           "--method", "spatial", "--epochs", "1", "--jobs", "1", "--out", str(model)])
-    main(["spot", str(folder), "--fps", "30", "--face", "haar", "--model", str(model), "--cache", str(tmp_path / "cache"),
-          "--jobs", "1", "--out", str(tmp_path / "spotted.csv")])
-    t = pd.read_csv(tmp_path / "spotted.csv")
-    assert len(t) and set(t["kind"]) <= {"micro", "macro"}
-    micro = t[t["kind"] == "micro"]
-    assert micro["label"].isin(["negative", "positive", "surprise"]).all()
-    assert np.allclose(micro[["p_negative", "p_positive", "p_surprise"]].sum(axis=1), 1, atol=1e-5)
-    assert t[t["kind"] == "macro"]["label"].isna().all()
-    assert "frames/s per process" in capsys.readouterr().out
+    spotter = tmp_path / "s.safetensors"     # spot, then recognise, with every spotter
+    main(["train", "--task", "spot", "--casme-sq", str(long_corpus["casme-sq"]), "--face", "haar", "--tcn-steps", "150",
+          "--tcn-hidden", "16", "--jobs", "1", "--cache", str(tmp_path / "cache"), "--out", str(spotter)])
+    for which in ("lbp", "mdmd", str(spotter)):
+        main(["spot", str(folder), "--fps", "30", "--face", "haar", "--model", str(model), "--cache",
+              str(tmp_path / "cache"), "--spotter", which, "--jobs", "1", "--out", str(tmp_path / "spotted.csv")])
+        t = pd.read_csv(tmp_path / "spotted.csv")
+        assert len(t) and set(t["kind"]) <= {"micro", "macro"}, which
+        micro = t[t["kind"] == "micro"]
+        assert len(micro) and micro["label"].isin(["negative", "positive", "surprise"]).all(), which
+        assert np.allclose(micro[["p_negative", "p_positive", "p_surprise"]].sum(axis=1), 1, atol=1e-5)
+        assert t[t["kind"] == "macro"]["label"].isna().all()
+        assert "frames/s per process" in capsys.readouterr().out

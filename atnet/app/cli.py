@@ -4,6 +4,7 @@ call of the plain functions a notebook calls). Every PrepConfig and TrainConfig 
 the same name (paper values as defaults), so nothing is hidden in code.
 
   atnet synth OUT [--full]                     write the synthetic CASME II / SAMM / SMIC-HS corpora
+  atnet synth OUT --long [--clean]             synthetic long videos (SAMM-LV, CAS(ME)^2 layouts), realistic
   atnet prepare [corpora] [prep flags]         faces, crops, flow, ADM -> the on-disk cache
   atnet faces CLIP --out faces.csv            per-frame face, landmarks and crop of a video or folder
   atnet evaluate --protocol cde|hde --method M [corpora] --out DIR [flags]
@@ -17,7 +18,10 @@ the same name (paper values as defaults), so nothing is hidden in code.
   atnet pretrain --ckplus ROOT ... --out W     the spatial stream pretrained on macro-expressions
   atnet predict MODEL INPUT... --out CSV       label frame folders, videos or corpora (apex given or spotted)
   atnet spot-apex [corpora]                    apex spotting error against the annotated apexes, per corpus
-  atnet methods                                every method: what it reads, whether it makes a model file
+  atnet methods                                every method and spotter: what it reads, whether it makes a model file
+  atnet evaluate --task spot --method lbp|mdmd|flow-tcn --samm-lv R --casme-sq R --out DIR   spotting, MEGC metric
+  atnet train --task spot --samm-lv R --casme-sq R --out S   the learned spotter on every video -> a spotter file
+  atnet spot VIDEO... [--spotter lbp|mdmd|S] [--model MODEL] --out CSV   find (and label) expressions in long videos
   atnet export-flows [corpora] --out DIR       onset-apex flows (u, v, strain) and their table, for --apex-table
 
 Corpora: --casme2 ROOT --samm ROOT --smic ROOT (any subset), or --synthetic ROOT (written there

@@ -299,11 +299,12 @@ def synthesize_long(out: str | Path, seed: int = 0, subjects: int = 3, videos: i
                     nuisances: Nuisances = REALISTIC) -> dict[str, Path]:
     """Both layouts under OUT (SAMM-LV/, CASME_sq/); returns {"samm-lv": root, "casme-sq": root}.
     `subjects` (one identity each) with `videos` each; `seconds`: video length per layout (default
-    SAMM-LV 20 s at 200 fps, CAS(ME)^2 40 s at 30 fps); `micro`, `macro`: expressions per video (fewer
-    where a video is too short for them); `nuisances`: REALISTIC, CLEAN (the first corpus, frame for
-    frame) or any other Nuisances."""
+    SAMM-LV 20 s at 200 fps, CAS(ME)^2 60 s at 30 fps: 4 micro- and 2 macro-expressions a minute, the
+    density of the real-photo measurement; CLEAN keeps its first 40 s); `micro`, `macro`: expressions
+    per video (fewer where a video is too short for them); `nuisances`: REALISTIC, CLEAN (the first
+    corpus, frame for frame) or any other Nuisances."""
     out = Path(out)
-    seconds = {"samm-lv": 20.0, "casme-sq": 40.0, **(seconds or {})}
+    seconds = {"samm-lv": 20.0, "casme-sq": 40.0 if nuisances == CLEAN else 60.0, **(seconds or {})}
     roots = {}
     for layout, spec in LAYOUTS.items():
         root = out / spec["folder"]
