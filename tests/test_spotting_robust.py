@@ -107,6 +107,13 @@ def test_global_motion_is_removed_and_a_local_movement_survives():
     assert stats.shape == (48,) and stats[16 + 2 * 4 + 1] > 0.2        # mean v of the block holding the movement
 
 
+def test_every_spotter_setting_is_listed_and_a_wrong_one_refused():
+    from atnet.spotting import method, spotters
+    assert tuple(spotters.SPOTTERS) == method.SPOTTERS and spotters.SPOTTERS["flow-tcn"].learned
+    with pytest.raises(CorpusError, match="--eyes shut: choose one of keep, mask, ear"):
+        SpotConfig(eyes="shut")
+
+
 def test_contrast_of_a_plateau_is_zero_inside():
     f = np.r_[np.zeros(20), np.ones(40), np.zeros(20)]
     c = contrast(f, 5)

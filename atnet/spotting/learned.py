@@ -210,12 +210,12 @@ def curves(p: np.ndarray, index: list[int], n: int) -> dict:
                    "threshold": 0.5, "k": 0} for j, kind in enumerate(KINDS, 1)}
 
 
-def spot_crops(crops, fps: float, fitted: Fitted, info: dict) -> tuple[list[Interval], dict, list[int]]:
+def spot_crops(crops, fps: float, fitted: Fitted, info: dict) -> tuple[list[Interval], dict]:
     """Proposals of one video from its tracked crops (frames.tracked_crops, which fills `info`)."""
     x, index = crop_features(crops, fps, fitted.cfg)
     p = probabilities(fitted, normalise(x))
     numbers, step = info["numbers"], step_of(fps, fitted.cfg)
-    return decode(p, numbers, index, step, fps / step), curves(p, index, len(numbers)), numbers
+    return decode(p, numbers, index, step, fps / step), curves(p, index, len(numbers))
 
 
 def features_key(video: LongVideo, cfg: SpotConfig, prep) -> str:

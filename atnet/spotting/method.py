@@ -45,11 +45,12 @@ from functools import partial
 import numpy as np
 
 from ..core.config import bounded, check_fields
+from ..features.flow import flow
 from ..features.spot_features import mdmd_blocks, remove_global_motion
 from . import Interval
 from .intervals import peak_intervals
 
-SPOTTERS = ("lbp", "mdmd")            # the training-free spotters; spotting/learned.py adds the learned one
+SPOTTERS = ("lbp", "mdmd", "flow-tcn")   # training-free, and the learned one (spotting/learned.py, spotters.py)
 INTERVALS = ("fixed", "variable")
 EYES = ("keep", "mask", "ear")        # ear: blinks found from the landmarks' eye aspect ratio, proposals on them
                                       # dropped
@@ -79,7 +80,7 @@ class SpotConfig:
     def __post_init__(self):
         check_fields(self)
         from ..core.errors import CorpusError
-        for name, allowed in (("intervals", INTERVALS), ("eyes", EYES)):
+        for name, allowed in (("spotter", SPOTTERS), ("intervals", INTERVALS), ("eyes", EYES)):
             if getattr(self, name) not in allowed:
                 raise CorpusError(f"--{name} {getattr(self, name)}: choose one of {', '.join(allowed)}.")
         if self.crop // self.blocks < 4:
@@ -106,7 +107,6 @@ def lbp_blocks(h_prev: np.ndarray, h_cur: np.ndarray, h_next: np.ndarray) -> np.
 def mdmd_diff(c_prev: np.ndarray, c_cur: np.ndarray, c_next: np.ndarray, blocks: int = 6) -> np.ndarray:
     """MDMD's per-block difference from the face crops of the head (i - k) and current (i) frames
     (DIS flow, its affine part removed): (blocks * blocks,)."""
-    from ..features.flow import flow
     return mdmd_blocks(remove_global_motion(flow(c_prev, c_cur)), blocks)
 
 
@@ -116,12 +116,6 @@ def top_mean(d: np.ndarray, top: float, keep: np.ndarray | None = None) -> float
         d = d[keep]
     m = max(1, round(top * len(d)))
     return float(np.sort(d)[-m:].mean())
-
-
-def difference(h_prev: np.ndarray, h_cur: np.ndarray, h_next: np.ndarray, top: float) -> float:
-    """F of the current frame (LBP): the mean of the largest `top` share of block distances to the
-    mean of the frames k before and k after."""
-    return top_mean(lbp_blocks(h_prev, h_cur, h_next), top)
 
 
 class Differences:

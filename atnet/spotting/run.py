@@ -39,11 +39,14 @@ def spot_video(video: LongVideo, cfg: SpotConfig = SpotConfig(), prep: PrepConfi
     spotter (learned.Fitted, from learned.fit or learned.load), replaces it."""
     t0 = time.perf_counter()
     info: dict = {}
+    if spotter is None and cfg.spotter == learned.NAME:
+        raise CorpusError(f"{learned.NAME} is learned: pass a fitted spotter (learned.load('spotter.safetensors') or "
+                          f"learned.fit), or evaluate it leave one subject out with spot_thresholded.")
     if spotter is not None:     # the features must be the ones it was trained on
         cfg = replace(spotter.cfg, eyes=cfg.eyes)
     crops = tracked_crops(video, cfg, prep, info)
     if spotter is not None:
-        proposals, trace, numbers = learned.spot_crops(crops, video.fps, spotter, info)
+        proposals, trace = learned.spot_crops(crops, video.fps, spotter, info)
     else:
         feats = ((lbp_histograms(c, cfg.blocks).astype(np.float32), cut) for c, cut in crops) \
             if cfg.spotter == "lbp" else crops
