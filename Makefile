@@ -4,6 +4,7 @@
 PY ?= python3
 VENV := .venv
 STAMP := $(VENV)/.installed
+CHROMIUM := /usr/bin/chromium
 
 $(STAMP): pyproject.toml
 	test -x $(VENV)/bin/python || $(PY) -m venv $(VENV)
@@ -17,8 +18,14 @@ install: $(STAMP)
 demo: $(STAMP)
 	$(VENV)/bin/atnet demo --out runs/demo
 
-test: $(STAMP)
+test: $(STAMP) $(CHROMIUM)
 	$(VENV)/bin/python -m pytest -q -m "not gpu"
+
+# Debian's Chromium for the `atnet view` page tests (tests/test_view.py), driven by playwright
+$(CHROMIUM):
+	command -v apt-get >/dev/null && (apt-get install -y -q chromium >/dev/null 2>&1 || \
+	  (apt-get update -q >/dev/null 2>&1 && apt-get install -y -q chromium >/dev/null 2>&1)) || \
+	  echo "chromium could not be installed: tests/test_view.py will fail; install Debian's chromium package"
 
 bench: $(STAMP)
 	$(VENV)/bin/python benchmarks/bench_flow_adm.py

@@ -21,6 +21,7 @@ The Python API (imported on first use, so `import atnet` stays light):
     atnet.long_video(path, fps), atnet.spot_video(video)   -> `atnet spot` (long videos)
     atnet.evaluate_spotting({"samm-lv": ROOT, "casme-sq": ROOT}, out)   -> `atnet evaluate --task spot`
     with atnet.scheduler("local:4"): ...   -> `--scheduler`: the runs inside go to Dask
+    atnet.view(run_folder, "page.html")   -> `atnet view`: one self-contained HTML page of a run
 """
 
 __version__ = "0.1.0"
@@ -36,7 +37,8 @@ _API = {"load_corpora": ("data.datasets", "load_corpora"), "prepare_all": ("data
         "read_predictions": ("evaluation.byo", "read_predictions"), "compare": ("evaluation.byo", "compare"),
         "methods": ("methods", None), "register": ("methods", "register"), "Method": ("methods", "Method"),
         "long_video": ("spotting.run", "long_video"), "spot_video": ("spotting.run", "spot_video"),
-        "evaluate_spotting": ("spotting.run", "evaluate_spotting"), "scheduler": ("core.parallel", "scheduler")}
+        "evaluate_spotting": ("spotting.run", "evaluate_spotting"), "scheduler": ("core.parallel", "scheduler"),
+        "view": ("app.view", "view")}
 
 
 def __getattr__(name):

@@ -18,6 +18,7 @@ the same name (paper values as defaults), so nothing is hidden in code.
   atnet pretrain --ckplus ROOT ... --out W     the spatial stream pretrained on macro-expressions
   atnet predict MODEL INPUT... --out CSV       label frame folders, videos or corpora (apex given or spotted)
   atnet spot-apex [corpora]                    apex spotting error against the annotated apexes, per corpus
+  atnet view RUN --out page.html               one self-contained HTML page of a run: scores, clips, timelines
   atnet methods                                every method and spotter: what it reads, whether it makes a model file
   atnet evaluate --task spot --method lbp|mdmd|flow-tcn --samm-lv R --casme-sq R --out DIR   spotting, MEGC metric
   atnet train --task spot --samm-lv R --casme-sq R --out S   the learned spotter on every video -> a spotter file
@@ -63,6 +64,7 @@ from .commands import (
     cmd_reproduce,
     cmd_score,
     cmd_spot,
+    cmd_view,
     cmd_spot_apex,
     cmd_synth,
     cmd_train,
@@ -163,6 +165,13 @@ def build_parser() -> argparse.ArgumentParser:
                                                           f"{JOBS_MAX})")
     add_long_flags(s)
     s.set_defaults(func=cmd_spot)
+    s = sub.add_parser("view", help="one self-contained HTML page of a run folder (or of atnet spot's CSV)")
+    s.add_argument("run", metavar="RUN", help="a folder evaluate, reproduce, demo or evaluate --task spot wrote, or "
+                                              "the CSV atnet spot wrote")
+    s.add_argument("--out", required=True, metavar="HTML", help="the page to write")
+    s.add_argument("--no-images", action="store_true", help="no thumbnails (recognition: nothing is prepared again)")
+    add_corpus_flags(s)
+    s.set_defaults(func=cmd_view)
     s = sub.add_parser("reproduce", help="every row of Tables II and III, resumable, with a report (MD, HTML, PNG)")
     add_corpus_flags(s)
     s.add_argument("--apex-table", metavar="CSV", help="apex frames only (the apex methods' rows)")

@@ -374,3 +374,9 @@ def cmd_reproduce(args) -> None:
     runs.reproduce(inputs_from(args), args.out, args.method, args.protocol, args.seeds, args.preset,
                    config_from(args, PrepConfig), train_flags(args), "atnet " + " ".join(args.argv),
                    config_from(args, BaselineConfig))
+
+
+def cmd_view(args) -> None:
+    from .view import view
+    out = view(args.run, args.out, inputs_from(args), images=not args.no_images)
+    print(f"wrote {out} ({out.stat().st_size / 1e6:.1f} MB); open it in a browser")

@@ -152,8 +152,8 @@ def add_long_flags(p: argparse.ArgumentParser) -> None:
 
 def spot_config(args, spotter: str | None = None) -> SpotConfig:
     """SpotConfig from the flags, with the spotter named by --method or --spotter."""
-    cfg = config_from(args, SpotConfig)
-    return replace(cfg, spotter=spotter) if spotter else cfg
+    given = {k: v for k, v in given_flags(args, SpotConfig).items() if k != "spotter"}   # spot's --spotter may be a file
+    return replace(SpotConfig(), **given, **({"spotter": spotter} if spotter else {}))
 
 
 def spot_prep(args) -> PrepConfig:
@@ -168,7 +168,7 @@ READ_FLAGS = {**{n: CORPUS for n in ("casme2", "samm", "smic", "synthetic", "sam
               "features": FEATURES,
               **{n: CORPUS for n in ("model", "a", "b", "megc_log", "predictions", "clips", "apex_table", "labels",
                                      "casme2_sheet", "samm_sheet", "samm_lv_sheet", "casme_sq_sheet", "box_file",
-                                     "init_spatial", "init_imagenet", "spotter")}}
+                                     "init_spatial", "init_imagenet", "spotter", "run")}}
 # --out (synth: OUT) is a folder for these commands; elsewhere a file
 RUN_FOLDERS = ("evaluate", "reproduce", "demo", "synth", "export-flows")
 

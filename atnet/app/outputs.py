@@ -26,7 +26,7 @@ CORPUS = FRAMES | VIDEO_SUFFIXES | {".xlsx", ".xls", ".json"}
 FEATURES = frozenset({".npy", ".mat", ".csv"})
 # what a run folder (evaluate, reproduce, demo) gets: files by name, and folders whose every file is written
 RUN_FILES = ("excluded.csv", "settings.json", "results.json", "tables.md", "intervals.csv", "scores.csv",
-             "labels.csv", "report.md", "report.html", "summary.json", "invocations.json")
+             "labels.csv", "report.md", "report.html", "summary.json", "invocations.json", "truth.csv", "curves.npz")
 RUN_TREES = ("predictions", "folds", "figures")
 
 

@@ -166,6 +166,30 @@ def intervals_table(results: list[dict], proposals: dict | None = None) -> pd.Da
                                        "matched"])
 
 
+def truth_table(results: list[dict]) -> pd.DataFrame:
+    """One row per annotated interval of every video spotted: dataset, subject, video, onset, apex,
+    offset, kind, label."""
+    rows = [[r["video"].dataset, r["video"].subject, r["video"].video, t.onset, t.apex, t.offset, t.kind, t.label]
+            for r in results for t in r["video"].truth]
+    return pd.DataFrame(rows, columns=["dataset", "subject", "video", "onset", "apex", "offset", "kind", "label"])
+
+
+def save_curves(results: list[dict], chosen: dict, path: Path) -> None:
+    """Each video's score curves (float32, one value per frame) and thresholds as used (with --auto-p,
+    its subject's p), for `atnet view`: keys VIDEO_KEY|numbers, VIDEO_KEY|KIND, VIDEO_KEY|KIND|threshold."""
+    from ..core.cache import atomic
+    arrays = {}
+    for r in results:
+        key = r["video"].key
+        p = chosen.get(r["video"].subject)
+        arrays[f"{key}|numbers"] = np.asarray(r["numbers"], np.int64)
+        for kind, t in thresholds(r, p).items():
+            arrays[f"{key}|{kind}"] = np.asarray(r["trace"][kind]["contrast"], np.float32)
+            arrays[f"{key}|{kind}|threshold"] = np.float32(t)
+    with atomic(path) as tmp, open(tmp, "wb") as f:
+        np.savez_compressed(f, **arrays)
+
+
 def score_table(results: list[dict], proposals: dict | None = None) -> pd.DataFrame:
     """Per corpus and kind (micro, macro, overall): TP, FP, FN, precision, recall, F1 (MEGC metric)."""
     rows = []
@@ -327,8 +351,12 @@ def evaluate_spotting(roots: dict, out: str | Path, cfg: SpotConfig = SpotConfig
             "videos": len(results), "frames": frames, "spot_seconds": round(sum(r["seconds"] for r in results), 1),
             "frames_per_second_per_process": round(rate, 1) if rate else None,
             "recrops": sum(r["recrops"] for r in results),
-            "no_face_first_frame": [r["video"].key for r in results if r["face"] == "centre-square"]}
+            "no_face_first_frame": [r["video"].key for r in results if r["face"] == "centre-square"],
+            "roots": {k: str(v) for k, v in roots.items() if v}, "sheets": {k: str(v) for k, v in (sheets or {}).items()
+                                                                          if v}}
     write_atomic(out / "settings.json", json.dumps(info, indent=1))
+    write_atomic(out / "truth.csv", truth_table(results).to_csv(index=False))
+    save_curves(results, chosen, out / "curves.npz")
     if figures:
         for r in results:
             timeline(r, out / "figures" / f"timeline-{r['video'].key.replace('/', '_')}.png",
