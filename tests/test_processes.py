@@ -45,9 +45,17 @@ def alive(pid: int) -> bool:
         return False
 
 
+def as_in_a_terminal() -> None:
+    """Ctrl-C's default disposition in the child, as a terminal gives it: a test runner started as a
+    background job (`cmd &` in a script) ignores SIGINT, every child inherits that, and Python then
+    installs no KeyboardInterrupt handler (seen: this file's Ctrl-C tests failed only when CI ran
+    in the background)."""
+    signal.signal(signal.SIGINT, signal.SIG_DFL)
+
+
 def start(argv, **kw) -> subprocess.Popen:
     return subprocess.Popen(ATNET + argv, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True,
-                            start_new_session=True, **kw)
+                            start_new_session=True, preexec_fn=as_in_a_terminal, **kw)
 
 
 def what_runs(pids) -> str:
@@ -180,7 +188,7 @@ def test_ctrl_c_outside_the_task_generator_does_not_wait_for_running_tasks(tmp_p
     the generator still referenced: at exit loky waits for every task still running in a worker
     (workers ignore SIGINT) unless the CLI closes the generator first (parallel.stop)."""
     p = subprocess.Popen([sys.executable, "-c", STOPPED_OUTSIDE], stdout=subprocess.PIPE, stderr=subprocess.STDOUT,
-                         text=True, start_new_session=True, cwd=tmp_path)
+                         text=True, start_new_session=True, preexec_fn=as_in_a_terminal, cwd=tmp_path)
     assert p.stdout.readline().strip() == "saving 0"
     family = descendants(p.pid)
     text = ctrl_c(p, family, "the command (its tasks sleep 600 s)")
@@ -210,7 +218,7 @@ cli.main([])
 
 def test_a_command_stuck_after_ctrl_c_is_ended_and_says_where(tmp_path):
     p = subprocess.Popen([sys.executable, "-c", STUCK_AT_EXIT], stdout=subprocess.PIPE, stderr=subprocess.STDOUT,
-                         text=True, start_new_session=True, cwd=tmp_path)
+                         text=True, start_new_session=True, preexec_fn=as_in_a_terminal, cwd=tmp_path)
     assert p.stdout.readline().strip() == "running"
     os.killpg(p.pid, signal.SIGINT)
     text, _ = p.communicate(timeout=60)
