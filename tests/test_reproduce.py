@@ -60,6 +60,7 @@ def test_report_numbers_recomputed_from_predictions(tiny_corpus, tmp_path):
     summary = {(r["method"], r["protocol"], r["test_set"]): r
                for r in json.loads((out / "summary.json").read_text())["summary"]}
     assert set(summary) == set(ours.groups)
+    assert json.loads((out / "settings.json").read_text())["prep"]["size"] == 64     # what `atnet view` prepares with
     labels = {"spatial": "ATNet spatial", "micro-attention": "Micro-Attention", "hoof-n4-tim10": "HOOF N=4 TIM=10"}
     for (method, protocol, test_set), g in ours:
         rec = summary[(method, protocol, test_set)]

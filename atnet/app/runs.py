@@ -356,6 +356,8 @@ def reproduce(inputs: Inputs, out: str | Path = "runs/reproduce", methods=None, 
               f"{len(excluded)} left out (excluded.csv)")
     saved = set((out / "folds").glob("*.npy")) if (out / "folds").exists() else set()
     svm = svm or BaselineConfig()
+    write_atomic(out / "settings.json", json.dumps({"prep": asdict(prep), "train": asdict(train),   # for `atnet view`
+                                                    "baselines": asdict(svm), "seeds": seeds}, indent=1))
     records, runs = run_evaluations(data, methods, protocols, Settings(prep, train, svm), out, inputs.jobs, seeds)
     wall = time.time() - t0
     log = out / "invocations.json"     # every command that worked on this folder, so a resumed run's cost adds up
