@@ -16,9 +16,10 @@ from pathlib import Path
 import cv2
 import numpy as np
 
+from ..core import parallel
 from ..core.errors import CorpusError
 from ..data import faces
-from ..data.datasets.base import list_frames
+from ..data.datasets.base import Exclusion, list_frames
 from ..data.faces.video import is_video, iter_video
 from ..data.prepare import PrepConfig, find_square
 from ..features.spot_features import eye_aspect_ratio
@@ -126,3 +127,30 @@ def tracked_crops(video: LongVideo, cfg: SpotConfig, prep: PrepConfig, info: dic
         if cfg.denoise > 0:
             c = cv2.GaussianBlur(c, (0, 0), cfg.denoise)
         yield c, cut
+
+
+def _one_video(func, video: LongVideo, *args):
+    """func(video, *args) in a worker (OpenCV and torch single-threaded); a video that cannot be
+    read or spotted becomes an Exclusion naming it and why."""
+    import torch
+    torch.set_num_threads(1)
+    cv2.setNumThreads(1)
+    try:
+        return func(video, *args)
+    except (CorpusError, OSError) as e:
+        return Exclusion(video.dataset, video.video, f"spotting: {e}")
+
+
+def each_video(func, videos: list[LongVideo], args: tuple, jobs: int = 1, desc: str = "spot",
+               progress: bool = True) -> tuple[list[tuple[LongVideo, object]], list[Exclusion]]:
+    """func(video, *args) for every video, one process per video, with a progress bar. Returns
+    ([(video, result)] in the videos' order, [Exclusion] of the videos that failed, with the reason)."""
+    from tqdm.auto import tqdm
+    done, failed = [], []
+    results = parallel.run(_one_video, ((func, v, *args) for v in videos), jobs)
+    for v, r in zip(videos, tqdm(results, total=len(videos), desc=desc, disable=not progress)):
+        if isinstance(r, Exclusion):
+            failed.append(r)
+        else:
+            done.append((v, r))
+    return done, failed

@@ -37,7 +37,7 @@ from ..core.errors import CorpusError
 from ..features.flow import flow
 from ..features.spot_features import block_flow_stats, remove_global_motion
 from . import KINDS, Interval, LongVideo
-from .frames import tracked_crops
+from .frames import each_video, tracked_crops
 from .intervals import run_intervals
 from .method import SpotConfig
 
@@ -271,33 +271,12 @@ def _fold(subject: str, videos: list[LongVideo], feats: list[dict], cfg: SpotCon
     return [result_of(v, f, fitted) for v, f in zip(videos, feats) if v.subject == subject]
 
 
-def _features_or_exclude(video: LongVideo, cfg: SpotConfig, prep, cache):
-    import cv2
-
-    from ..data.datasets.base import Exclusion
-    cv2.setNumThreads(1)
-    try:
-        return video_features(video, cfg, prep, cache)
-    except (CorpusError, OSError) as e:
-        return Exclusion(video.dataset, video.video, f"spotting: {e}")
-
-
 def all_features(videos: list[LongVideo], cfg: SpotConfig, prep, jobs: int = 1, cache=None, progress: bool = True):
-    """Every video's features (one process per video); a video that fails is listed with the reason."""
-    from tqdm.auto import tqdm
-
-    from ..core import parallel
-    from ..data.datasets.base import Exclusion
+    """Every video's features (one process per video); a video that fails is listed with the reason.
+    Returns (the videos kept, their features, the videos left out)."""
     lags(cfg)
-    kept, feats, failed = [], [], []
-    results = parallel.run(_features_or_exclude, ((v, cfg, prep, cache) for v in videos), jobs)
-    for v, r in zip(videos, tqdm(results, total=len(videos), desc="spot features", disable=not progress)):
-        if isinstance(r, Exclusion):
-            failed.append(r)
-        else:
-            kept.append(v)
-            feats.append(r)
-    return kept, feats, failed
+    done, failed = each_video(video_features, videos, (cfg, prep, cache), jobs, "spot features", progress)
+    return [v for v, _ in done], [f for _, f in done], failed
 
 
 def spot_loso(videos: list[LongVideo], cfg: SpotConfig, prep, jobs: int = 1, cache=None, progress: bool = True

@@ -9,11 +9,9 @@ import time
 from dataclasses import asdict, replace
 from pathlib import Path
 
-import cv2
 import numpy as np
 import pandas as pd
 
-from ..core import parallel
 from ..core.classes import CLASSES
 from ..core.errors import CorpusError
 from ..data.datasets.base import Exclusion, Sample
@@ -22,7 +20,7 @@ from ..data.faces.video import is_video
 from ..data.prepare import PrepConfig, check_faces
 from ..features.apex_spot import lbp_histograms
 from . import KINDS, Interval, LongVideo, learned
-from .frames import long_video, tracked_crops
+from .frames import each_video, long_video, tracked_crops
 from .intervals import blinks, eye_blocks, without_blinks
 from .method import SpotConfig, combine, propose, spot_histograms, threshold
 from .metric import match, score
@@ -66,27 +64,13 @@ def spot_video(video: LongVideo, cfg: SpotConfig = SpotConfig(), prep: PrepConfi
             "recrops": info["recrops"], "blinks": found, "seconds": time.perf_counter() - t0}
 
 
-def _spot_or_exclude(video: LongVideo, cfg: SpotConfig, prep: PrepConfig, spotter=None):
-    import torch
-    torch.set_num_threads(1)
-    cv2.setNumThreads(1)
-    try:
-        return spot_video(video, cfg, prep, spotter)
-    except (CorpusError, OSError) as e:
-        return Exclusion(video.dataset, video.video, f"spotting: {e}")
-
-
 def spot_all(videos: list[LongVideo], cfg: SpotConfig = SpotConfig(), prep: PrepConfig = PrepConfig(),
              jobs: int = 1, progress: bool = True, spotter=None) -> tuple[list[dict], list[Exclusion]]:
     """Spot every video (one process per video); a video that fails is listed with the reason.
     `spotter`: a fitted learned spotter (learned.load), else cfg.spotter's training-free method."""
-    from tqdm.auto import tqdm
     check_faces(prep)
-    done, failed = [], []
-    results = parallel.run(_spot_or_exclude, ((v, cfg, prep, spotter) for v in videos), jobs)
-    for r in tqdm(results, total=len(videos), desc="spot", disable=not progress):
-        (failed if isinstance(r, Exclusion) else done).append(r)
-    return done, failed
+    done, failed = each_video(spot_video, videos, (cfg, prep, spotter), jobs, "spot", progress)
+    return [r for _, r in done], failed
 
 
 def at_threshold(result: dict, p: float, variable: bool = False) -> list[Interval]:
