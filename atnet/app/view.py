@@ -137,7 +137,7 @@ def spotting_data(run: Path, thumbs: int = 400) -> dict:
     """Everything the spotting page shows, as plain data: per video its curves, thresholds, truth and
     proposals (with status), and frames of the first `thumbs` proposals."""
     from ..data.long import Interval
-    from ..spotting.metric import match
+    from ..spotting.metric import match_by_kind
     folder = run if run.is_dir() else None
     table = pd.read_csv(run / "intervals.csv" if folder else run)
     need = {"dataset", "video", "onset", "offset", "kind"}
@@ -158,13 +158,8 @@ def spotting_data(run: Path, thumbs: int = 400) -> dict:
         gt = truth[(truth["dataset"] == dataset) & (truth["video"] == video)]
         props = [Interval(int(r.onset), int(r.offset), r.kind) for r in part.itertuples()]
         gts = [Interval(int(r.onset), int(r.offset), r.kind) for r in gt.itertuples()]
-        hit_p, hit_t = set(), set()
-        for kind in ("micro", "macro"):
-            pi = [i for i, q in enumerate(props) if q.kind == kind]
-            ti = [i for i, q in enumerate(gts) if q.kind == kind]
-            for a, b, _ in match([gts[i] for i in ti], [props[i] for i in pi]):
-                hit_t.add(ti[a])
-                hit_p.add(pi[b])
+        pairs = match_by_kind(gts, props)
+        hit_t, hit_p = {i for i, _ in pairs}, {j for _, j in pairs}
         label_cols = [c for c in part.columns if c == "label" or c.startswith("p_")]
         proposals = []
         for i, r in enumerate(part.to_dict("records")):

@@ -40,6 +40,18 @@ def match(truth: list[Interval], proposals: list[Interval], threshold: float = T
     return sorted(out)
 
 
+def match_by_kind(truth: list[Interval], proposals: list[Interval], threshold: float = THRESHOLD
+                  ) -> list[tuple[int, int]]:
+    """match() within each kind (a proposal against the truths of the kind it claims), as
+    (truth index, proposal index) into the lists given."""
+    out = []
+    for kind in KINDS:
+        ti = [i for i, t in enumerate(truth) if t.kind == kind]
+        pi = [j for j, p in enumerate(proposals) if p.kind == kind]
+        out += [(ti[a], pi[b]) for a, b, _ in match([truth[i] for i in ti], [proposals[j] for j in pi], threshold)]
+    return out
+
+
 def counts(truth: list[Interval], proposals: list[Interval], kind: str) -> dict[str, int]:
     """TP, FP, FN of one video for one kind."""
     t = [x for x in truth if x.kind == kind]

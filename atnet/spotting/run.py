@@ -23,7 +23,7 @@ from . import KINDS, Interval, LongVideo, learned
 from .frames import each_video, long_video, tracked_crops
 from .intervals import blinks, eye_blocks, without_blinks
 from .method import SpotConfig, combine, propose, spot_histograms, threshold
-from .metric import match, score
+from .metric import match, match_by_kind, score
 
 __all__ = ["long_video", "spot_video", "spot_all", "evaluate_spotting"]
 
@@ -139,13 +139,10 @@ def intervals_table(results: list[dict], proposals: dict | None = None) -> pd.Da
     for r in results:
         v = r["video"]
         props = (proposals or {}).get(v.key, r["proposals"])
-        hit = set()
-        for kind in KINDS:
-            mine = [q for q in props if q.kind == kind]
-            hit |= {id(mine[j]) for _, j, _ in match([t for t in v.truth if t.kind == kind], mine)}
-        for q in props:
+        hit = {j for _, j in match_by_kind(v.truth, props)}
+        for j, q in enumerate(props):
             rows.append([v.dataset, v.subject, v.video, q.onset, q.apex, q.offset, q.kind, round(q.score, 6),
-                         (id(q) in hit) if v.truth else ""])
+                         (j in hit) if v.truth else ""])
     return pd.DataFrame(rows, columns=["dataset", "subject", "video", "onset", "apex", "offset", "kind", "score",
                                        "matched"])
 
