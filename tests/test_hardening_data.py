@@ -1,0 +1,131 @@
+"""Bad input of the data layer (issue #30): apex-table flows and images, spotter-file headers, long
+videos' annotations and frame holes. Each case builds its own tiny input and checks what the user
+sees: a row or video left out with a reason naming it, or one refusal naming the file."""
+from __future__ import annotations
+
+import os
+
+import cv2
+import numpy as np
+import pandas as pd
+import pytest
+from skimage import data as skdata
+
+from atnet.core.errors import CorpusError
+from atnet.data.prepare import PrepConfig, read_apex_table
+from atnet.evaluation.byo import read_predictions
+
+KEYS = ["dataset", "subject", "clip", "label"]
+
+
+def table(folder, rows, column="flow"):
+    path = folder / "t.csv"
+    pd.DataFrame(rows, columns=KEYS + [column]).to_csv(path, index=False)
+    return path
+
+
+def reasons(excluded) -> dict:
+    return {e.clip: e.reason for e in excluded}
+
+
+def flow_png(path, depth=np.uint8, side=28, seed=0):
+    top = np.iinfo(depth).max
+    img = np.random.default_rng(seed).integers(0, top + 1, (side, side, 3), dtype=np.int64).astype(depth)
+    cv2.imwrite(str(path), img)
+    return img
+
+
+# ------------------------------------------------------------------------------ apex-table flows
+
+def test_16_bit_flow_images_read_at_0_255_alone_or_beside_8_bit_ones(tmp_path):
+    flow8 = flow_png(tmp_path / "a8.png", np.uint8)
+    cv2.imwrite(str(tmp_path / "a16.png"), flow8.astype(np.uint16) * 257)   # the same flow, 16-bit
+    flow_png(tmp_path / "b16.png", np.uint16, seed=1)
+    path = table(tmp_path, [("casme2", "sub01", "c8", "negative", "a8.png"),
+                            ("casme2", "sub01", "c16", "negative", "a16.png"),
+                            ("casme2", "sub02", "d16", "positive", "b16.png")])
+    arrays, excluded = read_apex_table(path, PrepConfig())
+    assert not excluded and arrays.flow.shape == (3, 28, 28, 3)
+    np.testing.assert_allclose(arrays.flow[1], arrays.flow[0], atol=1e-3)    # one flow, either depth
+    assert 200 < arrays.flow[2].max() <= 255.0 and arrays.flow.min() >= 0
+
+
+def test_tiny_huge_npz_complex_and_textual_flows_are_left_out_naming_the_row(tmp_path):
+    np.save(tmp_path / "one.npy", np.ones((1, 1, 3), np.float32))
+    flow_png(tmp_path / "one.png", side=1)
+    with open(tmp_path / "zip.npy", "wb") as f:
+        np.savez(f, flow=np.zeros((28, 28, 3)))                                # an .npz under a .npy name
+    np.save(tmp_path / "complex.npy", np.ones((28, 28, 2), np.complex64) * 1j)
+    np.save(tmp_path / "text.npy", np.full((28, 28, 3), "a"))
+    np.save(tmp_path / "bool.npy", np.ones((28, 28, 3), bool))
+    np.save(tmp_path / "ok.npy", np.ones((28, 28, 3), np.float32))
+    # a sparse 8000 x 8000 x 3 float64 file (1.5 GB declared, a few kB on disk): refused from its header
+    header = np.lib.format.header_data_from_array_1_0(np.zeros((1, 1, 1)))
+    with open(tmp_path / "huge.npy", "wb") as f:
+        np.lib.format.write_array_header_1_0(f, {**header, "shape": (8000, 8000, 3)})
+        f.truncate(f.tell() + 8000 * 8000 * 3 * 8)
+    names = ["one.npy", "one.png", "zip.npy", "complex.npy", "text.npy", "bool.npy", "huge.npy", "ok.npy"]
+    path = table(tmp_path, [("smic", "s01", n.replace(".", "_"), "negative", n) for n in names])
+    arrays, excluded = read_apex_table(path, PrepConfig())
+    assert list(arrays.table["clip"]) == ["ok_npy"]
+    why = reasons(excluded)
+    assert len(why) == 7 and all(f"{path} row {names.index(c.split('/')[1].replace('_', '.')) + 2}: its flow " in r
+                                 for c, r in why.items())
+    assert "is a flow of 1 x 1 px; a flow is read at 8 to 4096 px a side" in why["s01/one_npy"]
+    assert "is a flow image of 1 x 1 px" in why["s01/one_png"]
+    assert "is an .npz archive, not a .npy array" in why["s01/zip_npy"]
+    assert "(complex64); a flow is H x W x 2 (u, v) or H x W x 3 (u, v, strain) real numbers" in why["s01/complex_npy"]
+    assert "(<U1)" in why["s01/text_npy"] and "(bool)" in why["s01/bool_npy"]
+    assert "is a flow of 8000 x 8000 px" in why["s01/huge_npy"]
+
+
+def test_a_table_through_a_symbolic_link_reads_the_flows_beside_the_real_file(tmp_path):
+    real = tmp_path / "corpus"
+    real.mkdir()
+    np.save(real / "f.npy", np.ones((28, 28, 3), np.float32))
+    path = table(real, [("casme2", "sub01", "c0", "negative", "f.npy")])
+    (tmp_path / "elsewhere").mkdir()
+    link = tmp_path / "elsewhere" / "flows.csv"
+    os.symlink(path, link)
+    arrays, excluded = read_apex_table(link, PrepConfig())
+    assert not excluded and list(arrays.table["clip"]) == ["c0"]
+
+
+def test_rows_atnet_score_would_refuse_are_left_out_at_read_time_naming_both_rows(tmp_path):
+    np.save(tmp_path / "f.npy", np.ones((28, 28, 3), np.float32))
+    path = table(tmp_path, [("casme2", "sub01", "EP02_01f", "negative", "f.npy"),
+                            ("casme2", "sub01", "ep02_01F", "positive", "f.npy"),      # the same clip
+                            ("casme2", "casme2/SUB01", "EP02_01F", "positive", "f.npy"),   # again, qualified
+                            ("casme2", "samm/006", "EP03_02", "surprise", "f.npy"),     # another corpus
+                            ("samm", "006", "006_1_2", "surprise", "f.npy")])
+    arrays, excluded = read_apex_table(path, PrepConfig())
+    assert list(arrays.table["clip"]) == ["EP02_01f", "006_1_2"]
+    why = reasons(excluded)
+    assert why["sub01/ep02_01F"] == (f"{path} row 3: repeats row 2 (the same dataset, subject and clip, names "
+                                     f"compared ignoring letter case), which is kept; delete one")
+    assert "row 4: repeats row 2" in why["casme2/SUB01/EP02_01F"]
+    assert why["samm/006/EP03_02"] == (f"{path} row 5: subject 'samm/006' names the corpus samm, but the row's "
+                                       f"dataset is casme2; fix one of the two")
+    # what is kept, `atnet score` takes: the run's own predictions are not refused
+    preds = arrays.table.assign(truth=arrays.y, pred=arrays.y)
+    preds.to_csv(tmp_path / "p.csv", index=False)
+    assert len(read_predictions(tmp_path / "p.csv")) == 2
+
+
+def test_apex_images_tiny_16_bit_or_unreadable_get_the_flows_checks(tmp_path):
+    gray = cv2.cvtColor(skdata.astronaut(), cv2.COLOR_RGB2GRAY)
+    cv2.imwrite(str(tmp_path / "face8.png"), gray)
+    cv2.imwrite(str(tmp_path / "face16.png"), gray.astype(np.uint16) * 257)
+    cv2.imwrite(str(tmp_path / "tiny.png"), gray[:1, :1])
+    (tmp_path / "cut.png").write_bytes((tmp_path / "face8.png").read_bytes()[:500])
+    path = table(tmp_path, [("casme2", "sub01", "c8", "negative", "face8.png"),
+                            ("casme2", "sub01", "c16", "negative", "face16.png"),
+                            ("casme2", "sub01", "tiny", "negative", "tiny.png"),
+                            ("casme2", "sub01", "cut", "negative", "cut.png")], column="image")
+    arrays, excluded = read_apex_table(path, PrepConfig(face="haar", size=64))
+    assert list(arrays.table["clip"]) == ["c8", "c16"]
+    np.testing.assert_allclose(arrays.apex[1].astype(float), arrays.apex[0].astype(float), atol=1)   # 0-255 both
+    why = reasons(excluded)
+    assert why["sub01/tiny"].startswith(f"{path} row 4: its image {tmp_path / 'tiny.png'}: an image of 1 x 1 px; an "
+                                        f"apex image is at least 32 px a side")
+    assert why["sub01/cut"].startswith(f"{path} row 5: its image {tmp_path / 'cut.png'}: the PNG data is truncated")
