@@ -129,3 +129,66 @@ def test_apex_images_tiny_16_bit_or_unreadable_get_the_flows_checks(tmp_path):
     assert why["sub01/tiny"].startswith(f"{path} row 4: its image {tmp_path / 'tiny.png'}: an image of 1 x 1 px; an "
                                         f"apex image is at least 32 px a side")
     assert why["sub01/cut"].startswith(f"{path} row 5: its image {tmp_path / 'cut.png'}: the PNG data is truncated")
+
+
+# ------------------------------------------------------------------------------ spotter files
+
+def spotter_file(tmp_path, **change):
+    """A saved flow-tcn spotter (an untrained network: its header and shapes are what is read),
+    then its header rewritten with `change` (a key of None removed; "spot.X" a setting)."""
+    import json
+
+    from safetensors.torch import load_file, save_file
+
+    from atnet.spotting import learned
+    from atnet.spotting.method import SpotConfig
+    cfg = SpotConfig(spotter="flow-tcn", tcn_hidden=8)
+    path = tmp_path / "s.safetensors"
+    learned.save(learned.Fitted(learned.network(216, 8), cfg, 216, ["samm-lv/006_1"]), path)
+    if change:
+        from safetensors import safe_open
+        with safe_open(str(path), "pt") as f:
+            meta = json.loads(f.metadata()[learned.FORMAT])
+        for key, value in change.items():
+            where, name = (meta["spot"], key[5:]) if key.startswith("spot.") else (meta, key)
+            if value is None:
+                where.pop(name)
+            else:
+                where[name] = value
+        save_file(load_file(str(path)), str(path), metadata={learned.FORMAT: json.dumps(meta)})
+    return path
+
+
+def test_a_spotter_header_is_checked_against_its_tensors_before_anything_is_built(tmp_path, monkeypatch):
+    from atnet.spotting import learned
+    assert learned.load(spotter_file(tmp_path)).d == 216
+    built = []
+    real = learned.network
+    import torch
+
+    def network(d, h):   # what is built with storage (not on torch's meta device)
+        if torch.empty(0).device.type != "meta":
+            built.append((d, h))
+        return real(d, h)
+    monkeypatch.setattr(learned, "network", network)
+
+    def refused(**change):
+        with pytest.raises(CorpusError) as e:
+            learned.load(spotter_file(tmp_path, **change))
+        return str(e.value)
+    path = tmp_path / "s.safetensors"
+    assert refused(d=10 ** 7) == (f"{path}: header field d is 10000000, and its settings (spot.blocks 6, "
+                                  f"spot.tcn_lags 0.2,1.0) make 216 features per frame; {learned.DAMAGED}.")
+    assert refused(**{"spot.tcn_hidden": 10 ** 7}) == (f"{path}: header field spot.tcn_hidden is 10000000, not at "
+                                                      f"most 1024; {learned.DAMAGED}.")
+    assert "spot.tcn_hidden is '8', not a whole number" in refused(**{"spot.tcn_hidden": "8"})
+    assert "header field spot.blocks is 64" not in refused(**{"spot.blocks": 64})   # 64 px crop: refused together
+    assert "--blocks 64 with --crop 128" in refused(**{"spot.blocks": 64})
+    assert "header field trained_on is missing" in refused(trained_on=None)
+    assert "header field version is 99, not at most 1" in refused(version=99)
+    # settings that pass each check but declare another network than the weights hold: no network built
+    msg = refused(d=3 * 6 ** 2 * 200, **{"spot.tcn_lags": ",".join(["0.5"] * 200)})
+    assert msg.startswith(f"{path}: its weights do not fit a flow-tcn spotter of its header's settings (inp.weight "
+                          f"has shape (8, 216, 1), the network (8, 21600, 1))"), msg
+    assert "inp.weight has shape (8, 216, 1), the network (1024, 216, 1)" in refused(**{"spot.tcn_hidden": 1024})
+    assert all(d == 216 and h == 8 for d, h in built)   # only the file's own network was ever allocated
