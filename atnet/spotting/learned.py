@@ -38,7 +38,7 @@ from ..core.readers import one_line
 from ..features.flow import flow
 from ..features.spot_features import block_flow_stats, remove_global_motion
 from . import KINDS, Interval, LongVideo
-from .frames import each_video, tracked_crops
+from .frames import check_spottable, each_video, tracked_crops
 from .intervals import run_intervals
 from .method import SpotConfig
 
@@ -230,7 +230,9 @@ def features_key(video: LongVideo, cfg: SpotConfig, prep) -> str:
 def video_features(video: LongVideo, cfg: SpotConfig, prep, cache: str | Path | None = None) -> dict:
     """A video's raw features (crop_features) with what spotting reports: {"x", "index", "numbers",
     "face", "recrops", "seconds"}; kept in `cache` (one .npz per video and settings, written
-    atomically, so an interrupted run resumes)."""
+    atomically, so an interrupted run resumes). A video no spotter can read is refused first, as the
+    training-free spotters refuse it (frames.check_spottable)."""
+    check_spottable(video, cfg)
     store = NpzCache(Path(cache) / "spot-features") if cache else None
     key = features_key(video, cfg, prep) if store else ""
     hit = store.get(key) if store else None
