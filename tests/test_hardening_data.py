@@ -192,3 +192,112 @@ def test_a_spotter_header_is_checked_against_its_tensors_before_anything_is_buil
                           f"has shape (8, 216, 1), the network (8, 21600, 1))"), msg
     assert "inp.weight has shape (8, 216, 1), the network (1024, 216, 1)" in refused(**{"spot.tcn_hidden": 1024})
     assert all(d == 216 and h == 8 for d, h in built)   # only the file's own network was ever allocated
+
+
+# ------------------------------------------------------------------------------ long videos
+
+SAMM_HEAD = ["Subject", "Filename", "Inducement Code", "Onset", "Apex", "Offset", "Duration", "Type",
+             "Action Units", "Notes"]
+
+
+def touch(path):
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_bytes(b"")
+
+
+def test_samm_lv_rows_that_make_no_interval_are_left_out_and_changes_said(tmp_path):
+    from atnet.data.datasets import samm_lv
+    rows = [SAMM_HEAD,
+            ["006", "006_1_1", "1", "10", "20", "30", "", "Micro - 1/2", "", ""],     # fine
+            ["006", "006_1_2", "1", "0", "-1", "0", "", "Macro", "", ""],             # 0, 0: no interval
+            ["006", "006_1_3", "1", "-5", "20", "30", "", "Macro", "", ""],           # negative onset
+            ["006", "006_1_4", "1", "50", "60", "40", "", "Macro", "", ""],           # offset before onset
+            ["006", "006_1_5", "1", "0", "70", "0", "", "Macro", "", ""],             # offset not annotated
+            ["006", "006_1_6", "1", "80", "95", "90", "", "Micro - 1/2", "", ""],     # apex outside
+            ["006", "006_1_7", "1", "0", "-1", "-1", "", "Macro", "", ""]]            # -1 offset, no apex
+    pd.DataFrame(rows).to_csv(tmp_path / "SAMM_LongVideos_V2_Release.csv", header=False, index=False)
+    for n in (1, 100):
+        touch(tmp_path / "SAMM_longvideos" / "006_1" / f"006_1_{n:04d}.jpg")
+    corpus = samm_lv.load(tmp_path)
+    truth = [(t.onset, t.apex, t.offset) for t in corpus.videos[0].truth]
+    assert truth == [(10, 20, 30), (1, 70, 70), (80, None, 90)]
+    assert all(t.onset <= t.offset for v in corpus.videos for t in v.truth)
+    sheet = "SAMM_LongVideos_V2_Release.csv"
+    assert [(e.clip, e.reason) for e in corpus.excluded] == [
+        ("006_1_2", f"{sheet} row 3: offset 0 and the apex are not annotated, so the row makes no interval; fix "
+                    f"the row"),
+        ("006_1_3", f"{sheet} row 4: onset -5 is not a frame number (0 is the first frame); fix the row to use it"),
+        ("006_1_4", f"{sheet} row 5: offset 40 is before onset 50; fix the row to use it"),
+        ("006_1_7", f"{sheet} row 8: offset -1 and the apex are not annotated, so the row makes no interval; fix "
+                    f"the row")]
+    assert corpus.notes == [f"samm-lv 006_1_5: {sheet} row 6: offset 0 is not annotated: the apex 70 ends the interval",
+                            f"samm-lv 006_1_6: {sheet} row 7: apex 95 lies outside onset 80 to offset 90: taken as "
+                            f"not annotated"]
+
+
+def test_casme_sq_rows_that_make_no_interval_are_left_out(tmp_path):
+    from openpyxl import Workbook
+
+    from atnet.data.datasets import casme_sq
+    wb = Workbook()
+    codes = wb.active
+    for r in [[1, "anger1_1", 10, 20, 30], [1, "anger1_2", 0, 0, 0], [1, "anger1_3", -3, 20, 30],
+              [1, "anger1_4", 50, 60, 40], [1, "anger1_5", 40, 45, 0], [1, "anger1_6", 50, 70, 60]]:
+        codes.append(r + ["4", "negative", "micro-expression", ""])
+    wb.create_sheet().append([15, "s15", 1])
+    wb.create_sheet().append(["0401", "anger1"])
+    wb.save(tmp_path / "CAS(ME)^2code_final.xlsx")
+    for n in (1, 100):
+        touch(tmp_path / "rawpic" / "s15" / "15_0401girlcrashing" / f"img{n:03d}.jpg")
+    corpus = casme_sq.load(tmp_path)
+    assert [(t.onset, t.apex, t.offset) for t in corpus.videos[0].truth] == [(10, 20, 30), (40, 45, 45), (50, None, 60)]
+    assert [e.reason.split(": ", 1)[1] for e in corpus.excluded] == [
+        "offset 0 and the apex are not annotated, so the row makes no interval; fix the row",
+        "onset -3 is not a frame number (0 is the first frame); fix the row to use it",
+        "offset 40 is before onset 50; fix the row to use it"]
+    assert len(corpus.notes) == 2 and "row 6: apex 70 lies outside onset 50 to offset 60" in corpus.notes[1]
+
+
+def frame_folder(folder, numbers, size=64):
+    folder.mkdir(parents=True, exist_ok=True)
+    face = cv2.resize(cv2.cvtColor(skdata.astronaut(), cv2.COLOR_RGB2GRAY), (size, size))
+    for n in numbers:
+        cv2.imwrite(str(folder / f"f{n:05d}.png"), face)
+
+
+@pytest.mark.parametrize("spotter", ["lbp", "mdmd", "flow-tcn"])
+def test_every_spotter_leaves_out_a_one_frame_video_and_one_with_a_long_hole_alike(tmp_path, spotter):
+    from atnet.spotting import LongVideo, learned, run
+    from atnet.spotting.frames import long_video
+    from atnet.spotting.method import SpotConfig
+    frame_folder(tmp_path / "one", [1])
+    frame_folder(tmp_path / "hole", [*range(1, 41), *range(242, 282)])      # frames 41-241 missing
+    videos = [long_video(tmp_path / name, 30) for name in ("one", "hole")]
+    videos = [LongVideo(v.dataset, f"input/s{i}", v.video, v.fps, v.frames, v.numbers) for i, v in enumerate(videos)]
+    cfg, prep = SpotConfig(spotter=spotter, tcn_steps=1, tcn_hidden=4), PrepConfig(face="haar")
+    if spotter == learned.NAME:
+        kept, _, failed = learned.all_features(videos, cfg, prep, progress=False)
+        assert not kept
+    else:
+        results, failed = run.spot_all(videos, cfg, prep, progress=False)
+        assert not results
+    assert [(e.clip, e.reason) for e in failed] == [
+        ("one", "spotting: 1 frame(s), fewer than the 9 of one micro-expression interval at 30 fps, so nothing can "
+                "be spotted; give a longer video."),
+        ("hole", "spotting: frames 41-241 are missing (201 frames, 6.70 s at 30 fps; 1 such hole(s)), more than the "
+                 "3 a video may skip, so the frames either side would be taken for consecutive ones; restore the "
+                 "frames, or give the parts either side as two videos.")]
+
+
+def test_a_dropped_frame_or_two_is_spotted_and_said(tmp_path):
+    from atnet.spotting import LongCorpus, run
+    from atnet.spotting.frames import check_spottable, long_video
+    from atnet.spotting.method import SpotConfig
+    frame_folder(tmp_path / "v", [*range(1, 20), *range(22, 40)])           # frames 20 and 21 dropped
+    video = long_video(tmp_path / "v", 30)
+    check_spottable(video, SpotConfig())                                    # not refused
+    assert run.notes_of(LongCorpus([video])) == [
+        "input/v: 2 frame(s) missing in 1 hole(s) of at most 3 (the first: frames 20-21); spotted, the frames either "
+        "side taken as consecutive"]
+    r = run.spot_video(video, SpotConfig(), PrepConfig(face="haar"))
+    assert len(r["numbers"]) == 37
