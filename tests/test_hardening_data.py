@@ -101,9 +101,9 @@ def test_rows_atnet_score_would_refuse_are_left_out_at_read_time_naming_both_row
     arrays, excluded = read_apex_table(path, PrepConfig())
     assert list(arrays.table["clip"]) == ["EP02_01f", "006_1_2"]
     why = reasons(excluded)
-    assert why["sub01/ep02_01F"] == (f"{path} row 3: repeats row 2 (the same dataset, subject and clip, names "
+    assert why["sub01/ep02_01F"] == (f"{path} row 3 repeats row 2 (the same dataset, subject and clip, names "
                                      f"compared ignoring letter case), which is kept; delete one")
-    assert "row 4: repeats row 2" in why["casme2/SUB01/EP02_01F"]
+    assert "row 4 repeats row 2" in why["casme2/SUB01/EP02_01F"]
     assert why["samm/006/EP03_02"] == (f"{path} row 5: subject 'samm/006' names the corpus samm, but the row's "
                                        f"dataset is casme2; fix one of the two")
     # what is kept, `atnet score` takes: the run's own predictions are not refused

@@ -349,8 +349,9 @@ def read_apex_table(path: str | Path, cfg: PrepConfig) -> tuple[Arrays, list[Exc
             leave(f"the {empty!r} cell is empty; fill it in to use the row")
             continue
         if i + 2 in repeats:
-            leave(f"repeats row {repeats[i + 2]} (the same dataset, subject and clip, names compared ignoring letter "
-                  f"case), which is kept; delete one")
+            excluded.append(Exclusion(r["dataset"], name, f"{where} repeats row {repeats[i + 2]} (the same dataset, "
+                                                          f"subject and clip, names compared ignoring letter case), "
+                                                          f"which is kept; delete one"))
             continue
         if r["dataset"] not in DATASETS:
             leave(f"dataset must be {', '.join(DATASETS[:-1])} or {DATASETS[-1]}")
