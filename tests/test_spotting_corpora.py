@@ -74,6 +74,11 @@ def test_casme_sq_counts_on_the_real_workbook(tmp_path):
         ("s15/15_0401clip", 557, 572, 608, "macro")
     no_offset = [t for v in corpus.videos for t in v.truth if t.offset == t.apex]
     assert len(no_offset) >= 40                 # offset 0: the apex ends it
+    said = [n for n in corpus.notes if "offset 0 is not annotated: the apex" in n]
+    outside = [n for n in corpus.notes if "lies outside onset" in n]
+    assert len(said) == 44 and len(outside) == 3 and len(corpus.notes) == 47   # each change said, the rows kept
+    assert "casme-sq disgust1_5: CAS(ME)^2code_final.xlsx row 170: apex 1230 lies outside onset 1221 to offset 1224" \
+        in outside[0]
 
 
 def test_bad_rows_are_listed_with_their_reason(tmp_path):

@@ -15,9 +15,9 @@ from tqdm.auto import tqdm
 
 from ..core import parallel
 from ..core.cache import NpzCache, file_stamp, make_key, sweep
-from ..core.classes import CLASSES
+from ..core.classes import CLASSES, DATASETS, clip_identity, corpus_clash
 from ..core.config import bounded, check_fields
-from ..core.readers import empty_cell, first_rows, one_line, read_gray, read_table
+from ..core.readers import empty_cell, first_rows, one_line, read_gray, read_table, truncation
 from ..features import BACKENDS as FLOW_BACKENDS, adm, assemble, flow, window_pairs
 from ..features.oaflow import onset_apex_flow
 from . import faces
@@ -249,36 +249,72 @@ def table_inputs(path: str | Path) -> set[str]:
 TABLE_TEXT = "an apex table (dataset, subject, clip, label, and image and/or flow)"
 
 
+FLOW_SIDES = (8, 4096)    # a flow's side, px: under 8 its resize to --oa-size invents the motion; over 4096 it is
+                          # no flow of a face crop (and its bytes are not read: the bound is checked on the header)
+IMAGE_MIN_SIDE = 32       # an apex image's smaller side, px: the smallest --size; under it the face crop is invented
+REAL = "iuf"              # the numpy kinds a flow may hold: integers and real floats (not complex, bool, text, objects)
+
+
+def read_npy_flow(path: Path) -> np.ndarray:
+    """A `.npy` flow as float32, its header (shape, dtype) checked before its data is read: an `.npz`
+    under a `.npy` name, a pickled or non-real array, or one past FLOW_SIDES is one sentence."""
+    try:
+        f = np.load(path, mmap_mode="r", allow_pickle=False)   # reads the header; the data stays on disk
+    except Exception as e:   # numpy raises several kinds on bad bytes, pickles and object arrays
+        raise CorpusError(f"{path} cannot be read as a .npy array ({one_line(e, 100)})") from None
+    if not isinstance(f, np.ndarray):   # np.load opens any zip archive as an .npz, whatever its name
+        f.close()
+        raise CorpusError(f"{path} is an .npz archive, not a .npy array; save the flow with numpy.save")
+    if f.ndim != 3 or f.shape[2] not in (2, 3) or f.dtype.kind not in REAL or f.dtype.itemsize > 8:
+        raise CorpusError(f"{path} holds an array of shape {f.shape} ({f.dtype}); a flow is H x W x 2 (u, v) or "
+                          f"H x W x 3 (u, v, strain) real numbers (integers or floats of up to 64 bits)")
+    if not FLOW_SIDES[0] <= min(f.shape[:2]) <= max(f.shape[:2]) <= FLOW_SIDES[1]:
+        raise CorpusError(f"{path} is a flow of {f.shape[0]} x {f.shape[1]} px; a flow is read at {FLOW_SIDES[0]} "
+                          f"to {FLOW_SIDES[1]} px a side")
+    return np.array(f, dtype=np.float32)
+
+
+def read_image_flow(path: Path) -> np.ndarray:
+    """A flow image as float32 RGB = u, v, strain at 0-255: an 8-bit image as it is, a 16-bit one
+    scaled by its own range (x 255 / 65535), so that 8- and 16-bit images of one flow read alike."""
+    data = np.fromfile(path, np.uint8)
+    problem = truncation(data.tobytes(), path.suffix)
+    try:
+        img = None if problem else cv2.imdecode(data, cv2.IMREAD_UNCHANGED)
+    except cv2.error:   # a header declaring a size past OpenCV's limits
+        img = None
+    if img is None:
+        raise CorpusError(f"{path} is not a readable image or .npy array{f' ({problem})' if problem else ''}")
+    if img.ndim != 3 or img.shape[2] < 3:
+        raise CorpusError(f"{path} is an image of shape {img.shape}; a flow image has three channels (R, G, B = "
+                          f"u, v, strain)")
+    if img.dtype not in (np.uint8, np.uint16):
+        raise CorpusError(f"{path} is an image of {img.dtype} values; a flow image is 8- or 16-bit (save other "
+                          f"values as a .npy array)")
+    if not FLOW_SIDES[0] <= min(img.shape[:2]) <= max(img.shape[:2]) <= FLOW_SIDES[1]:
+        raise CorpusError(f"{path} is a flow image of {img.shape[0]} x {img.shape[1]} px; a flow is read at "
+                          f"{FLOW_SIDES[0]} to {FLOW_SIDES[1]} px a side")
+    f = cv2.cvtColor(img[..., :3], cv2.COLOR_BGR2RGB).astype(np.float32)
+    return f * np.float32(255 / 65535) if img.dtype == np.uint16 else f
+
+
 def read_flow_file(path: Path, size: int) -> np.ndarray:
     """One precomputed onset-apex flow -> (size, size, 3) float32 u, v, strain. A `.npy` array of
     H x W x 2 (u, v: the strain is computed) or H x W x 3 (u, v, strain); or an image whose first
     three channels, as RGB, are u, v and strain (the 8-bit PNG or JPEG images the MEGC 2019
-    repositories distribute). Raises CorpusError in one sentence (the caller names the row)."""
+    repositories distribute; 16-bit ones scaled to 0-255). Raises CorpusError in one sentence (the
+    caller names the row)."""
     from ..features.oaflow import strain
     if not path.is_file():
         raise CorpusError(f"{path} is not found")
     if path.suffix.lower() in FLOW_SUFFIXES:
-        try:
-            f = np.load(path, allow_pickle=False)
-        except Exception as e:   # numpy raises several kinds on bad bytes
-            raise CorpusError(f"{path} cannot be read as a .npy array ({one_line(e, 100)})") from None
-        if f.ndim != 3 or f.shape[2] not in (2, 3) or min(f.shape[:2]) < 2 or not np.issubdtype(f.dtype, np.number):
-            raise CorpusError(f"{path} holds an array of shape {f.shape} ({f.dtype}); a flow is H x W x 2 (u, v) or "
-                              f"H x W x 3 (u, v, strain) numbers")
-        f = f.astype(np.float32)
+        f = read_npy_flow(path)
         if not np.isfinite(f).all():
             raise CorpusError(f"{path} holds NaN or infinite values")
         if f.shape[2] == 2:
             f = np.dstack([f, strain(f)])
     else:
-        data = np.fromfile(path, np.uint8)
-        img = cv2.imdecode(data, cv2.IMREAD_UNCHANGED) if data.size else None
-        if img is None:
-            raise CorpusError(f"{path} is not a readable image or .npy array")
-        if img.ndim != 3 or img.shape[2] < 3:
-            raise CorpusError(f"{path} is an image of shape {img.shape}; a flow image has three channels (R, G, B = "
-                              f"u, v, strain)")
-        f = cv2.cvtColor(img[..., :3], cv2.COLOR_BGR2RGB).astype(np.float32)
+        f = read_image_flow(path)
     if f.shape[0] != size or f.shape[1] != size:
         f = cv2.resize(f, (size, size), interpolation=cv2.INTER_AREA)
     return np.ascontiguousarray(f, dtype=np.float32)
@@ -286,65 +322,71 @@ def read_flow_file(path: Path, size: int) -> np.ndarray:
 
 def read_apex_table(path: str | Path, cfg: PrepConfig) -> tuple[Arrays, list[Exclusion]]:
     """An apex table (CSV: dataset, subject, clip, label, and `image`, `flow` or both; paths relative
-    to the CSV's folder or absolute), for corpora distributed as apex frames or as onset-apex flow
-    images only. Each image gets the same face box and crop as a clip's apex frame; each flow is
-    read by read_flow_file. With images the ADM is all zeros: only the methods that read what the
-    table holds apply."""
+    to the folder the CSV really is in, a symbolic link to it followed, or absolute), for corpora
+    distributed as apex frames or as onset-apex flow images only. Each image gets the same face box
+    and crop as a clip's apex frame; each flow is read by read_flow_file. With images the ADM is all
+    zeros: only the methods that read what the table holds apply. Rows are one clip as `atnet score`
+    counts them (core.classes: a subject naming another corpus is left out, names compared ignoring
+    letter case)."""
     path = Path(path)
     held = table_inputs(path)
     columns = TABLE_KEYS + (("image",) if "apex" in held else ()) + (("flow",) if "flow" in held else ())
     t = read_table(path, columns, "an apex table")
     t = t.apply(lambda c: c.str.strip())
+    folder = path.resolve().parent       # a table beside its images, reached through a link, reads them
     boxes = check_faces(cfg) if "apex" in held else {}
     rows, crops, flows, excluded = [], [], [], []
-    keys = [f"{r['dataset']}/{str(r['subject']).split('/')[-1]}/{r['clip']}" for _, r in t.iterrows()]
-    repeats = first_rows(keys, [i + 2 for i in range(len(t))])
-    for i, r in t.iterrows():
-        name = f"{r['subject']}/{r['clip']}"
+    subjects = [s if "/" in str(s) else f"{d}/{s}" for d, s in zip(t["dataset"], t["subject"])]
+    repeats = first_rows([clip_identity(s, c) for s, c in zip(subjects, t["clip"])], [i + 2 for i in range(len(t))])
+    for (i, r), subject in zip(t.iterrows(), subjects):
+        name, where = f"{r['subject']}/{r['clip']}", f"{path} row {i + 2}"
         label = str(r["label"]).strip().lower()
         empty = empty_cell(r, columns)
+
+        def leave(why: str):
+            excluded.append(Exclusion(str(r["dataset"]), name, f"{where}: {why}"))
         if empty:
-            excluded.append(Exclusion(str(r["dataset"]), name, f"{path} row {i + 2}: the {empty!r} cell is empty; fill "
-                                                               f"it in to use the row"))
+            leave(f"the {empty!r} cell is empty; fill it in to use the row")
             continue
         if i + 2 in repeats:
-            excluded.append(Exclusion(r["dataset"], name, f"{path} row {i + 2} repeats row {repeats[i + 2]} (the same "
-                                                          f"dataset, subject and clip), which is kept; delete one"))
+            excluded.append(Exclusion(r["dataset"], name, f"{where} repeats row {repeats[i + 2]} (the same dataset, "
+                                                          f"subject and clip, names compared ignoring letter case), "
+                                                          f"which is kept; delete one"))
             continue
-        if r["dataset"] not in ("casme2", "samm", "smic"):
-            excluded.append(Exclusion(str(r["dataset"]), name, f"{path} row {i + 2}: dataset must be casme2, samm "
-                                                                f"or smic"))
+        if r["dataset"] not in DATASETS:
+            leave(f"dataset must be {', '.join(DATASETS[:-1])} or {DATASETS[-1]}")
+            continue
+        if corpus_clash(r["dataset"], r["subject"]):
+            leave(f"subject {r['subject']!r} names the corpus {corpus_clash(r['dataset'], r['subject'])}, but the "
+                  f"row's dataset is {r['dataset']}; fix one of the two")
             continue
         if label not in CLASSES:
-            excluded.append(Exclusion(r["dataset"], name, f"{path} row {i + 2}: label {r['label']!r} is not "
-                                                          f"negative, positive or surprise"))
+            leave(f"label {r['label']!r} is not negative, positive or surprise")
             continue
         crop = oa = None
         if "flow" in held:
-            where = Path(r["flow"]) if Path(r["flow"]).is_absolute() else path.parent / r["flow"]
             try:
-                oa = read_flow_file(where, cfg.oa_size)
+                oa = read_flow_file(Path(r["flow"]) if Path(r["flow"]).is_absolute() else folder / r["flow"],
+                                    cfg.oa_size)
             except CorpusError as e:
-                excluded.append(Exclusion(r["dataset"], name, f"{path} row {i + 2}: its flow {e}; fix the file or "
-                                                              f"the path"))
+                leave(f"its flow {e}; fix the file or the path")
                 continue
         if "apex" in held:
-            image = Path(r["image"]) if Path(r["image"]).is_absolute() else path.parent / r["image"]
+            image = Path(r["image"]) if Path(r["image"]).is_absolute() else folder / r["image"]
+            key = f"{r['dataset']}/{str(r['subject']).split('/')[-1]}/{r['clip']}"
             try:
-                gray = read_gray(str(image))
-            except CorpusError as e:
-                excluded.append(Exclusion(r["dataset"], name, str(e)))
-                continue
-            try:
-                key = f"{r['dataset']}/{str(r['subject']).split('/')[-1]}/{r['clip']}"
+                gray = read_gray(str(image))     # a 16-bit image is read at 0-255, as OpenCV converts it
+                if min(gray.shape) < IMAGE_MIN_SIDE:
+                    raise CorpusError(f"{image}: an image of {gray.shape[0]} x {gray.shape[1]} px; an apex image is "
+                                      f"at least {IMAGE_MIN_SIDE} px a side (a smaller face crop would be invented "
+                                      f"by the resize); give the full-size frame.")
                 sq, _, _ = find_square(gray, cfg, boxes.get(key), f"{image} ({key})")
             except CorpusError as e:
-                excluded.append(Exclusion(r["dataset"], name, str(e)))
+                leave(f"its image {e}")
                 continue
             crop = faces.crop(gray, sq, cfg.size)
         crops.append(crop)
         flows.append(oa)
-        subject = r["subject"] if "/" in r["subject"] else f"{r['dataset']}/{r['subject']}"
         rows.append({"dataset": r["dataset"], "subject": subject, "clip": r["clip"], "label": label})
     if not rows:
         first = f"; the first: {excluded[0].reason}" if excluded else ""

@@ -26,7 +26,7 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-from ..core.classes import CLASSES
+from ..core.classes import CLASSES, clip_identity, corpus_clash
 from ..core.errors import CorpusError
 from ..core.readers import empty_cell, existing_file, one_line, read_table
 from ..data.datasets import Exclusion
@@ -230,15 +230,15 @@ def known_datasets(path, t: pd.DataFrame) -> None:
                           f"{', '.join(DATASETS)} (a row of another dataset would count in the full set and in no "
                           f"corpus).")
     for i, (d, s) in enumerate(zip(t["dataset"], t["subject"])):
-        head = str(s).split("/", 1)[0].lower()
-        if "/" in str(s) and head in DATASETS and head != d:
+        head = corpus_clash(d, s)
+        if head:
             raise CorpusError(f"{path}: row {i + 2}: subject {s!r} names the corpus {head}, but the row's dataset is "
                               f"{d}; fix one of the two.")
 
 
 def once(path, t: pd.DataFrame) -> None:
     """Each clip once: names compared ignoring letter case (EP02_01f and ep02_01F are one clip)."""
-    key = t["subject"].astype(str).str.casefold() + "\0" + t["clip"].astype(str).str.casefold()
+    key = pd.Series([clip_identity(s, c) for s, c in zip(t["subject"], t["clip"])], index=t.index)
     dup = key.duplicated()
     if dup.any():
         i = int(np.flatnonzero(dup.to_numpy())[0])

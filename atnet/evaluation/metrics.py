@@ -19,7 +19,7 @@ import numpy as np
 import pandas as pd
 
 from ..core.cache import write_atomic
-from ..core.classes import CLASSES
+from ..core.classes import CLASSES, DATASETS, clip_identity
 from ..core.errors import CorpusError
 from ..core.readers import existing_file, one_line
 
@@ -66,9 +66,6 @@ def write_megc_log(preds: pd.DataFrame, path: str | Path) -> None:
     write_atomic(path, "\n".join(lines) + "\n")
 
 
-DATASETS = ("casme2", "samm", "smic")
-
-
 def read_megc_log(path: str | Path) -> pd.DataFrame:
     """-> DataFrame(dataset, subject, clip, truth, pred). A subject line is a dataset name (casme2,
     samm or smic) and a subject; every other line is a clip line with class ids 0-2. A malformed
@@ -98,7 +95,7 @@ def read_megc_log(path: str | Path) -> pd.DataFrame:
         if not all(0 <= c < len(CLASSES) for c in ids):
             raise CorpusError(f"{path}:{i}: truth and prediction must be class ids 0 (negative), 1 (positive) or "
                               f"2 (surprise), got {parts[1]!r} and {parts[2]!r}; fix the line or regenerate the log.")
-        key = (subject.casefold(), parts[0].casefold())   # EP02_01f and ep02_01F are one clip, counted once
+        key = clip_identity(subject, parts[0])   # EP02_01f and ep02_01F are one clip, counted once
         if key in first:
             raise CorpusError(f"{path}:{i}: clip {parts[0]} of {subject} is already listed on line {first[key]} "
                               f"(names compared ignoring letter case); a log lists each clip once, so delete one of "

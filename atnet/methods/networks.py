@@ -9,11 +9,9 @@ from dataclasses import asdict, replace
 from importlib.resources import files
 from pathlib import Path
 
-import torch
-
 from ..core.cache import file_digest
 from ..core.readers import existing_file
-from ..models import SPATIAL, ATNet
+from ..models import SPATIAL, ATNet, misfit
 from ..models.fer_xception import WEIGHTS
 from ..training import KEY_NEUTRAL, TrainConfig, fit as fit_network, predict as predict_network
 from .registry import Method
@@ -80,16 +78,10 @@ def loader(network: str):
             return ATNet(network, len(meta["classes"]), hidden=train["hidden"], adm_dim=meta["adm_dim"],
                          dropout=train["dropout"], backbone=train["spatial_backbone"], pretrained=False)
         try:
-            with torch.device("meta"):
-                want = build().state_dict()
-        except (RuntimeError, ValueError) as e:   # sizes past what a tensor can hold
+            why = misfit(build, {k: tuple(v.shape) for k, v in tensors.items()})
+        except ValueError as e:   # sizes past what a tensor can hold
             raise ValueError(f"its header's settings make no {network} network ({e})") from None
-        missing = [k for k in want if k not in tensors]
-        extra = [k for k in tensors if k not in want]
-        shape = [k for k in want if k in tensors and tuple(want[k].shape) != tuple(tensors[k].shape)]
-        if missing or extra or shape:
-            why = (f"{missing[0]} is missing" if missing else f"{extra[0]} is not one of its tensors" if extra else
-                   f"{shape[0]} has shape {tuple(tensors[shape[0]].shape)}, the network {tuple(want[shape[0]].shape)}")
+        if why:
             raise ValueError(f"its weights do not fit a {network} network of its header's settings ({why})")
         net = build()
         net.load_state_dict(tensors, strict=True)

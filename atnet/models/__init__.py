@@ -89,3 +89,25 @@ def refuse_nonfinite(state: dict, path, then: str) -> None:
     if bad:
         raise CorpusError(f"{path}: {len(bad)} of its {len(state)} tensors hold NaN or infinite values (e.g. "
                           f"{bad[0]}); {then}.")
+
+
+def misfit(build, shapes: dict) -> str | None:
+    """Why tensors of these shapes ({name: shape}, e.g. read from a file's header by safetensors'
+    safe_open without their data) do not fit the network `build()` makes, or None. The network is
+    built without storage (torch's meta device), so settings declaring a huge one allocate nothing;
+    settings past what a tensor can hold raise ValueError."""
+    try:
+        with torch.device("meta"):
+            want = build().state_dict()
+    except (RuntimeError, ValueError, OverflowError) as e:
+        raise ValueError(str(e).splitlines()[0] if str(e) else type(e).__name__) from None
+    missing = [k for k in want if k not in shapes]
+    extra = [k for k in shapes if k not in want]
+    shape = [k for k in want if k in shapes and tuple(want[k].shape) != tuple(shapes[k])]
+    if missing:
+        return f"{missing[0]} is missing"
+    if extra:
+        return f"{extra[0]} is not one of its tensors"
+    if shape:
+        return f"{shape[0]} has shape {tuple(shapes[shape[0]])}, the network {tuple(want[shape[0]].shape)}"
+    return None

@@ -55,6 +55,50 @@ def long_video(path: str | Path, fps: float | None = None) -> LongVideo:
     return LongVideo("input", f"input/{path.stem}", path.stem, float(rate), [path] * max(n, 1), list(range(max(n, 1))))
 
 
+HOLE_S = 0.1   # a run of missing frame numbers longer than this (and than 2 frames, a dropped frame or two) is a hole
+
+
+def hole_limit(fps: float) -> int:
+    """The most frames in a row a video may lack and still be spotted: 2, or 0.1 s where that is more
+    (20 at SAMM-LV's 200 fps, 3 at CAS(ME)^2's 30)."""
+    return max(2, round(HOLE_S * fps))
+
+
+def holes(numbers) -> list[tuple[int, int]]:
+    """(first, last) frame number of each run of numbers missing between a video's frames."""
+    return [(a + 1, b - 1) for a, b in zip(numbers, numbers[1:]) if b - a > 1]
+
+
+def check_spottable(video: LongVideo, cfg: SpotConfig, read: int | None = None) -> None:
+    """The one check every spotter (lbp, mdmd, flow-tcn) makes of a video before reading it, and of
+    the `read` frames once read: enough frames for one micro-expression interval, and no hole in its
+    frame numbers over hole_limit (the frames either side of it would be taken for consecutive
+    ones). Raises CorpusError in one sentence; each_video lists the video with it."""
+    n = len(video.numbers) if read is None else read
+    need = 2 * cfg.k(video.fps, "micro") + 1
+    if n < need:   # no difference can be taken: nothing could be spotted, not "none found"
+        raise CorpusError(f"{n} frame(s), fewer than the {need} of one micro-expression interval at {video.fps:g} "
+                          f"fps, so nothing can be spotted; give a longer video.")
+    long = [(a, b) for a, b in holes(video.numbers) if b - a + 1 > hole_limit(video.fps)]
+    if long:
+        a, b = long[0]
+        raise CorpusError(f"frames {a}-{b} are missing ({b - a + 1} frames, {(b - a + 1) / video.fps:.2f} s at "
+                          f"{video.fps:g} fps; {len(long)} such hole(s)), more than the {hole_limit(video.fps)} a "
+                          f"video may skip, so the frames either side would be taken for consecutive ones; restore "
+                          f"the frames, or give the parts either side as two videos.")
+
+
+def short_holes(video: LongVideo) -> str | None:
+    """What to say of a video spotted despite missing frames (each hole within hole_limit), or None."""
+    found = holes(video.numbers)
+    if not found:
+        return None
+    a, b = found[0]
+    return (f"{video.key}: {sum(y - x + 1 for x, y in found)} frame(s) missing in {len(found)} hole(s) of at most "
+            f"{hole_limit(video.fps)} (the first: frames {a}-{b}); spotted, the frames either side taken as "
+            f"consecutive")
+
+
 def frames_of(video: LongVideo) -> Iterator[tuple[int, np.ndarray]]:
     """(frame number, grey frame), streamed in order: one frame in memory at a time."""
     if video.frames and is_video(video.frames[0]):
@@ -127,6 +171,7 @@ def tracked_crops(video: LongVideo, cfg: SpotConfig, prep: PrepConfig, info: dic
         if cfg.denoise > 0:
             c = cv2.GaussianBlur(c, (0, 0), cfg.denoise)
         yield c, cut
+    check_spottable(video, cfg, len(info["numbers"]))   # a video file may hold fewer frames than it said
 
 
 def _one_video(func, video: LongVideo, *args):

@@ -27,17 +27,18 @@ from __future__ import annotations
 import json
 import time
 from collections import deque
-from dataclasses import asdict, dataclass, fields, replace
+from dataclasses import asdict, dataclass, replace
 from pathlib import Path
 
 import numpy as np
 
 from ..core.cache import NpzCache, file_stamp, make_key
 from ..core.errors import CorpusError
+from ..core.readers import one_line
 from ..features.flow import flow
 from ..features.spot_features import block_flow_stats, remove_global_motion
 from . import KINDS, Interval, LongVideo
-from .frames import each_video, tracked_crops
+from .frames import check_spottable, each_video, tracked_crops
 from .intervals import run_intervals
 from .method import SpotConfig
 
@@ -229,7 +230,9 @@ def features_key(video: LongVideo, cfg: SpotConfig, prep) -> str:
 def video_features(video: LongVideo, cfg: SpotConfig, prep, cache: str | Path | None = None) -> dict:
     """A video's raw features (crop_features) with what spotting reports: {"x", "index", "numbers",
     "face", "recrops", "seconds"}; kept in `cache` (one .npz per video and settings, written
-    atomically, so an interrupted run resumes)."""
+    atomically, so an interrupted run resumes). A video no spotter can read is refused first, as the
+    training-free spotters refuse it (frames.check_spottable)."""
+    check_spottable(video, cfg)
     store = NpzCache(Path(cache) / "spot-features") if cache else None
     key = features_key(video, cfg, prep) if store else ""
     hit = store.get(key) if store else None
@@ -336,29 +339,90 @@ def is_spotter_file(path: str | Path) -> bool:
         return False
 
 
-def load(path: str | Path) -> Fitted:
+DAMAGED = "the file is damaged or was written by another atnet; train it again with `atnet train --task spot`"
+
+
+def header_model():
+    """The header a spotter file must hold: every field's type and range (SpotConfig's, as a model
+    file's settings are checked), no other key."""
+    from typing import Literal
+
+    from pydantic import BaseModel, ConfigDict, Field
+
+    from ..methods.modelfile import schema
+
+    class Header(BaseModel):
+        model_config = ConfigDict(extra="forbid", strict=True, allow_inf_nan=False)
+        format: Literal[FORMAT]
+        version: int = Field(ge=1, le=VERSION)
+        spotter: Literal[NAME]
+        d: int = Field(ge=1)
+        spot: schema(SpotConfig)
+        trained_on: list[str]
+    return Header
+
+
+def read_header(path: Path) -> tuple[SpotConfig, int, list, dict]:
+    """(settings, features per frame, videos trained on, {tensor: shape}) of a spotter file, from its
+    header alone (safe_open reads no tensor data): each field checked against its type and range, d
+    against the features its settings make; nothing is built."""
+    from pydantic import ValidationError
     from safetensors import safe_open
-    from safetensors.torch import load_file
-    path = Path(path)
-    if not path.is_file():
-        raise CorpusError(f"{path}: not found; pass a spotter file from `atnet train --task spot`.")
+
+    from ..methods.modelfile import field_problem
     try:
         with safe_open(str(path), "pt") as f:
-            meta = json.loads((f.metadata() or {}).get(FORMAT, "{}"))
-        tensors = load_file(str(path))
-    except Exception as e:
-        raise CorpusError(f"{path}: not a readable safetensors file ({e}); pass a spotter file from "
+            raw = (f.metadata() or {}).get(FORMAT, "{}")
+            shapes = {k: tuple(f.get_slice(k).get_shape()) for k in f.keys()}
+    except Exception as e:   # safetensors raises its own error kinds on bad bytes
+        raise CorpusError(f"{path}: not a readable safetensors file ({one_line(e)}); pass a spotter file from "
                           f"`atnet train --task spot`.") from None
+    try:
+        meta = json.loads(raw)
+    except (ValueError, RecursionError) as e:
+        raise CorpusError(f"{path}: its {FORMAT} metadata is not JSON ({one_line(e, 120)}); {DAMAGED}.") from None
     if not isinstance(meta, dict) or meta.get("format") != FORMAT:
         raise CorpusError(f"{path}: not a spotter file (its header does not say {FORMAT}); a recognition model "
                           f"goes to --model, a spotter from `atnet train --task spot` to --spotter.")
-    known = {f.name for f in fields(SpotConfig)}
     try:
-        cfg = SpotConfig(**{k: v for k, v in meta["spot"].items() if k in known})
-        net = network(int(meta["d"]), cfg.tcn_hidden)
-        net.load_state_dict(tensors)
-    except (KeyError, TypeError, ValueError, RuntimeError) as e:
-        raise CorpusError(f"{path}: its header or tensors do not fit a {NAME} spotter ({e}); the file is damaged "
-                          f"or was written by another atnet.") from None
+        meta = header_model().model_validate(meta).model_dump()
+    except ValidationError as e:
+        raise CorpusError(field_problem(path, e, fix=DAMAGED)) from None
+    try:
+        cfg = SpotConfig(**meta["spot"])
+        d = len(lags(cfg)) * 3 * cfg.blocks ** 2
+    except CorpusError as e:   # choices and settings together, said as flags: here they are the header's
+        raise CorpusError(f"{path}: the header's settings are refused ({str(e).rstrip('.')}); {DAMAGED}.") from None
+    if meta["d"] != d:
+        raise CorpusError(f"{path}: header field d is {meta['d']}, and its settings (spot.blocks {cfg.blocks}, "
+                          f"spot.tcn_lags {cfg.tcn_lags}) make {d} features per frame; {DAMAGED}.")
+    return cfg, d, meta["trained_on"], shapes
+
+
+def load(path: str | Path) -> Fitted:
+    """A spotter file: its header checked, then its tensors' shapes (from the header) against the
+    network its settings make, built without storage (models.misfit, as for model files), before any
+    weight is read or network allocated."""
+    from safetensors.torch import load_file
+
+    from ..models import misfit, refuse_nonfinite
+    path = Path(path)
+    if not path.is_file():
+        raise CorpusError(f"{path}: not found; pass a spotter file from `atnet train --task spot`.")
+    cfg, d, trained_on, shapes = read_header(path)
+    try:
+        why = misfit(lambda: network(d, cfg.tcn_hidden), shapes)
+    except ValueError as e:
+        why = str(e)
+    if why:
+        raise CorpusError(f"{path}: its weights do not fit a {NAME} spotter of its header's settings ({why}); "
+                          f"{DAMAGED}.")
+    try:
+        tensors = load_file(str(path))
+    except Exception as e:
+        raise CorpusError(f"{path}: the weights cannot be read ({one_line(e)}); {DAMAGED}.") from None
+    refuse_nonfinite(tensors, path, f"the training diverged or {DAMAGED}")
+    net = network(d, cfg.tcn_hidden)
+    net.load_state_dict(tensors)
     net.eval()
-    return Fitted(net, cfg, int(meta["d"]), list(meta.get("trained_on", [])))
+    return Fitted(net, cfg, d, list(trained_on))

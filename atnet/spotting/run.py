@@ -20,7 +20,7 @@ from ..data.faces.video import is_video
 from ..data.prepare import PrepConfig, check_faces
 from ..features.apex_spot import lbp_histograms
 from . import KINDS, Interval, LongVideo, learned
-from .frames import each_video, long_video, tracked_crops
+from .frames import check_spottable, each_video, long_video, short_holes, tracked_crops
 from .intervals import blinks, eye_blocks, without_blinks
 from .method import SpotConfig, combine, propose, spot_histograms, threshold
 from .metric import match, match_by_kind, score
@@ -42,6 +42,7 @@ def spot_video(video: LongVideo, cfg: SpotConfig = SpotConfig(), prep: PrepConfi
                           f"learned.fit), or evaluate it leave one subject out with spot_thresholded.")
     if spotter is not None:     # the features must be the ones it was trained on
         cfg = replace(spotter.cfg, eyes=cfg.eyes)
+    check_spottable(video, cfg)
     crops = tracked_crops(video, cfg, prep, info)
     if spotter is not None:
         proposals, trace = learned.spot_crops(crops, video.fps, spotter, info)
@@ -52,10 +53,6 @@ def spot_video(video: LongVideo, cfg: SpotConfig = SpotConfig(), prep: PrepConfi
             if cfg.eyes == "mask" else None
         proposals, trace = spot_histograms(feats, video.numbers, video.fps, cfg, keep)
     numbers = info["numbers"]
-    need = 2 * cfg.k(video.fps, "micro") + 1
-    if len(numbers) < need:   # no difference can be taken: nothing could be spotted, not "none found"
-        raise CorpusError(f"{len(numbers)} frame(s), fewer than the {need} of one micro-expression interval "
-                          f"at {video.fps:g} fps, so nothing can be spotted; give a longer video.")
     found = []
     if cfg.eyes == "ear":
         found = [(numbers[a], numbers[b]) for a, b in blinks(np.array(info["ear"]), video.fps)]
@@ -279,10 +276,24 @@ def load_long(roots: dict, sheets: dict | None = None):
             part = import_module(f"atnet.data.datasets.{LOADERS[name]}").load(root, (sheets or {}).get(name))
             out.videos += part.videos
             out.excluded += part.excluded
+            out.notes += part.notes
     if not out.videos:
         raise CorpusError("no annotated long video was found; pass --samm-lv ROOT and/or --casme-sq ROOT "
                           "(README: 'Spotting in long videos').")
     return out
+
+
+def notes_of(corpus) -> list[str]:
+    """What was used with a change (an annotation row's apex or offset) or despite missing frames."""
+    return list(corpus.notes) + [n for n in map(short_holes, corpus.videos) if n]
+
+
+def report_notes(corpus) -> None:
+    notes = notes_of(corpus)
+    if notes:
+        print(f"{len(notes)} used with a change (annotation rows, videos with short holes), each said:")
+        for n in notes:
+            print(f"  {n}")
 
 
 def published_table(scores: pd.DataFrame, label: str) -> str:
@@ -319,6 +330,7 @@ def evaluate_spotting(roots: dict, out: str | Path, cfg: SpotConfig = SpotConfig
     results, failed, chosen, proposals = spot_thresholded(corpus.videos, cfg, prep, auto_p, jobs, cache=cache)
     excluded = list(corpus.excluded) + failed
     report_excluded(exclusions(excluded), None)
+    report_notes(corpus)
     say_fallbacks([(r["video"].key, r["face"]) for r in results], prep, "first frame of {n} video(s)")
     if not results:
         raise CorpusError("no video could be spotted; see the reasons listed above.")
@@ -333,6 +345,7 @@ def evaluate_spotting(roots: dict, out: str | Path, cfg: SpotConfig = SpotConfig
             "frames_per_second_per_process": round(rate, 1) if rate else None,
             "recrops": sum(r["recrops"] for r in results),
             "no_face_first_frame": [r["video"].key for r in results if r["face"] == "centre-square"],
+            "notes": notes_of(corpus),
             "roots": {k: str(v) for k, v in roots.items() if v}, "sheets": {k: str(v) for k, v in (sheets or {}).items()
                                                                           if v}}
     write_atomic(out / "settings.json", json.dumps(info, indent=1))

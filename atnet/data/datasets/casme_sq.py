@@ -20,7 +20,7 @@ import pandas as pd
 from ...core.classes import CLASSES
 from ...core.errors import CorpusError
 from ...core.readers import read_spreadsheet, whole_number
-from ..long import Interval, LongCorpus, LongVideo
+from ..long import Interval, LongCorpus, LongVideo, truth_interval
 from .base import Exclusion, first_glob, list_frames, tree_folder
 
 DATASET = "casme-sq"
@@ -110,11 +110,6 @@ def load(root: str | Path, sheet: str | Path | None = None) -> LongCorpus:
         if onset is None or apex is None or offset is None:
             leave(row, name, f"onset/apex/offset ({r[2]}, {r[3]}, {r[4]}) are not whole frame numbers")
             continue
-        if offset == 0:      # not annotated: the apex ends it (MEGC's loaders)
-            offset = apex
-        if onset <= 0 or offset < onset:
-            leave(row, name, f"onset {onset} / offset {offset} do not make an interval")
-            continue
         key = (folder, code)
         if key not in by_video:
             path = video_folder(tree, folder, number, code)
@@ -129,15 +124,19 @@ def load(root: str | Path, sheet: str | Path | None = None) -> LongCorpus:
         if not v.numbers:
             leave(row, name, f"no video folder {tree / folder}/{number}_{code}* with frames")
             continue
-        if offset > v.numbers[-1]:
-            leave(row, name, f"offset {offset} is past the video's last frame {v.numbers[-1]}")
+        got = truth_interval(onset, apex, offset, v.numbers[0], v.numbers[-1])   # offset 0: the apex ends it
+        if isinstance(got, str):
+            leave(row, name, got)
             continue
+        onset, apex, offset, note = got
+        if note:
+            out.notes.append(f"{DATASET} {name}: {sheet.name} row {row}: {note}")
         if (key, onset, offset) in seen:
             leave(row, name, f"repeats row {seen[(key, onset, offset)]} (same video, onset and offset)")
             continue
         seen[(key, onset, offset)] = row
         emotion = str(r[6]).strip().lower()
-        v.truth.append(Interval(onset, offset, what, apex if apex > 0 else None,
+        v.truth.append(Interval(onset, offset, what, apex,
                                 label=emotion if emotion in CLASSES else ""))
     out.videos = [v for v in by_video.values() if v.numbers]
     used = {Path(v.frames[0]).parent for v in out.videos}

@@ -9,7 +9,8 @@ ground truth in genbing99/MTSN-Spot-ME-MaE and the V2 export in hitheyuhong/MEGC
 - Type `Macro` -> macro, `Micro - 1/2` -> micro; any other type is left out, listed.
 - V1 has fractional frame numbers (566.4): rounded half up, as the MEGC loaders do; V2 integers.
 - Onset 0 (12 V2 rows: a macro-expression running from the start) is read as the first frame.
-- Apex -1 means not annotated (kept, apex unknown).
+- Apex -1 means not annotated (kept, apex unknown). No release leaves an offset out; one of 0 or
+  less is read as CAS(ME)^2's is (the apex ends it), the other rules too (long.truth_interval).
 - The video is the first two fields of Filename (`006_1_3` -> folder `006_1`)."""
 from __future__ import annotations
 
@@ -20,7 +21,7 @@ import pandas as pd
 
 from ...core.errors import CorpusError
 from ...core.readers import read_raw_csv, read_spreadsheet
-from ..long import Interval, LongCorpus, LongVideo
+from ..long import Interval, LongCorpus, LongVideo, truth_interval
 from .base import Exclusion, first_glob, list_frames, tree_folder
 
 DATASET = "samm-lv"
@@ -103,9 +104,6 @@ def load(root: str | Path, sheet: str | Path | None = None) -> LongCorpus:
         if onset is None or offset is None:
             leave(row, name, f"onset {r['Onset']!r} / offset {r['Offset']!r} are not frame numbers")
             continue
-        if offset < onset:
-            leave(row, name, f"offset {offset} is before onset {onset}")
-            continue
         if video not in by_video:
             folder = tree / video
             try:
@@ -119,16 +117,19 @@ def load(root: str | Path, sheet: str | Path | None = None) -> LongCorpus:
         if not v.numbers:
             leave(row, name, f"no frames in {tree / video}")
             continue
-        onset = max(onset, v.numbers[0])           # onset 0: from the first frame
-        if offset > v.numbers[-1]:
-            leave(row, name, f"offset {offset} is past the video's last frame {v.numbers[-1]}")
+        got = truth_interval(onset, apex, offset, v.numbers[0], v.numbers[-1])
+        if isinstance(got, str):
+            leave(row, name, got)
             continue
+        onset, apex, offset, note = got
+        if note:
+            out.notes.append(f"{DATASET} {name}: {sheet.name} row {row}: {note}")
         key = (video, onset, offset)
         if key in seen:
             leave(row, name, f"repeats row {seen[key]} (same video, onset and offset)")
             continue
         seen[key] = row
-        v.truth.append(Interval(onset, offset, what, apex if apex is not None and apex >= 0 else None))
+        v.truth.append(Interval(onset, offset, what, apex))
     out.videos = [v for v in by_video.values() if v.numbers]
     annotated = set(by_video)
     for folder in sorted(p for p in tree.iterdir() if p.is_dir() and p.name not in annotated):
