@@ -105,12 +105,17 @@ def differences(row: str, got: pd.DataFrame, want: pd.DataFrame) -> list[str]:
         if bad.any():
             problems.append(f"{row}: {int(bad.sum())} of {len(both)} clips have another {col} "
                             f"(first: {bad[bad].index[0]}: {w[col][bad].iloc[0]} then, {g[col][bad].iloc[0]} now)")
-    bad = g["pred"] != w["pred"]
+    atol = ATOL[row]
+    # The class must be the golden one, except on a clip whose golden top two probabilities lie within
+    # 2 x atol of each other: a tie by measurement (drift within atol can swap them), where the
+    # probability check below still holds the prediction to one of the tied classes.
+    top = np.sort(w[PROBS].to_numpy(), axis=1)
+    tie = (top[:, -1] - top[:, -2]) <= 2 * atol
+    bad = (g["pred"] != w["pred"]) & ~tie
     if bad.any():
         problems.append(f"{row}: {int(bad.sum())} of {len(both)} clips have another pred "
                         f"(first: {bad[bad].index[0]}: {w['pred'][bad].iloc[0]} then, {g['pred'][bad].iloc[0]} now)")
     gap = (g[PROBS] - w[PROBS]).abs().max(axis=1, skipna=False).fillna(np.inf)   # a NaN counts as a difference
-    atol = ATOL[row]
     bad = gap > atol
     if bad.any():
         problems.append(f"{row}: {int(bad.sum())} of {len(both)} clips have probabilities off by more than {atol:.2g} "
