@@ -147,7 +147,8 @@ def cmd_evaluate(args) -> None:
             raise CorpusError(f"--method {' '.join(wrong)}: with --task spot, name spotters ({', '.join(SPOTTERS)}).")
         model = api.load_model(args.model) if args.model else None
         evaluate_spotters(long_roots(args), args.out, [spot_config(args, m) for m in args.method or ["lbp"]],
-                          spot_prep(args), args.auto_p, args.jobs, long_sheets(args), model, args.cache)
+                          spot_prep(args), args.auto_p, args.jobs, long_sheets(args), model, args.cache,
+                          argv=args.argv)
         return
     spotters = [m for m in args.method or [] if m in SPOTTERS]
     if spotters:
@@ -156,14 +157,14 @@ def cmd_evaluate(args) -> None:
     args.method = args.method or ["atnet"]
     if args.features:   # your own features: no frames are read or prepared
         runs.evaluate_features(args.features, args.protocol, args.out, args.labels, inputs_from(args),
-                               args.classifier, args.name, args.on_missing)
+                               args.classifier, args.name, args.on_missing, argv=args.argv)
         return
     if args.labels:
         raise CorpusError("--labels goes with --features (labels for your own features); without --features the "
                           "labels come from the corpus roots.")
     say_init(args, args.method)
     runs.evaluate_run(inputs_from(args), args.method, args.protocol, config_from(args, PrepConfig),
-                      config_from(args, TrainConfig), args.out, config_from(args, BaselineConfig))
+                      config_from(args, TrainConfig), args.out, config_from(args, BaselineConfig), args.argv)
 
 
 def cmd_report(args) -> None:
@@ -366,14 +367,14 @@ def cmd_methods(args) -> None:
 
 
 def cmd_demo(args) -> None:
-    runs.demo(args.out, args.cache, args.jobs)
+    runs.demo(args.out, args.cache, args.jobs, args.argv)
 
 
 def cmd_reproduce(args) -> None:
     say_init(args, args.method or ["spatial"])
     runs.reproduce(inputs_from(args), args.out, args.method, args.protocol, args.seeds, args.preset,
                    config_from(args, PrepConfig), train_flags(args), "atnet " + " ".join(args.argv),
-                   config_from(args, BaselineConfig))
+                   config_from(args, BaselineConfig), args.argv)
 
 
 def cmd_view(args) -> None:
