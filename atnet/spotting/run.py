@@ -310,7 +310,8 @@ def evaluate_spotting(roots: dict, out: str | Path, cfg: SpotConfig = SpotConfig
     metric, and write OUT/intervals.csv, scores.csv, report.md (beside the published rows),
     excluded.csv, settings.json, run.json (`argv`: the command line) and figures/timeline-*.png.
     With `auto_p`, each subject's videos are spotted at the p chosen on the other subjects
-    (choose_p_loso). With `model`, the spotted micro-expressions are labelled (labels.csv; accuracy on those matching a labelled interval)."""
+    (choose_p_loso). With `model`, the spotted micro-expressions are labelled (labels.csv; accuracy
+    on those matching a labelled interval)."""
     import json
 
     from ..core.cache import write_atomic
