@@ -16,6 +16,7 @@ from ..data.faces.table import clip_faces
 from ..data.faces.video import is_video
 from ..data.prepare import PrepConfig
 from ..evaluation import byo, metrics, reports
+from ..evaluation.manifest import describe, manifest_of, predictions_text
 from ..methods.baselines import BaselineConfig
 from ..models import SPATIAL
 from ..spotting.learned import NAME as LEARNED
@@ -169,13 +170,15 @@ def cmd_evaluate(args) -> None:
 
 def cmd_report(args) -> None:
     summary, path = Path(args.dir) / "summary.json", Path(args.dir) / "results.json"
+    manifest = manifest_of(args.dir)   # a damaged run.json is refused before any table
     if summary.exists():   # a reproduction: mean ± std over seeds
         print_tables(reports.read_summary(summary))
-        return
-    if not path.exists():
+    elif not path.exists():
         raise CorpusError(f"{path}: not found; run `atnet evaluate --out {args.dir}` or `atnet demo --out {args.dir}` "
                           f"first.")
-    print_tables(reports.read_results(path))
+    else:
+        print_tables(reports.read_results(path))
+    print(describe(args.dir, manifest))
 
 
 def count_table(t: pd.DataFrame) -> str:
@@ -351,9 +354,10 @@ def cmd_score(args) -> None:
 
 
 def cmd_compare(args) -> None:
+    said = [predictions_text(args.a), predictions_text(args.b)]   # a damaged run.json is refused before any work
     a, b = byo.read_predictions(args.a), byo.read_predictions(args.b)
     table = byo.compare(a, b, n_boot=args.boot, seed=args.seed, names=("A", "B"))
-    print(f"A = {args.a}\nB = {args.b}\nA - B with a {args.boot}-draw paired bootstrap over subjects "
+    print(f"A = {said[0]}\nB = {said[1]}\nA - B with a {args.boot}-draw paired bootstrap over subjects "
           f"(95% interval; an interval that excludes 0 is a difference beyond subject-sampling noise):\n")
     print("| test set | metric | A | B | A - B | 95% interval | subjects | clips |\n" + "|" + " --- |" * 8)
     for r in table.itertuples():

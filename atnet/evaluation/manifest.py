@@ -142,3 +142,46 @@ def run_of(manifest: dict | None, predictions: str) -> dict | None:
         if r["predictions"] == predictions:
             return r
     return None
+
+
+def inputs_text(inputs: dict) -> str:
+    """What a run read, in words: 'the corpora casme2 /data/CASME2, samm /data/SAMM'."""
+    if inputs["source"] == "apex-table":
+        return f"the apex table {inputs['apex_table']['path']}"
+    if inputs["roots"]:
+        corpus = "the corpora " + ", ".join(f"{n} {g['path']}" for n, g in inputs["roots"].items())
+    elif inputs["synthetic"]:
+        corpus = ("the default " if inputs["source"] == "default-synthetic" else "the ") + \
+            f"synthetic corpus {inputs['synthetic']['path']}"
+    else:
+        corpus = ""
+    if inputs["source"] == "features":
+        labels = inputs["labels"]["path"] if inputs["labels"] else corpus
+        return f"the features {inputs['features']['path']} (labels: {labels})"
+    return corpus
+
+
+def describe(run: str | Path, manifest: dict | None) -> str:
+    """One sentence on a run folder: what command of which atnet made it from what, or that it
+    has no run.json (and so what cannot be said)."""
+    if manifest is None:
+        return (f"{run} has no {NAME} (an older atnet wrote it): the command, the inputs and the settings it ran "
+                f"with are not known.")
+    command = "atnet " + " ".join(manifest["command"]) if manifest["command"] else "a call from Python"
+    return (f"{run}: made by {command} (atnet {manifest['atnet']}) from {inputs_text(manifest['inputs'])}; "
+            f"{len(manifest['runs'])} predictions file(s).")
+
+
+def predictions_text(path: str | Path) -> str:
+    """One sentence on a predictions file: its method, protocol and seed and its run's inputs from
+    the run's run.json (when it sits in RUN/predictions/), or what is not known without one."""
+    path = Path(path)
+    run = path.parent.parent if path.parent.name == "predictions" else None
+    manifest = manifest_of(run) if run is not None else None
+    entry = run_of(manifest, path.name)
+    if entry is None:
+        return (f"{path}: no {NAME} of its run lists it, so its method, protocol and corpus are known only from "
+                f"its name.")
+    seed = "" if entry["seed"] is None else f", seed {entry['seed']}"
+    return (f"{path}: {entry['method']} under {entry['protocol']}{seed}, from "
+            f"{inputs_text(manifest['inputs'])} (atnet {manifest['atnet']}).")
