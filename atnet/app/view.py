@@ -98,8 +98,11 @@ def _class_id(value, path: Path, row: int, column: str) -> int:
 
 
 def _finite(value, path: Path, row: int, column: str, empty_ok: bool = False) -> float | None:
-    if empty_ok and (value is None or (isinstance(value, float) and np.isnan(value)) or str(value).strip() == ""):
-        return None
+    if value is None or (isinstance(value, float) and np.isnan(value)) or str(value).strip() == "":
+        if empty_ok:
+            return None
+        raise CorpusError(f"{path} row {row}: the {column!r} cell is empty; the file is damaged or cut short, rerun "
+                          f"the run that wrote it.")
     try:
         f = float(value)
     except (TypeError, ValueError):
@@ -509,7 +512,7 @@ def view(run: str | Path, out: str | Path, inputs=None, images: bool = True, thu
         check_writes(reads + [Read(r, CORPUS) for r in roots if r], files=[("--out", out)])
         data = spotting_data(run, thumbs if images else 0, manifest)
     elif (run / "predictions").is_dir():
-        source = image_source(run, manifest, inputs)[0] if images else None
+        source = image_source(run, manifest, inputs)[0]   # its corpus, even with no images: never written into
         check_writes(reads + corpus_reads(source), files=[("--out", out)])
         data = recognition_data(run, inputs, images, manifest)
     else:
