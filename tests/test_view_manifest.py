@@ -223,3 +223,26 @@ def test_two_subjects_with_one_clip_name_each_show_their_own_images(tiny_corpus,
         assert own[key] == jpeg(data.apex[i], THUMB), key      # the clip's own apex, prepared apart
     assert own["casme2/sub01/EP01_01f"] != own["casme2/sub02/EP01_01f"]
     assert not errors, errors
+
+
+def test_demo_and_reproduce_write_run_json(tmp_path, monkeypatch):
+    """Their wiring, with the preparation and the training replaced (the demo trains for minutes)."""
+    from atnet.data.excluded import exclusions
+    from atnet.data.prepare import Arrays
+    from atnet.evaluation.reports import reproduce as report
+    table = pd.DataFrame({"dataset": ["casme2"], "subject": ["casme2/sub01"], "clip": ["EP01"], "label": ["negative"]})
+    done = [{"method": "spatial", "protocol": "cde", "seed": 7, "init": "new", "predictions": "spatial-cde-seed7.csv"}]
+    monkeypatch.setattr(runs_module, "load_and_prepare", lambda *a, **k: (Arrays(table, None, None), exclusions([])))
+    monkeypatch.setattr(runs_module, "run_evaluations", lambda *a, **k: ([], done))
+    monkeypatch.setattr(runs_module, "print_tables", lambda *a, **k: "")
+    monkeypatch.setattr(report, "write_report", lambda *a, **k: [])
+    runs_module.demo(tmp_path / "demo", cache=tmp_path / "c", argv=["demo", "--out", "x"])
+    m = read_manifest(tmp_path / "demo" / "run.json")
+    assert m["command"] == ["demo", "--out", "x"] and m["inputs"]["source"] == "default-synthetic"
+    assert m["inputs"]["synthetic"]["path"] == str(tmp_path / "c" / "synthetic")
+    assert m["configs"]["train"]["epochs"] == runs_module.DEMO_TRAIN["epochs"]
+    assert m["runs"] == [{k: done[0][k] for k in ("method", "protocol", "seed", "predictions")}]
+    runs_module.reproduce(Inputs(roots={"casme2": str(tmp_path)}), tmp_path / "rep", methods=["spatial"], seeds=2)
+    m = read_manifest(tmp_path / "rep" / "run.json")
+    assert m["command"] == [] and m["inputs"]["source"] == "corpora" and m["configs"]["seeds"] == [0, 1]
+    assert m["inputs"]["roots"]["casme2"]["path"] == str(tmp_path)

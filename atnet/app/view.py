@@ -10,11 +10,20 @@ filterable by run, corpus, subject, true and predicted class, and correct or not
 timeline (zoom with the wheel, drag to pan) of the score curves and thresholds, the annotated
 intervals (found or missed) and the proposals (matched or false), filterable by kind and status;
 a click on a proposal, or the keys n / p, shows its onset, apex and offset frames and, where a model
-labelled it, the label and probabilities.
+labelled it, the label and probabilities. Every annotated video is shown, one with no proposal too.
 
-Every clip and interval is an element that carries its identity in data attributes (data-dataset,
+What the run read comes from its run.json (evaluation/manifest.py): a recognition run's images are
+those of the corpus it read (its roots, its synthetic corpus, its apex table's own images and
+flows; none for a `--features` run, whose features hold none), prepared with its own settings;
+corpus flags given to view win. A run written before run.json is shown as far as it can be, and the
+page says what it cannot tell. Every file the page reads is checked (one sentence naming the file
+and what is wrong), and `out` may be no file of the run nor lie in a corpus folder it reads.
+
+Every clip and interval is an element that carries its identity in data attributes (data-key: the
+Sample key dataset/subject/clip, since clip names repeat across subjects; data-dataset,
 data-subject, data-clip, data-truth, data-pred; data-video, data-onset, data-offset, data-kind,
-data-status), so that tests and your own scripts can find them. Thumbnails are small JPEGs, stored
+data-status), so that tests and your own scripts can find them. The page's data is JSON with `<`,
+`>` and `&` escaped, so no name can end the script or change the document. Thumbnails are small JPEGs, stored
 once per clip; the gallery shows the first `limit` matches with the rest one click away, and the
 page says what it left out."""
 from __future__ import annotations
