@@ -246,3 +246,13 @@ def test_demo_and_reproduce_write_run_json(tmp_path, monkeypatch):
     m = read_manifest(tmp_path / "rep" / "run.json")
     assert m["command"] == [] and m["inputs"]["source"] == "corpora" and m["configs"]["seeds"] == [0, 1]
     assert m["inputs"]["roots"]["casme2"]["path"] == str(tmp_path)
+
+
+def test_a_damaged_run_json_is_written_anew_and_said(tmp_path, capsys):
+    (tmp_path / "run.json").write_text("{")
+    one = {"method": "m", "protocol": "cde", "seed": None, "predictions": "m-cde.csv"}
+    write_manifest(tmp_path, "recognition", [], Inputs(cache=str(tmp_path)).manifest(), {}, [one])
+    assert f"{tmp_path / 'run.json'}: not valid JSON" in capsys.readouterr().out
+    two = {**one, "protocol": "hde", "predictions": "m-hde.csv"}
+    write_manifest(tmp_path, "recognition", [], Inputs(cache=str(tmp_path)).manifest(), {}, [two])
+    assert read_manifest(tmp_path / "run.json")["runs"] == [one, two]     # an earlier command's runs are kept

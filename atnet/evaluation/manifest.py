@@ -101,8 +101,8 @@ def write_manifest(out: str | Path, kind: str, command, inputs: RunInputs, confi
         if path.exists():
             try:
                 old = read_manifest(path)["runs"]
-            except CorpusError:
-                old = []   # damaged: this run writes it whole again
+            except CorpusError as e:   # damaged: written anew, and said
+                print(f"{e} It is written anew; it lists this command's predictions only.")
         new = [{k: r[k] for k in ("method", "protocol", "seed", "predictions")} for r in runs]
         mine = {r["predictions"] for r in new}
         raw = {"format": FORMAT, "kind": kind, "command": [str(a) for a in command or ()],
