@@ -61,6 +61,7 @@ def write_spot(folder: Path, video: str = "s15/v1", other: str = "s16/v2", label
     pd.DataFrame([["casme-sq", "micro", 2, 1, 0, 1, 1.0, 0.5, 0.667]],
                  columns=["dataset", "kind", "videos", "tp", "fp", "fn", "precision", "recall", "f1"]
                  ).to_csv(folder / "scores.csv", index=False)
+    (folder / "excluded.csv").write_text("dataset,clip,reason\n")
     return folder
 
 
@@ -200,7 +201,6 @@ def test_view_writes_over_no_file_of_the_run_or_its_corpus(runs, spot_run, tiny_
              (spot, spot / "excluded.csv"), (spot, linked), (spot, tmp_path / "soft.npz"),
              (named, frame / "img999.jpg"), (named, named / "run.json"), (real, next(long_root.rglob("*.jpg"))),
              (real, real / "run.json")]
-    (spot / "excluded.csv").write_text("dataset,clip,reason\n")
     for run, out in cases:
         before = out.read_bytes() if out.exists() else None
         message = refused(["view", str(run), "--out", str(out)])
