@@ -16,6 +16,7 @@ from ..data.faces.table import clip_faces
 from ..data.faces.video import is_video
 from ..data.prepare import PrepConfig
 from ..evaluation import byo, metrics, reports
+from ..evaluation.manifest import describe, manifest_of, predictions_text
 from ..methods.baselines import BaselineConfig
 from ..models import SPATIAL
 from ..spotting.learned import NAME as LEARNED
@@ -147,7 +148,8 @@ def cmd_evaluate(args) -> None:
             raise CorpusError(f"--method {' '.join(wrong)}: with --task spot, name spotters ({', '.join(SPOTTERS)}).")
         model = api.load_model(args.model) if args.model else None
         evaluate_spotters(long_roots(args), args.out, [spot_config(args, m) for m in args.method or ["lbp"]],
-                          spot_prep(args), args.auto_p, args.jobs, long_sheets(args), model, args.cache)
+                          spot_prep(args), args.auto_p, args.jobs, long_sheets(args), model, args.cache,
+                          argv=args.argv)
         return
     spotters = [m for m in args.method or [] if m in SPOTTERS]
     if spotters:
@@ -156,25 +158,27 @@ def cmd_evaluate(args) -> None:
     args.method = args.method or ["atnet"]
     if args.features:   # your own features: no frames are read or prepared
         runs.evaluate_features(args.features, args.protocol, args.out, args.labels, inputs_from(args),
-                               args.classifier, args.name, args.on_missing)
+                               args.classifier, args.name, args.on_missing, argv=args.argv)
         return
     if args.labels:
         raise CorpusError("--labels goes with --features (labels for your own features); without --features the "
                           "labels come from the corpus roots.")
     say_init(args, args.method)
     runs.evaluate_run(inputs_from(args), args.method, args.protocol, config_from(args, PrepConfig),
-                      config_from(args, TrainConfig), args.out, config_from(args, BaselineConfig))
+                      config_from(args, TrainConfig), args.out, config_from(args, BaselineConfig), args.argv)
 
 
 def cmd_report(args) -> None:
     summary, path = Path(args.dir) / "summary.json", Path(args.dir) / "results.json"
+    manifest = manifest_of(args.dir)   # a damaged run.json is refused before any table
     if summary.exists():   # a reproduction: mean ± std over seeds
         print_tables(reports.read_summary(summary))
-        return
-    if not path.exists():
+    elif not path.exists():
         raise CorpusError(f"{path}: not found; run `atnet evaluate --out {args.dir}` or `atnet demo --out {args.dir}` "
                           f"first.")
-    print_tables(reports.read_results(path))
+    else:
+        print_tables(reports.read_results(path))
+    print(describe(args.dir, manifest))
 
 
 def count_table(t: pd.DataFrame) -> str:
@@ -350,9 +354,10 @@ def cmd_score(args) -> None:
 
 
 def cmd_compare(args) -> None:
+    said = [predictions_text(args.a), predictions_text(args.b)]   # a damaged run.json is refused before any work
     a, b = byo.read_predictions(args.a), byo.read_predictions(args.b)
     table = byo.compare(a, b, n_boot=args.boot, seed=args.seed, names=("A", "B"))
-    print(f"A = {args.a}\nB = {args.b}\nA - B with a {args.boot}-draw paired bootstrap over subjects "
+    print(f"A = {said[0]}\nB = {said[1]}\nA - B with a {args.boot}-draw paired bootstrap over subjects "
           f"(95% interval; an interval that excludes 0 is a difference beyond subject-sampling noise):\n")
     print("| test set | metric | A | B | A - B | 95% interval | subjects | clips |\n" + "|" + " --- |" * 8)
     for r in table.itertuples():
@@ -366,14 +371,14 @@ def cmd_methods(args) -> None:
 
 
 def cmd_demo(args) -> None:
-    runs.demo(args.out, args.cache, args.jobs)
+    runs.demo(args.out, args.cache, args.jobs, args.argv)
 
 
 def cmd_reproduce(args) -> None:
     say_init(args, args.method or ["spatial"])
     runs.reproduce(inputs_from(args), args.out, args.method, args.protocol, args.seeds, args.preset,
                    config_from(args, PrepConfig), train_flags(args), "atnet " + " ".join(args.argv),
-                   config_from(args, BaselineConfig))
+                   config_from(args, BaselineConfig), args.argv)
 
 
 def cmd_view(args) -> None:

@@ -26,7 +26,8 @@ CORPUS = FRAMES | VIDEO_SUFFIXES | {".xlsx", ".xls", ".json"}
 FEATURES = frozenset({".npy", ".mat", ".csv"})
 # what a run folder (evaluate, reproduce, demo) gets: files by name, and folders whose every file is written
 RUN_FILES = ("excluded.csv", "settings.json", "results.json", "tables.md", "intervals.csv", "scores.csv",
-             "labels.csv", "report.md", "report.html", "summary.json", "invocations.json", "truth.csv", "curves.npz")
+             "labels.csv", "report.md", "report.html", "summary.json", "invocations.json", "truth.csv", "curves.npz",
+             "run.json")
 RUN_TREES = ("predictions", "folds", "figures")
 
 

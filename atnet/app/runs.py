@@ -29,6 +29,7 @@ from ..data.datasets import Corpus, CorpusError, load_corpora, synthetic, to_fra
 from ..data.excluded import exclusions, report_excluded, report_fallbacks
 from ..data.prepare import PrepConfig, prepare_all, read_apex_table, table_inputs, to_arrays
 from ..evaluation import metrics, reports
+from ..evaluation.manifest import RunInputs, given, write_manifest
 from ..evaluation.protocols import PROTOCOLS, check_protocol, evaluate
 from ..methods import BaselineConfig, Method, Settings
 from ..methods.baselines import BASELINES
@@ -103,6 +104,20 @@ class Inputs:
 
     def corpus(self) -> Corpus:
         return load_corpora(self.corpus_roots(), self.sheets)
+
+    def manifest(self, features=None, labels=None) -> RunInputs:
+        """What run.json records of these inputs (and of `--features`, `--labels`)."""
+        real = {n: given(r) for n, r in self.roots.items() if r}
+        default = not (real or self.synthetic or self.apex_table)
+        source = ("features" if features else "apex-table" if self.apex_table else "corpora" if real
+                  else "synthetic" if self.synthetic else "default-synthetic")
+        corpus = not self.apex_table and not (features and labels)   # a corpus was read (for labels, too)
+        return RunInputs(source=source, roots=real if corpus else {},
+                         sheets={n: given(p) for n, p in self.sheets.items() if p} if corpus and real else {},
+                         synthetic=given(self.synthetic or Path(self.cache) / "synthetic")
+                         if corpus and not real and (self.synthetic or default) else None,
+                         apex_table=given(self.apex_table), features=given(features), labels=given(labels),
+                         cache=given(self.cache), smic_apex=self.smic_apex)
 
 
 def smic_apex(samples, inputs: Inputs, prep: PrepConfig):
@@ -198,9 +213,10 @@ def print_tables(records: list[dict], label: str = "ours") -> str:
 
 
 def evaluate_run(inputs: Inputs, methods, protocols, prep: PrepConfig, train: TrainConfig,
-                 out: str | Path, svm: BaselineConfig | None = None) -> list[dict]:
+                 out: str | Path, svm: BaselineConfig | None = None, argv=()) -> list[dict]:
     """`atnet evaluate`: prepare, then every method under every protocol, written to `out`
-    (predictions, MEGC logs, results.json, excluded.csv, settings.json). Returns the records."""
+    (predictions, MEGC logs, results.json, excluded.csv, settings.json, run.json; `argv`: the
+    command line, for run.json). Returns the records."""
     out = Path(out)
     out.mkdir(parents=True, exist_ok=True)
     data, excluded = load_and_prepare(inputs, prep, methods, protocols)
@@ -208,7 +224,9 @@ def evaluate_run(inputs: Inputs, methods, protocols, prep: PrepConfig, train: Tr
     svm = svm or BaselineConfig()
     write_atomic(out / "settings.json", json.dumps({"prep": asdict(prep), "train": asdict(train),
                                                     "baselines": asdict(svm)}, indent=1))
-    records, _ = run_evaluations(data, methods, protocols, Settings(prep, train, svm), out, inputs.jobs)
+    records, done = run_evaluations(data, methods, protocols, Settings(prep, train, svm), out, inputs.jobs)
+    write_manifest(out, "recognition", argv, inputs.manifest(),
+                   {"prep": asdict(prep), "train": asdict(train), "baselines": asdict(svm)}, done)
     print_tables(records)
     return records
 
@@ -253,7 +271,7 @@ def export_flows(inputs: Inputs, prep: PrepConfig, out: str | Path, fmt: str = "
 
 def evaluate_features(features: str | Path, protocols, out: str | Path, labels: str | Path | None = None,
                       inputs: Inputs | None = None, classifier: str = "logreg", name: str | None = None,
-                      on_missing: str = "refuse", jobs: int | None = None) -> list[dict]:
+                      on_missing: str = "refuse", jobs: int | None = None, argv=()) -> list[dict]:
     """`atnet evaluate --features`: your per-clip features (byo.read_features's formats) through the
     same protocols, classified by `classifier` (the registry's group "classifier"); labels and subjects from
     `labels` (`atnet corpus`'s CSV) or from the corpora of `inputs`. Folds run `jobs` at a time
@@ -281,12 +299,14 @@ def evaluate_features(features: str | Path, protocols, out: str | Path, labels: 
                                                     "classifier": classifier, "name": name,
                                                     "dimensions": int(data.features.shape[1])}, indent=1))
     jobs = jobs or (inputs or Inputs()).jobs
-    records, _ = run_evaluations(data, [name], protocols, Settings(classifier=classifier), out, jobs)
+    records, done = run_evaluations(data, [name], protocols, Settings(classifier=classifier), out, jobs)
+    write_manifest(out, "recognition", argv, (inputs or Inputs()).manifest(features, labels),
+                   {"classifier": classifier}, done)
     print_tables(records)
     return records
 
 
-def demo(out: str | Path = "runs/demo", cache: str | Path = DEFAULT_CACHE, jobs: int = 2) -> list[dict]:
+def demo(out: str | Path = "runs/demo", cache: str | Path = DEFAULT_CACHE, jobs: int = 2, argv=()) -> list[dict]:
     """`atnet demo`: the embedded synthetic corpus, the eight baselines and ATNet's three streams,
     CDE and HDE, with the demo's CPU-sized recipe; writes tables.md beside the run's files."""
     t0 = time.time()
@@ -300,8 +320,10 @@ def demo(out: str | Path = "runs/demo", cache: str | Path = DEFAULT_CACHE, jobs:
                           f"{data.table['subject'].nunique()} subjects",
                 "prep": asdict(prep), "train": asdict(train)}
     write_atomic(out / "settings.json", json.dumps(settings, indent=1))
-    records, _ = run_evaluations(data, BASELINES + DEMO_NETWORKS, PROTOCOLS, Settings(prep, train),
-                                 out, jobs)
+    records, done = run_evaluations(data, BASELINES + DEMO_NETWORKS, PROTOCOLS, Settings(prep, train),
+                                    out, jobs)
+    write_manifest(out, "recognition", argv, inputs.manifest(), {"prep": asdict(prep), "train": asdict(train),
+                                                                 "baselines": asdict(BaselineConfig())}, done)
     text = print_tables(records, "ours (synthetic)")
     wall = time.time() - t0
     lines = [f"Demo settings: corpus {settings['corpus']}; crop {prep.size} px, flow {prep.flow}, "
@@ -335,7 +357,8 @@ def train_recipe(preset: str, real: bool, overrides: dict | None = None) -> tupl
 
 def reproduce(inputs: Inputs, out: str | Path = "runs/reproduce", methods=None, protocols=PROTOCOLS,
               seeds: int = 3, preset: str = "auto", prep: PrepConfig | None = None,
-              train_overrides: dict | None = None, command: str = "", svm: BaselineConfig | None = None) -> list[dict]:
+              train_overrides: dict | None = None, command: str = "", svm: BaselineConfig | None = None,
+              argv=()) -> list[dict]:
     """`atnet reproduce`: every row of Tables II and III (or `methods`), networks once per seed,
     resumable fold by fold, with report.md / report.html / figures / summary.json. Returns the
     summary rows (mean and std over seeds)."""
@@ -359,6 +382,8 @@ def reproduce(inputs: Inputs, out: str | Path = "runs/reproduce", methods=None, 
     write_atomic(out / "settings.json", json.dumps({"prep": asdict(prep), "train": asdict(train),   # for `atnet view`
                                                     "baselines": asdict(svm), "seeds": seeds}, indent=1))
     records, runs = run_evaluations(data, methods, protocols, Settings(prep, train, svm), out, inputs.jobs, seeds)
+    write_manifest(out, "recognition", argv, inputs.manifest(), {"prep": asdict(prep), "train": asdict(train),
+                                                                 "baselines": asdict(svm), "seeds": seeds}, runs)
     wall = time.time() - t0
     log = out / "invocations.json"     # every command that worked on this folder, so a resumed run's cost adds up
     with FileLock(out / ".invocations.json.lock"):

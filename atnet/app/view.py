@@ -10,11 +10,20 @@ filterable by run, corpus, subject, true and predicted class, and correct or not
 timeline (zoom with the wheel, drag to pan) of the score curves and thresholds, the annotated
 intervals (found or missed) and the proposals (matched or false), filterable by kind and status;
 a click on a proposal, or the keys n / p, shows its onset, apex and offset frames and, where a model
-labelled it, the label and probabilities.
+labelled it, the label and probabilities. Every annotated video is shown, one with no proposal too.
 
-Every clip and interval is an element that carries its identity in data attributes (data-dataset,
+What the run read comes from its run.json (evaluation/manifest.py): a recognition run's images are
+those of the corpus it read (its roots, its synthetic corpus, its apex table's own images and
+flows; none for a `--features` run, whose features hold none), prepared with its own settings;
+corpus flags given to view win. A run written before run.json is shown as far as it can be, and the
+page says what it cannot tell. Every file the page reads is checked (one sentence naming the file
+and what is wrong), and `out` may be no file of the run nor lie in a corpus folder it reads.
+
+Every clip and interval is an element that carries its identity in data attributes (data-key: the
+Sample key dataset/subject/clip, since clip names repeat across subjects; data-dataset,
 data-subject, data-clip, data-truth, data-pred; data-video, data-onset, data-offset, data-kind,
-data-status), so that tests and your own scripts can find them. Thumbnails are small JPEGs, stored
+data-status), so that tests and your own scripts can find them. The page's data is JSON with `<`,
+`>` and `&` escaped, so no name can end the script or change the document. Thumbnails are small JPEGs, stored
 once per clip; the gallery shows the first `limit` matches with the rest one click away, and the
 page says what it left out."""
 from __future__ import annotations
@@ -32,6 +41,10 @@ import pandas as pd
 from ..core.cache import write_atomic
 from ..core.classes import CLASSES
 from ..core.errors import CorpusError
+from ..core.readers import empty_cell, one_line, read_table, whole_number
+from ..evaluation import reports
+from ..evaluation.manifest import NAME, manifest_of, run_of
+from .outputs import CORPUS, FRAMES, Read, check_writes
 
 THUMB = 72         # px, clip thumbnails (apex crop, flow)
 FRAME = 112        # px, a spotted interval's frames
@@ -60,101 +73,283 @@ def flow_image(flow: np.ndarray) -> np.ndarray:
     return cv2.cvtColor(hsv, cv2.COLOR_HSV2BGR)
 
 
-def _read_json(path: Path, default):
+KEY_COLUMNS = ("dataset", "subject", "clip")
+RUN_READS = frozenset({".csv", ".json", ".npz"})   # what view reads in a run folder: no output of that kind there
+
+
+def clip_key(dataset, subject, clip) -> str:
+    """The Sample key, dataset/subject/clip (subject with or without its dataset prefix): clip names
+    alone repeat across subjects (CASME II's EP02_01f is sub01's and sub02's)."""
+    return f"{dataset}/{str(subject).split('/', 1)[-1]}/{clip}"
+
+
+def _settings(run: Path) -> dict:
+    """settings.json of a run written before run.json (a JSON mapping), {} if there is none."""
+    path = run / "settings.json"
+    if not path.exists():
+        return {}
     try:
-        return json.loads(path.read_text())
-    except (OSError, ValueError):
-        return default
+        data = json.loads(path.read_text())
+    except (OSError, ValueError, RecursionError) as e:
+        raise CorpusError(f"{path}: not valid JSON ({one_line(e)}); delete it or rerun the run.") from None
+    if not isinstance(data, dict):
+        raise CorpusError(f"{path}: not a JSON mapping; delete it or rerun the run.")
+    return data
 
 
-def recognition_data(run: Path, inputs=None, images: bool = True) -> dict:
+def _class_id(value, path: Path, row: int, column: str) -> int:
+    n = whole_number(value)
+    if n is None or not 0 <= n < len(CLASSES):
+        ids = ", ".join(f"{i} {c}" for i, c in enumerate(CLASSES))
+        raise CorpusError(f"{path} row {row}: {column} {value!r} is not a class id ({ids}); the file is damaged, "
+                          f"rerun the run that wrote it.")
+    return n
+
+
+def _finite(value, path: Path, row: int, column: str, empty_ok: bool = False) -> float | None:
+    if value is None or (isinstance(value, float) and np.isnan(value)) or str(value).strip() == "":
+        if empty_ok:
+            return None
+        raise CorpusError(f"{path} row {row}: the {column!r} cell is empty; the file is damaged or cut short, rerun "
+                          f"the run that wrote it.")
+    try:
+        f = float(value)
+    except (TypeError, ValueError):
+        f = float("nan")
+    if not np.isfinite(f):
+        raise CorpusError(f"{path} row {row}: {column} {value!r} is not a finite number; the file is damaged, rerun "
+                          f"the run that wrote it.")
+    return f
+
+
+def _frame(value, path: Path, row: int, column: str) -> int:
+    n = whole_number(value)
+    if n is None:
+        raise CorpusError(f"{path} row {row}: {column} {value!r} is not a whole frame number; the file is damaged, "
+                          f"rerun the run that wrote it.")
+    return n
+
+
+def _full(t: pd.DataFrame, path: Path, columns) -> None:
+    """Every cell of `columns` filled (a CSV cut mid-row leaves its last cells empty)."""
+    for i, r in t.iterrows():
+        empty = empty_cell(r, columns)
+        if empty:
+            raise CorpusError(f"{path} row {i + 2}: the {empty!r} cell is empty; the file is damaged or cut short, "
+                              f"rerun the run that wrote it.")
+
+
+def read_scores(path: Path) -> list[dict]:
+    """results.json's records for the page (every number finite)."""
+    records = reports.read_results(path)
+    for i, r in enumerate(records):
+        for k, v in r.items():
+            if isinstance(v, float) and not np.isfinite(v):
+                raise CorpusError(f"{path}: [{i}].{k} is {v}, not a finite number; rerun the `atnet evaluate` that "
+                                  f"wrote it, or delete the file (the page then shows no scores).")
+    return records
+
+
+def recognition_data(run: Path, inputs=None, images: bool = True, manifest: dict | None = None) -> dict:
     """Everything the recognition page shows, as plain data (no HTML)."""
     rows, runs = [], []
     for f in sorted((run / "predictions").glob("*.csv")):
+        entry = run_of(manifest, f.name)
         m = PRED_NAME.match(f.stem)
         name = f.stem
-        t = pd.read_csv(f)
-        need = {"dataset", "subject", "clip", "truth", "pred"}
-        if not need <= set(t.columns):
-            raise CorpusError(f"{f}: not a predictions table (it lacks {', '.join(sorted(need - set(t.columns)))}); "
-                              f"view a run folder atnet wrote.")
-        runs.append({"run": name, "method": m["method"] if m else name, "protocol": m["protocol"] if m else "",
-                     "seed": m["seed"] if m and m["seed"] else ""})
+        t = read_table(f, KEY_COLUMNS + ("truth", "pred"), "a predictions table (a run folder atnet wrote)")
+        _full(t, f, KEY_COLUMNS + ("truth", "pred"))
+        if entry:
+            runs.append({"run": name, "method": entry["method"], "protocol": entry["protocol"],
+                         "seed": "" if entry["seed"] is None else str(entry["seed"])})
+        else:
+            runs.append({"run": name, "method": m["method"] if m else name, "protocol": m["protocol"] if m else "",
+                         "seed": m["seed"] if m and m["seed"] else ""})
         probs = [c for c in t.columns if c.startswith("p_")]
-        for r in t.itertuples(index=False):
-            d = r._asdict()
-            rows.append({"run": name, "dataset": d["dataset"], "subject": d["subject"], "clip": str(d["clip"]),
-                         "fold": str(d.get("fold", "")), "truth": CLASSES[int(d["truth"])],
-                         "pred": CLASSES[int(d["pred"])], "p": [round(float(d[c]), 3) for c in probs]})
+        for i, d in enumerate(t.to_dict("records")):
+            rows.append({"run": name, "dataset": d["dataset"], "subject": d["subject"], "clip": d["clip"],
+                         "key": clip_key(d["dataset"], d["subject"], d["clip"]), "fold": _text(d.get("fold")),
+                         "truth": CLASSES[_class_id(d["truth"], f, i + 2, "truth")],
+                         "pred": CLASSES[_class_id(d["pred"], f, i + 2, "pred")],
+                         "p": [round(_finite(d[c], f, i + 2, c), 3) for c in probs]})
     if not runs:
         raise CorpusError(f"{run}/predictions: no predictions CSV; view a run folder `atnet evaluate`, `reproduce` or "
                           f"`demo` wrote.")
-    images_of, note = {}, ""
+    notes = [] if manifest else ["This run has no run.json (an older atnet wrote it): the page cannot say what "
+                                 "corpus and command made it."]
+    images_of = {}
     if images:
-        images_of, note = clip_images(run, {(r["dataset"], r["clip"]) for r in rows}, inputs)
+        source, why = image_source(run, manifest, inputs)
+        if source is None:
+            notes.append(why)
+        else:
+            if why:
+                notes.append(why)
+            images_of, note = clip_images(run, {r["key"] for r in rows}, source, manifest)
+            notes += [note] if note else []
+    scores = read_scores(run / "results.json") if (run / "results.json").exists() else []
     return {"kind": "recognition", "title": str(run), "runs": runs, "rows": rows, "classes": list(CLASSES),
-            "scores": _read_json(run / "results.json", []), "images": images_of, "note": note}
+            "scores": scores, "images": images_of, "note": " ".join(notes)}
 
 
 def predict_data(path: Path) -> dict:
     """The recognition page of `atnet predict`'s CSV: its rows (truth where the corpus gave one), no images."""
-    t = pd.read_csv(path)
+    t = read_table(path, KEY_COLUMNS + ("label",), "atnet predict's table")
     probs = [f"p_{c}" for c in CLASSES if f"p_{c}" in t.columns]
     rows = [{"run": "predict", "dataset": _text(r.get("dataset")), "subject": _text(r.get("subject")),
-             "clip": _text(r.get("clip")), "fold": "", "truth": _text(r.get("truth")) or "unknown",
-             "pred": _text(r.get("label")), "p": [round(float(r[c]), 3) for c in probs]}
-            for r in t.to_dict("records")]
+             "clip": _text(r.get("clip")), "key": clip_key(_text(r.get("dataset")), _text(r.get("subject")),
+                                                           _text(r.get("clip"))),
+             "fold": "", "truth": _text(r.get("truth")) or "unknown",
+             "pred": _text(r.get("label")), "p": [round(_finite(r[c], path, i + 2, c), 3) for c in probs]}
+            for i, r in enumerate(t.to_dict("records"))]
     return {"kind": "recognition", "title": str(path), "runs": [{"run": "predict", "method": "", "protocol": "",
                                                                 "seed": ""}], "rows": rows, "classes": list(CLASSES),
             "scores": [], "images": {}, "note": "atnet predict's table: no images (view a run folder for them)."}
 
 
-def clip_images(run: Path, wanted: set, inputs=None) -> tuple[dict, str]:
-    """{"dataset/clip": [apex URL, flow URL]} from the prepared cache (prepared now if it is not),
-    with the run's own preparation settings; and a sentence when there are none."""
+def _given_flags(inputs) -> bool:
+    return inputs is not None and bool(any(inputs.roots.values()) or inputs.synthetic or inputs.apex_table)
+
+
+def image_source(run: Path, manifest: dict | None, inputs=None):
+    """(runs.Inputs the run's clips are prepared from, or None; a sentence for the page). Corpus
+    flags passed to view win; else the corpus run.json names; a `--features` run has no images."""
+    from .runs import DEFAULT_CACHE, Inputs
+    if _given_flags(inputs):
+        return inputs, ""
+    jobs = inputs.jobs if inputs is not None else 2
+    if manifest is None:
+        settings = _settings(run)
+        if settings.get("features"):
+            return None, (f"No images: the run classified the features in {settings['features']}, which hold no "
+                          f"images.")
+        return inputs or Inputs(), ("Its images are those of the default synthetic corpus (pass the corpus flags "
+                                    "the run used if it read another).")
+    got = manifest["inputs"]
+    cache = inputs.cache if inputs is not None and inputs.cache != str(DEFAULT_CACHE) else \
+        (got["cache"] or {}).get("path", str(DEFAULT_CACHE))
+    source = got["source"]
+    if source == "features":
+        return None, f"No images: the run classified the features in {got['features']['path']}, which hold no images."
+    if source == "apex-table":
+        return Inputs(apex_table=got["apex_table"]["path"], cache=cache, jobs=jobs), ""
+    if source == "corpora":
+        return Inputs(roots={n: g["path"] for n, g in got["roots"].items()},
+                      sheets={n: g["path"] for n, g in got["sheets"].items()}, cache=cache, jobs=jobs,
+                      smic_apex=got["smic_apex"]), ""
+    if source == "synthetic":
+        return Inputs(synthetic=got["synthetic"]["path"], cache=cache, jobs=jobs, smic_apex=got["smic_apex"]), ""
+    if source == "default-synthetic":
+        return Inputs(cache=str(Path(got["synthetic"]["path"]).parent), jobs=jobs), ""
+    raise CorpusError(f"{run / NAME}: inputs.source is {source!r}, not a recognition run's; view a folder "
+                      f"`atnet evaluate`, `reproduce` or `demo` wrote.")
+
+
+def clip_images(run: Path, wanted: set, inputs, manifest: dict | None = None) -> tuple[dict, str]:
+    """{"dataset/subject/clip": [apex URL, flow URL]} from the prepared cache (prepared now if it is
+    not), with the run's own preparation settings; and a sentence when some or all have none."""
     from ..data.prepare import PrepConfig
-    from .runs import Inputs, load_and_prepare
-    settings = _read_json(run / "settings.json", {})
+    from .runs import load_and_prepare
+    prep = (manifest["configs"]["prep"] if manifest else _settings(run).get("prep")) or {}
     try:
-        prep = PrepConfig(**settings.get("prep", {}))
-        data, _ = load_and_prepare(inputs or Inputs(), prep)
+        data, _ = load_and_prepare(inputs, PrepConfig(**prep))
     except (CorpusError, OSError, TypeError, ValueError) as e:
-        return {}, (f"No images: the run's clips could not be prepared again ({e}); pass the corpus flags it was "
-                    f"run with.")
+        return {}, (f"No images: the run's clips could not be prepared again ({one_line(e)}); pass the corpus flags "
+                    f"it was run with.")
     out = {}
-    for i, (d, c) in enumerate(zip(data.table["dataset"], data.table["clip"])):
-        if (d, str(c)) not in wanted:
+    for i, (d, s, c) in enumerate(zip(data.table["dataset"], data.table["subject"], data.table["clip"])):
+        key = clip_key(d, s, c)
+        if key not in wanted:
             continue
         apex = jpeg(data.apex[i], THUMB) if data.apex is not None else ""
         flow = jpeg(flow_image(data.flow[i]), THUMB) if data.flow is not None and data.flow[i].size else ""
-        out[f"{d}/{c}"] = [apex, flow]
+        out[key] = [apex, flow]
     missing = len(wanted) - len(out)
     return out, (f"{missing} clip(s) of the predictions are not among the clips prepared now, so they have no "
                  f"images (pass the corpus flags the run used)." if missing else "")
 
 
-def spotting_data(run: Path, thumbs: int = 400) -> dict:
-    """Everything the spotting page shows, as plain data: per video its curves, thresholds, truth and
-    proposals (with status), and frames of the first `thumbs` proposals."""
+def read_intervals(path: Path, truth: bool = False) -> pd.DataFrame:
+    """intervals.csv (or atnet spot's CSV) or truth.csv, every frame a whole number and every kind known."""
+    from ..data.long import KINDS
+    what = "the annotated intervals (truth.csv)" if truth else "a spotting table"
+    t = read_table(path, ("dataset", "video", "onset", "offset", "kind"), what)
+    _full(t, path, ("dataset", "video", "onset", "offset", "kind"))
+    for i, r in t.iterrows():
+        for c in ("onset", "offset"):
+            _frame(r[c], path, i + 2, c)
+        if r["kind"] not in KINDS:
+            raise CorpusError(f"{path} row {i + 2}: kind {r['kind']!r} is not one of {', '.join(KINDS)}; the file is "
+                              f"damaged, rerun the run that wrote it.")
+        if "apex" in t.columns and not pd.isna(r["apex"]):
+            _frame(r["apex"], path, i + 2, "apex")
+        if "score" in t.columns:
+            _finite(r["score"], path, i + 2, "score", empty_ok=True)
+    return t
+
+
+def read_curves(path: Path) -> dict:
+    """curves.npz: numeric arrays only (never pickles), every value finite."""
+    try:
+        with np.load(path, allow_pickle=False) as z:
+            curves = {k: z[k] for k in z.files}
+    except Exception as e:   # not a zip, a truncated one, a pickled object array: numpy raises many kinds
+        raise CorpusError(f"{path}: not the score curves atnet writes ({one_line(e)}); delete it (the page then "
+                          f"shows no curves) or rerun the run.") from None
+    for k, v in curves.items():
+        if v.dtype.kind not in "iuf" or (v.dtype.kind == "f" and not np.isfinite(v).all()):
+            raise CorpusError(f"{path}: {k} holds {'non-numeric' if v.dtype.kind not in 'iuf' else 'NaN or infinite'} "
+                              f"values; delete it (the page then shows no curves) or rerun the run.")
+        if v.ndim > 1 or (k.endswith("|threshold") and v.ndim != 0):
+            raise CorpusError(f"{path}: {k} has shape {v.shape}, not the curves' shape; delete it or rerun the run.")
+    for k, v in curves.items():
+        if k.endswith("|numbers"):
+            for kind in ("micro", "macro"):
+                c = curves.get(k[:-len("numbers")] + kind)
+                if c is not None and (c.ndim != 1 or len(c) != len(v)):
+                    raise CorpusError(f"{path}: {k[:-len('numbers')] + kind} has {c.size} values for {len(v)} "
+                                      f"frames; delete it or rerun the run.")
+    return curves
+
+
+def read_spot_scores(path: Path) -> list[dict]:
+    t = read_table(path, ("dataset", "kind", "tp", "fp", "fn", "precision", "recall", "f1"), "a spotting scores table")
+    _full(t, path, ("dataset", "kind"))
+    out = []
+    for i, r in enumerate(t.to_dict("records")):
+        row = {"dataset": r["dataset"], "kind": r["kind"]}
+        for c in ("tp", "fp", "fn"):
+            row[c] = _frame(r[c], path, i + 2, c)
+        for c in ("precision", "recall", "f1"):
+            row[c] = _finite(r[c], path, i + 2, c, empty_ok=True)
+        out.append(row)
+    return out
+
+
+def spotting_data(run: Path, thumbs: int = 400, manifest: dict | None = None) -> dict:
+    """Everything the spotting page shows, as plain data: per video (every one with a proposal or an
+    annotated interval) its curves, thresholds, truth and proposals (with status), and frames of the
+    first `thumbs` proposals."""
     from ..data.long import Interval
     from ..spotting.metric import match_by_kind
     folder = run if run.is_dir() else None
-    table = pd.read_csv(run / "intervals.csv" if folder else run)
-    need = {"dataset", "video", "onset", "offset", "kind"}
-    if not need <= set(table.columns):
-        raise CorpusError(f"{run}: not a spotting table (it lacks {', '.join(sorted(need - set(table.columns)))}); "
-                          f"view a folder `atnet evaluate --task spot` wrote or the CSV `atnet spot` wrote.")
-    truth = pd.read_csv(folder / "truth.csv") if folder and (folder / "truth.csv").exists() else \
+    table = read_intervals(run / "intervals.csv" if folder else run)
+    truth = read_intervals(folder / "truth.csv", truth=True) if folder and (folder / "truth.csv").exists() else \
         pd.DataFrame(columns=["dataset", "video", "onset", "apex", "offset", "kind", "label"])
-    curves = {}
-    if folder and (folder / "curves.npz").exists():
-        with np.load(folder / "curves.npz") as z:
-            curves = {k: z[k] for k in z.files}
-    settings = _read_json(folder / "settings.json", {}) if folder else {}
-    videos = frames_of_videos(settings)
+    curves = read_curves(folder / "curves.npz") if folder and (folder / "curves.npz").exists() else {}
+    if manifest:
+        roots = {n: g["path"] for n, g in manifest["inputs"]["roots"].items()}
+        sheets = {n: g["path"] for n, g in manifest["inputs"]["sheets"].items()}
+    else:
+        settings = _settings(folder) if folder else {}
+        roots, sheets = settings.get("roots") or {}, settings.get("sheets") or {}
+    videos = frames_of_videos(roots, sheets) if thumbs else {}
+    order = list(dict.fromkeys(zip(table["dataset"], table["video"])))
+    order += [v for v in dict.fromkeys(zip(truth["dataset"], truth["video"])) if v not in set(order)]
     out, shown = [], 0
-    for (dataset, video), part in table.groupby(["dataset", "video"], sort=False):
+    for dataset, video in order:
         key = f"{dataset}/{video}"
+        part = table[(table["dataset"] == dataset) & (table["video"] == video)]
         gt = truth[(truth["dataset"] == dataset) & (truth["video"] == video)]
         props = [Interval(int(r.onset), int(r.offset), r.kind) for r in part.itertuples()]
         gts = [Interval(int(r.onset), int(r.offset), r.kind) for r in gt.itertuples()]
@@ -172,6 +367,7 @@ def spotting_data(run: Path, thumbs: int = 400) -> dict:
                 shown += 1
             proposals.append(p)
         numbers = curves.get(f"{key}|numbers")
+        numbers = numbers if numbers is not None and len(numbers) else None
         lo = int(min([q.onset for q in props + gts] + ([int(numbers[0])] if numbers is not None else [])))
         hi = int(max([q.offset for q in props + gts] + ([int(numbers[-1])] if numbers is not None else [])))
         out.append({"key": key, "dataset": dataset, "video": str(video), "first": lo, "last": hi,
@@ -189,9 +385,10 @@ def spotting_data(run: Path, thumbs: int = 400) -> dict:
                     + ("" if videos else "; the run does not say where its videos are") + ").")
     if not len(truth):
         note.append("No annotated intervals: proposals are not scored.")
+    if folder and not manifest:
+        note.append("This run has no run.json (an older atnet wrote it): the page cannot say what command made it.")
     return {"kind": "spotting", "title": str(run), "videos": out, "note": " ".join(note),
-            "scores": pd.read_csv(folder / "scores.csv").to_dict("records")
-            if folder and (folder / "scores.csv").exists() else []}
+            "scores": read_spot_scores(folder / "scores.csv") if folder and (folder / "scores.csv").exists() else []}
 
 
 def _int(v, default: int) -> int:
@@ -224,14 +421,13 @@ def _curve(numbers: np.ndarray, values: np.ndarray, most: int = 1500) -> list:
     return out
 
 
-def frames_of_videos(settings: dict) -> dict:
-    """{video key: {frame number: path}} of the corpora the run names (settings.json's roots)."""
-    roots = settings.get("roots") or {}
+def frames_of_videos(roots: dict, sheets: dict) -> dict:
+    """{video key: {frame number: path}} of the long-video corpora the run names."""
     if not roots:
         return {}
     from ..spotting.run import load_long
     try:
-        corpus = load_long(roots, settings.get("sheets") or {})
+        corpus = load_long(roots, sheets)
     except (CorpusError, OSError):
         return {}
     return {v.key: dict(zip(v.numbers, v.frames)) for v in corpus.videos}
@@ -252,28 +448,82 @@ def frame_url(frames: dict, n: int) -> str:
     return jpeg(img, FRAME) if img is not None else ""
 
 
+def embed(data: dict) -> str:
+    """The page's data as JSON that no string in it can end or change the HTML around it: `<`, `>`
+    and `&` as JSON escapes (so no `</script>` or `<!--`), and no NaN (not JSON)."""
+    try:
+        blob = json.dumps(data, separators=(",", ":"), allow_nan=False)
+    except ValueError as e:
+        raise CorpusError(f"{data['title']}: the run holds a value that is not a finite number ({one_line(e)}); "
+                          f"rerun the run that wrote it.") from None
+    for c, esc in (("<", "\\u003c"), (">", "\\u003e"), ("&", "\\u0026"), ("\u2028", "\\u2028"),
+                   ("\u2029", "\\u2029")):
+        blob = blob.replace(c, esc)
+    return blob
+
+
 def page(data: dict) -> str:
     """The HTML of one page from recognition_data or spotting_data."""
     from importlib.resources import files
     template = (files("atnet.app") / "view.html").read_text()
-    blob = json.dumps(data, separators=(",", ":")).replace("</", "<\\/")
-    return template.replace("__TITLE__", html.escape(data["title"])).replace("__DATA__", blob)
+    parts = {"__TITLE__": html.escape(data["title"]), "__DATA__": embed(data)}
+    return re.sub("__TITLE__|__DATA__", lambda m: parts[m.group()], template)   # one pass: a title may hold either
+
+
+def corpus_reads(inputs) -> list[Read]:
+    """The corpus files and folders a recognition page's images are read from (runs.Inputs)."""
+    if inputs is None:
+        return []
+    reads = [Read(r, CORPUS) for r in inputs.roots.values() if r] + [Read(p) for p in inputs.sheets.values() if p]
+    if inputs.apex_table:
+        reads += [Read(inputs.apex_table), Read(Path(inputs.apex_table).parent, FRAMES | {".npy", ".csv"})]
+    elif not any(inputs.roots.values()):
+        reads.append(Read(inputs.synthetic or Path(inputs.cache) / "synthetic", CORPUS))
+    return reads
+
+
+def run_reads(run: Path) -> list[Read]:
+    """Every file of a run folder (by any name: links are compared as files), and the folder itself."""
+    if run.is_file():
+        return [Read(run)]
+    return [Read(f) for f in sorted(run.rglob("*")) if f.is_file()] + [Read(run, RUN_READS)]
+
+
+def _columns(path: Path) -> set:
+    try:
+        return set(pd.read_csv(path, nrows=0).columns)
+    except Exception as e:   # empty, binary, undecodable
+        raise CorpusError(f"{path}: cannot be read as a CSV ({one_line(e)}); pass a run folder or the CSV "
+                          f"`atnet spot` or `atnet predict` wrote.") from None
 
 
 def view(run: str | Path, out: str | Path, inputs=None, images: bool = True, thumbs: int = 400) -> Path:
     """Write the page of a run folder (or of `atnet spot`'s CSV) to `out`; returns `out`. `inputs`
-    (runs.Inputs): where a recognition run's clips come from, for their images (default: the
-    synthetic corpus under the cache, as the commands default)."""
+    (runs.Inputs): where a recognition run's clips come from, for their images; corpus roots,
+    --synthetic or an apex table given there win over the run's run.json (default: what run.json
+    names; for a run without one, the synthetic corpus under the cache, as the commands default).
+    `out` may not be a file of the run or of a corpus it reads."""
     run, out = Path(run), Path(out)
     if not run.exists():
         raise CorpusError(f"{run}: not found; pass a run folder (or the CSV `atnet spot` wrote).")
-    head = set(pd.read_csv(run, nrows=0).columns) if run.is_file() else set()
+    manifest = manifest_of(run)
+    if manifest and manifest["classes"] != list(CLASSES):
+        raise CorpusError(f"{run / NAME}: classes is {manifest['classes']}, and this atnet's are {list(CLASSES)}; "
+                          f"view the run with the atnet that wrote it ({manifest['atnet']}).")
+    head = _columns(run) if run.is_file() else set()
+    reads = run_reads(run)
     if "label" in head and "kind" not in head:     # atnet predict's table
+        check_writes(reads, files=[("--out", out)])
         data = predict_data(run)
     elif run.is_file() or (run / "intervals.csv").exists():
-        data = spotting_data(run, thumbs if images else 0)
+        roots = [g["path"] for g in manifest["inputs"]["roots"].values()] if manifest else \
+            list((_settings(run).get("roots") or {}).values()) if run.is_dir() else []
+        check_writes(reads + [Read(r, CORPUS) for r in roots if r], files=[("--out", out)])
+        data = spotting_data(run, thumbs if images else 0, manifest)
     elif (run / "predictions").is_dir():
-        data = recognition_data(run, inputs, images)
+        source = image_source(run, manifest, inputs)[0]   # its corpus, even with no images: never written into
+        check_writes(reads + corpus_reads(source), files=[("--out", out)])
+        data = recognition_data(run, inputs, images, manifest)
     else:
         raise CorpusError(f"{run}: neither a recognition run (predictions/) nor a spotting run (intervals.csv); "
                           f"pass a folder `atnet evaluate`, `reproduce`, `demo` or `evaluate --task spot` wrote.")

@@ -18,6 +18,7 @@ from ..data.datasets.base import Exclusion, Sample
 from ..data.excluded import exclusions, report_excluded, say_fallbacks
 from ..data.faces.video import is_video
 from ..data.prepare import PrepConfig, check_faces
+from ..evaluation.manifest import RunInputs, given, write_manifest
 from ..features.apex_spot import lbp_histograms
 from . import KINDS, Interval, LongVideo, learned
 from .frames import check_spottable, each_video, long_video, short_holes, tracked_crops
@@ -315,12 +316,13 @@ def published_table(scores: pd.DataFrame, label: str) -> str:
 
 def evaluate_spotting(roots: dict, out: str | Path, cfg: SpotConfig = SpotConfig(), prep: PrepConfig = PrepConfig(),
                       auto_p: bool = False, jobs: int = 1, sheets: dict | None = None, model=None,
-                      cache: str | Path = ".cache/atnet", figures: bool = True) -> pd.DataFrame:
+                      cache: str | Path = ".cache/atnet", figures: bool = True, argv=()) -> pd.DataFrame:
     """`atnet evaluate --task spot`: spot every video of the long-video corpora, score with the MEGC
     metric, and write OUT/intervals.csv, scores.csv, report.md (beside the published rows),
-    excluded.csv, settings.json and figures/timeline-*.png. With `auto_p`, each subject's videos
-    are spotted at the p chosen on the other subjects (choose_p_loso). With `model`, the spotted
-    micro-expressions are labelled (labels.csv; accuracy on those matching a labelled interval)."""
+    excluded.csv, settings.json, run.json (`argv`: the command line) and figures/timeline-*.png.
+    With `auto_p`, each subject's videos are spotted at the p chosen on the other subjects
+    (choose_p_loso). With `model`, the spotted micro-expressions are labelled (labels.csv; accuracy
+    on those matching a labelled interval)."""
     import json
 
     from ..core.cache import write_atomic
@@ -351,6 +353,12 @@ def evaluate_spotting(roots: dict, out: str | Path, cfg: SpotConfig = SpotConfig
     write_atomic(out / "settings.json", json.dumps(info, indent=1))
     write_atomic(out / "truth.csv", truth_table(results).to_csv(index=False))
     save_curves(results, chosen, out / "curves.npz")
+    write_manifest(out, "spotting", argv,
+                   RunInputs(source="long-videos", roots={k: given(v) for k, v in roots.items() if v},
+                             sheets={k: given(v) for k, v in (sheets or {}).items() if v}, cache=given(cache)),
+                   {"prep": asdict(prep), "spot": {**asdict(cfg), "auto_p": bool(auto_p)}},
+                   [{"method": cfg.spotter, "protocol": "loso" if auto_p or cfg.spotter == learned.NAME else "",
+                     "seed": None, "predictions": "intervals.csv"}])
     if figures:
         for r in results:
             timeline(r, out / "figures" / f"timeline-{r['video'].key.replace('/', '_')}.png",
@@ -383,18 +391,18 @@ def evaluate_spotting(roots: dict, out: str | Path, cfg: SpotConfig = SpotConfig
 
 def evaluate_spotters(roots: dict, out: str | Path, cfgs: list[SpotConfig], prep: PrepConfig = PrepConfig(),
                       auto_p: bool = False, jobs: int = 1, sheets: dict | None = None, model=None,
-                      cache: str | Path = ".cache/atnet", figures: bool = True) -> pd.DataFrame:
+                      cache: str | Path = ".cache/atnet", figures: bool = True, argv=()) -> pd.DataFrame:
     """evaluate_spotting for one spotter (into OUT) or several (each into OUT/NAME, and OUT/report.md
     with their scores side by side). Returns the scores, a `spotter` column naming each."""
     from ..core.cache import write_atomic
     if len(cfgs) == 1:
-        return evaluate_spotting(roots, out, cfgs[0], prep, auto_p, jobs, sheets, model, cache, figures).assign(
+        return evaluate_spotting(roots, out, cfgs[0], prep, auto_p, jobs, sheets, model, cache, figures, argv).assign(
             spotter=cfgs[0].spotter)
     parts = []
     for cfg in cfgs:
         p = auto_p and cfg.spotter != learned.NAME     # --auto-p is the training-free spotters' threshold
         parts.append(evaluate_spotting(roots, Path(out) / cfg.spotter, cfg, prep, p, jobs, sheets, model, cache,
-                                       figures).assign(spotter=spotter_label(cfg, p)))
+                                       figures, argv).assign(spotter=spotter_label(cfg, p)))
     scores = pd.concat(parts, ignore_index=True)
     lines = ["# Spotters compared", "", "MEGC metric; each spotter's run in its own folder.", "",
              "| spotter | corpus | kind | precision | recall | F1 |", "| --- | --- | --- | --- | --- | --- |"]
