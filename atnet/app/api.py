@@ -144,8 +144,10 @@ def select_subjects(samples, keep: list[str] | None = None, drop: list[str] | No
     for flag, given in (("--subjects", keep), ("--leave-out-subjects", drop)):
         unknown = [g for g in given or [] if g not in names]
         if unknown:
-            raise CorpusError(f"{flag} {unknown[0]}: no such subject among the clips given; write subjects as "
-                              f"dataset/subject, e.g. {sorted(names)[0]}.")
+            listed = sorted(names)
+            shown = ", ".join(listed[:12]) + (f" and {len(listed) - 12} more" if len(listed) > 12 else "")
+            raise CorpusError(f"{flag} {unknown[0]}: no such subject among those given; write subjects as "
+                              f"dataset/subject, one of {shown or 'none (nothing was read)'}.")
     def chosen(s: Sample) -> bool:
         return not ((keep and s.subject not in keep) or (drop and s.subject in drop))
     return [s for s in samples if chosen(s)], [s for s in samples if not chosen(s)]

@@ -34,7 +34,7 @@ import argparse
 import os
 import sys
 
-from .. import methods
+from .. import __version__, methods
 from ..core import parallel
 from ..core.config import between, ranged_type
 from ..data import faces
@@ -83,8 +83,10 @@ from .flags import (
     add_long_flags,
     add_subject_flags,
     apex_flag,
+    check_applies,
     check_outputs,
     device_type,
+    given_options,
 )
 from .outputs import fresh_folder
 from .runs import DEFAULT_CACHE
@@ -92,6 +94,7 @@ from .runs import DEFAULT_CACHE
 
 def build_parser() -> argparse.ArgumentParser:
     p = Parser(prog="atnet", description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    p.add_argument("--version", action="version", version=f"atnet {__version__}")
     sub = p.add_subparsers(dest="cmd", required=True, parser_class=Parser)
     s = sub.add_parser("synth", help="write the synthetic corpora")
     s.add_argument("out")
@@ -226,12 +229,12 @@ def build_parser() -> argparse.ArgumentParser:
     s = sub.add_parser("pretrain", help="pretrain the spatial stream on macro-expressions (CK+, Oulu-CASIA, JAFFE, MUG)")
     g = s.add_argument_group("macro-expression corpora (any subset)")
     for name in ("ckplus", "oulu", "jaffe", "mug"):
-        g.add_argument(f"--{name}", metavar="ROOT", help=f"the {name} root as unpacked (atnet/datasets/{name}.py)")
+        g.add_argument(f"--{name}", metavar="ROOT", help=f"the {name} root as unpacked (atnet/data/datasets/{name}.py)")
     s.add_argument("--peak-frames", type=between(1, 100), default=3,
                    help="frames per sequence, 1 to 100: the last ones (CK+, Oulu-CASIA) or the middle ones (MUG); "
                         "default %(default)s")
     s.add_argument("--init-imagenet", metavar="PTH", help="start from a torchvision ResNet-18 ImageNet state dict "
-                                                          "(atnet/pretrain.py documents the mapping)")
+                                                          "(atnet/app/pretrain.py documents the mapping)")
     s.add_argument("--preset", choices=("paper", "demo"), default="paper", help="training recipe before any flag")
     s.add_argument("--cache", default=str(DEFAULT_CACHE), help="cache folder (default %(default)s)")
     s.add_argument("--jobs", type=JOBS, default=2, help=JOBS_HELP)
@@ -287,10 +290,12 @@ def build_parser() -> argparse.ArgumentParser:
 def main(argv=None) -> None:
     args = build_parser().parse_args(argv)
     args.argv = list(sys.argv[1:] if argv is None else argv)
+    given = given_options(build_parser(), args.argv)
     if argv is None:   # a command, not a call from Python: Ctrl-C ends it within parallel.STOP_S, whatever hangs
         parallel.ctrl_c_deadline()
     try:
         check_outputs(args)
+        check_applies(args, given)
         with fresh_folder(args.out if args.cmd in RUN_FOLDERS else None), \
                 parallel.scheduler(getattr(args, "scheduler", None)):
             args.func(args)

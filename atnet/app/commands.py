@@ -99,6 +99,10 @@ def cmd_faces(args) -> None:
 
 def cmd_spot(args) -> None:
     from ..spotting import learned, run as spotting
+    if args.spotter not in SPOTTERS and not Path(args.spotter).is_file():
+        raise CorpusError(f"--spotter {args.spotter}: no such spotter, and no such file; choose one of "
+                          f"{', '.join(n for n, s in SPOTTERS.items() if not s.learned)}, or pass a spotter file "
+                          f"written by `atnet train --task spot`.")
     model = api.load_model(args.model) if args.model else None
     prep, spotter = spot_prep(args), None
     if args.spotter in SPOTTERS and SPOTTERS[args.spotter].learned:
@@ -211,8 +215,14 @@ def cmd_train(args) -> None:
             raise CorpusError(f"--method {args.method} is a recognition method; with --task spot the method is "
                               f"{LEARNED} (the learned spotter).")
         corpus = load_long(long_roots(args), long_sheets(args))
-        fitted, failed = learned.train(corpus.videos, spot_config(args, LEARNED), spot_prep(args), args.jobs,
-                                       args.cache)
+        videos, held = api.select_subjects(corpus.videos, args.subjects, args.leave_out_subjects)
+        if held:   # the spotter file's header lists the videos it was trained on (trained_on)
+            print(f"{len(held)} video(s) of {len({v.subject for v in held})} subject(s) not trained on, as "
+                  f"--subjects / --leave-out-subjects ask")
+        if not videos:
+            raise CorpusError("--subjects / --leave-out-subjects leave no video to train on; keep at least one "
+                              "subject.")
+        fitted, failed = learned.train(videos, spot_config(args, LEARNED), spot_prep(args), args.jobs, args.cache)
         report_excluded(exclusions(corpus.excluded + failed), None)
         learned.save(fitted, out)
         print(f"wrote {out}: the {LEARNED} spotter trained on {len(fitted.trained_on)} video(s); spot with "
