@@ -42,7 +42,7 @@ from ..data.prepare import (
 )
 from ..evaluation.protocols import method_inputs
 from ..features.apex_spot import METHODS as SPOT_METHODS, spot_apex
-from ..methods import Method, Settings, all_methods, get as get_method
+from ..methods import Method, Settings, all_methods, check_scores, get as get_method
 from ..methods.modelfile import configs, header, load_weights, read_meta, save_model
 from ..training import TrainConfig, resolve_device
 
@@ -234,7 +234,7 @@ class Model:
         """(N, 3) class probabilities of prepared clips (prepare.Arrays)."""
         config = self.config()
         x = method_inputs(self.spec, arrays, config, self.spec.key(config), jobs, "the clips to label")
-        return np.asarray(self.spec.predict(self.net, x, config), dtype=np.float64)
+        return check_scores(self.method, self.spec.predict(self.net, x, config), len(arrays.table))
 
     def predict_arrays(self, apex: np.ndarray, adm: np.ndarray) -> np.ndarray:
         """(N, 3) class probabilities of prepared arrays (apex (N, S, S) uint8, adm (N, 64, 128))."""

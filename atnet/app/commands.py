@@ -23,7 +23,7 @@ from ..spotting.spotters import SPOTTERS
 from ..training import TrainConfig
 from . import api, runs
 from .flags import config_from, inputs_from, load_corpus, long_roots, long_sheets, spot_config, spot_prep, train_flags
-from .outputs import FRAMES, Read, check_writes
+from .outputs import FRAMES, Read, check_flows_folder, check_writes
 from .runs import load_and_prepare, print_tables, smic_apex, train_recipe
 
 
@@ -56,6 +56,7 @@ def cmd_synth(args) -> None:
 
 
 def cmd_export_flows(args) -> None:
+    check_flows_folder(args.out)
     runs.export_flows(inputs_from(args), config_from(args, PrepConfig), args.out, args.format)
 
 

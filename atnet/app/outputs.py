@@ -135,6 +135,35 @@ def check_writes(reads, files=(), folder: str | Path | None = None, flag: str = 
                                   f"files; move the input or pass another --out.")
 
 
+FLOWS_HEADER = ["dataset", "subject", "clip", "label", "flow"]   # the flows.csv atnet export-flows writes
+
+
+def check_flows_folder(out: str | Path, flag: str = "--out") -> None:
+    """export-flows' folder: new, empty, or an earlier export (its flows.csv, of atnet's columns), and
+    then holding no flow file that flows.csv does not list; so the export writes over nothing it did
+    not write itself."""
+    import csv
+    out = Path(out)
+    if not out.is_dir() or not any(out.iterdir()):
+        return
+    table = out / "flows.csv"
+    try:
+        with open(table, newline="", encoding="utf-8") as f:
+            rows = list(csv.reader(f))
+    except (OSError, UnicodeDecodeError, csv.Error):
+        rows = []
+    if not rows or rows[0] != FLOWS_HEADER:
+        raise CorpusError(f"{flag} {out}: holds files and no flows.csv of an earlier `atnet export-flows`, so the "
+                          f"export could write over them; pass a new or empty folder (an export stopped before it wrote flows.csv: "
+                          f"remove what it left).")
+    listed = {(out / r[4]).resolve() for r in rows[1:] if len(r) == 5 and r[4]}
+    for path in sorted(out.rglob("*")):
+        if path.suffix.lower() in (".npy", ".png") and path.resolve() not in listed:
+            raise CorpusError(f"{flag} {out}: {path.relative_to(out)} is not a flow its flows.csv lists, so atnet "
+                              f"export-flows did not write it and could write over it; move it, or pass a new or "
+                              f"empty folder.")
+
+
 @contextmanager
 def fresh_folder(path: str | Path | None):
     """Around a run that writes into `path`: when the run is refused (CorpusError) before it saved a
