@@ -264,8 +264,8 @@ MODE_TEXT = {   # (command, mode): how the sentence names it, and what to do ins
     ("train", "spot"): ("atnet train --task spot` (the flow-tcn spotter on the long videos of --samm-lv / "
                         "--casme-sq", "drop it, or drop --task spot to train a recognition model"),
     ("synth", "clips"): ("atnet synth` (the clip corpora", "drop it, or add --long (long videos) or --macro"),
-    ("synth", "long"): ("atnet synth --long` (long videos", "drop it"),
-    ("synth", "macro"): ("atnet synth --macro` (the macro-expression corpora", "drop it"),
+    ("synth", "long"): ("atnet synth --long` (long videos", "drop it, or drop --long"),
+    ("synth", "macro"): ("atnet synth --macro` (the macro-expression corpora", "drop it, or drop --macro"),
 }
 WHAT = [   # what a flag is, for the sentence; the first group holding it
     (LONG, "a long-video corpus (spotting)"), ({"full"}, "the size of the clip corpora"),
