@@ -68,6 +68,8 @@ def mode_argv(cmd: str, mode: str, tmp: Path) -> list[str]:
             ("evaluate", "spot"): ["evaluate", "--task", "spot", "--out", out],
             ("train", "recognise"): ["train", "--out", out + ".safetensors"],
             ("train", "spot"): ["train", "--task", "spot", "--out", out + ".safetensors"],
+            ("spot", "named"): ["spot", "V", "--out", out + ".csv"],
+            ("spot", "file"): ["spot", "V", "--spotter", str(tmp / "s.safetensors"), "--out", out + ".csv"],
             ("synth", "clips"): ["synth", out], ("synth", "long"): ["synth", out, "--long"],
             ("synth", "macro"): ["synth", out, "--macro"]}[cmd, mode]
 
@@ -134,11 +136,22 @@ def test_the_flag_tables_name_flags_that_exist():
     (["corpus", "--casme2-sheet", "X.xlsx", "--samm", "S", "--out", "P.csv"], r"--casme2-sheet names CASME II's "
                                                                                r"spreadsheet, and no --casme2"),
     (["spot", "--samm-lv", "LV", "--fps", "30", "--out", "P.csv"], r"--fps is the frame rate .* no VIDEO"),
+    (["spot", "V", "--spotter", "S.safetensors", "--p", "0.3", "--out", "P.csv"], r"--p is a spotting setting and is "
+                                                                                   r"not read by `atnet spot --spotter "
+                                                                                   r"FILE` .* only --eyes is read"),
 ])
 def test_a_flag_given_where_it_is_not_read_is_one_sentence(argv, pattern, no_command, tmp_path, monkeypatch):
     monkeypatch.chdir(tmp_path)
     refused(argv, pattern)
     assert not (tmp_path / "OUT").exists()
+
+
+def test_a_run_name_unsafe_in_a_file_name_is_refused_at_parse_time(no_command, capsys):
+    for name in ("a/b", "..", "", "x y"):
+        with pytest.raises(SystemExit) as e:
+            main(["evaluate", "--features", "F", "--name", name, "--out", "OUT"])
+        err = capsys.readouterr().err
+        assert e.value.code == 2 and "argument --name: " in err and "is written into file names" in err, err
 
 
 def test_version(capsys):

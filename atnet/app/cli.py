@@ -86,6 +86,7 @@ from .flags import (
     check_applies,
     check_outputs,
     device_type,
+    file_name,
     given_options,
 )
 from .outputs import fresh_folder
@@ -142,7 +143,8 @@ def build_parser() -> argparse.ArgumentParser:
                         "training fold); default %(default)s")
     g.add_argument("--on-missing", choices=("refuse", "leave-out"), default="refuse",
                    help="a clip of the label table without features: refuse (default) or leave it out, listed")
-    g.add_argument("--name", help="the row name of your method (default features-CLASSIFIER)")
+    g.add_argument("--name", type=file_name, help="the row name of your method (default features-CLASSIFIER; letters, "
+                                                  "digits and . _ + -)")
     s.add_argument("--task", choices=("recognise", "spot"), default="recognise",
                    help="recognise (default): the clips' classes; spot: find the expressions in long videos "
                         "(--samm-lv, --casme-sq) and score them with the MEGC metric")

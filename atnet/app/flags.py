@@ -15,9 +15,11 @@ from ..features import BACKENDS as FLOW_BACKENDS
 from ..features.adm import MEANS as ADM_MEANS
 from ..methods.baselines import CHOICES as BASELINE_CHOICES
 from ..methods.baselines import BaselineConfig
+from ..methods.registry import NAME
 from ..models import BACKBONES
 from ..spotting.learned import NAME as LEARNED
 from ..spotting.method import EYES, INTERVALS, SpotConfig
+from ..spotting.spotters import SPOTTERS
 from ..training import TrainConfig
 from .outputs import CORPUS, FEATURES, FRAMES, Read, check_writes, writable_name
 from .runs import DEFAULT_CACHE, Inputs
@@ -69,6 +71,15 @@ def device_type(several: bool = False):
         return ",".join(parts)
     convert.__name__ = "device"
     return convert
+
+
+def file_name(text: str) -> str:
+    """An argparse type for a name written into file names (evaluate --name: predictions/NAME-PROTOCOL.csv)."""
+    if not NAME.fullmatch(text):
+        raise argparse.ArgumentTypeError(f"{text!r}: the name is written into file names (predictions/NAME-PROTOCOL"
+                                         f".csv), so use 1 to 100 letters, digits and . _ + -, starting with a letter "
+                                         f"or digit")
+    return text
 
 
 def range_text(rng) -> str:
@@ -248,6 +259,8 @@ APPLIES = {
     ("evaluate", "spot"): COMMON | LONG | SPOTTING | SPOT_PREP | {"model"},
     ("train", "recognise"): COMMON | CLIPS | PREP | TRAIN | {"preset", "subjects", "leave_out_subjects"},
     ("train", "spot"): COMMON | LONG | SPOTTING - {"auto_p"} | SPOT_PREP | {"subjects", "leave_out_subjects"},
+    ("spot", "named"): COMMON | LONG | SPOTTING | {"input", "fps", "model", "spotter", "face"},
+    ("spot", "file"): COMMON | LONG | {"input", "fps", "model", "spotter", "face", "eyes"},   # the rest: the file's
     ("synth", "clips"): {"out", "full", "seed", "jobs", "clean"},   # --clean without --long: cmd_synth says so
     ("synth", "long"): {"out", "long", "clean", "seed", "jobs"},
     ("synth", "macro"): {"out", "macro", "seed", "jobs", "clean"},
@@ -263,6 +276,10 @@ MODE_TEXT = {   # (command, mode): how the sentence names it, and what to do ins
                              "spotter on long videos, or drop it"),
     ("train", "spot"): ("atnet train --task spot` (the flow-tcn spotter on the long videos of --samm-lv / "
                         "--casme-sq", "drop it, or drop --task spot to train a recognition model"),
+    ("spot", "named"): ("atnet spot`", "drop it"),
+    ("spot", "file"): ("atnet spot --spotter FILE` (a learned spotter: the settings it was trained with are its "
+                       "file's, and of the spotting settings only --eyes is read", "drop it, or pass --spotter lbp or "
+                       "mdmd"),
     ("synth", "clips"): ("atnet synth` (the clip corpora", "drop it, or add --long (long videos) or --macro"),
     ("synth", "long"): ("atnet synth --long` (long videos", "drop it, or drop --long"),
     ("synth", "macro"): ("atnet synth --macro` (the macro-expression corpora", "drop it, or drop --macro"),
@@ -297,6 +314,8 @@ def mode(args) -> str | None:
         return "spot" if args.task == "spot" else "features" if args.features else "recognise"
     if args.cmd == "train":
         return "spot" if args.task == "spot" or args.method == LEARNED else "recognise"
+    if args.cmd == "spot":
+        return "named" if args.spotter in SPOTTERS else "file"
     if args.cmd == "synth":
         if args.long and args.macro:
             raise CorpusError("--long and --macro: each writes other corpora; give one of them.")
