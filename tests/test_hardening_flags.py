@@ -98,7 +98,7 @@ def test_every_flag_a_mode_does_not_read_is_refused_naming_it(no_command, tmp_pa
         base = mode_argv(cmd, m, tmp_path)
         assert mode_of(base) == m
         for a in actions:
-            flag = max(a.option_strings, key=len) if a.option_strings else None
+            flag = next((o for o in a.option_strings if o.startswith("--")), None)
             if not flag or a.dest in applies or mode_of(base + [flag] + value_of(a)) != m:
                 continue   # read, or it makes another mode (--task, --features, --long), or none
             text = refused(base + [flag] + value_of(a), rf"^error: {re.escape(flag)} is .* and is not read by `atnet "
