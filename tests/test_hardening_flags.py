@@ -101,7 +101,8 @@ def test_every_flag_a_mode_does_not_read_is_refused_naming_it(no_command, tmp_pa
             flag = next((o for o in a.option_strings if o.startswith("--")), None)
             if not flag or a.dest in applies or mode_of(base + [flag] + value_of(a)) != m:
                 continue   # read, or it makes another mode (--task, --features, --long), or none
-            text = refused(base + [flag] + value_of(a), rf"^error: {re.escape(flag)} is .* and is not read by `atnet "
+            named = "/".join(o for o in a.option_strings if o.startswith("--"))
+            text = refused(base + [flag] + value_of(a), rf"^error: {re.escape(named)} is .* and is not read by `atnet "
                                                         rf"{cmd}.*; .*(drop|add)")
             assert "--" in text.split("; ", 1)[1]   # says what to do, with flags
             tried += 1

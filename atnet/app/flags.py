@@ -240,8 +240,8 @@ def given_options(parser: argparse.ArgumentParser, argv: list[str]) -> dict[str,
             elif a.dest != "help":
                 a.default = argparse.SUPPRESS
     suppress(parser)
-    flags = {a.dest: next(o for o in a.option_strings if o.startswith("--")) for p in seen for a in p._actions
-             if a.option_strings}
+    flags = {a.dest: "/".join(o for o in a.option_strings if o.startswith("--")) for p in seen for a in p._actions
+             if a.option_strings}   # --balance/--no-balance
     return {d: flags[d] for d in vars(parser.parse_args(argv)) if d in flags}
 
 
