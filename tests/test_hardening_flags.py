@@ -118,9 +118,11 @@ def test_the_flag_tables_name_flags_that_exist():
 
 
 @pytest.mark.parametrize("argv, pattern", [
-    (["evaluate", "--samm-lv", "LV", "--out", "OUT"], r"--samm-lv is a long-video corpus .* not read by `atnet "
-                                                       r"evaluate` \(recognition, without --task spot\); add --task spot"),
-    (["evaluate", "--task", "spot", "--protocol", "cde", "--out", "OUT"], r"--protocol .* `atnet evaluate --task spot`"),
+    (["evaluate", "--samm-lv", "LV", "--out", "OUT"],
+     r"--samm-lv is a long-video corpus .* not read by `atnet evaluate` \(recognition, without --task spot\); add "
+     r"--task spot"),
+    (["evaluate", "--task", "spot", "--protocol", "cde", "--out", "OUT"],
+     r"--protocol .* `atnet evaluate --task spot`"),
     (["evaluate", "--task", "spot", "--features", "F", "--out", "OUT"], r"--features is your own per-clip features"),
     (["evaluate", "--task", "spot", "--synthetic", "S", "--out", "OUT"], r"--synthetic is a corpus of clips"),
     (["evaluate", "--features", "F", "--method", "atnet", "--out", "OUT"], r"--method .* `atnet evaluate --features`"),

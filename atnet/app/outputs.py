@@ -154,8 +154,8 @@ def check_flows_folder(out: str | Path, flag: str = "--out") -> None:
         rows = []
     if not rows or rows[0] != FLOWS_HEADER:
         raise CorpusError(f"{flag} {out}: holds files and no flows.csv of an earlier `atnet export-flows`, so the "
-                          f"export could write over them; pass a new or empty folder (an export stopped before it wrote flows.csv: "
-                          f"remove what it left).")
+                          f"export could write over them; pass a new or empty folder (an export stopped before it "
+                          f"wrote flows.csv: remove what it left).")
     listed = {(out / r[4]).resolve() for r in rows[1:] if len(r) == 5 and r[4]}
     for path in sorted(out.rglob("*")):
         if path.suffix.lower() in (".npy", ".png") and path.resolve() not in listed:

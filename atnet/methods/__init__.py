@@ -110,5 +110,5 @@ def describe_all() -> str:
 
 _builtin()
 
-__all__ = ["Method", "Settings", "INPUTS", "GROUPS", "check_scores", "register", "unregister", "get", "names", "all_methods",
-           "reading_only", "describe_all", "BaselineConfig"]
+__all__ = ["Method", "Settings", "INPUTS", "GROUPS", "check_scores", "register", "unregister", "get", "names",
+           "all_methods", "reading_only", "describe_all", "BaselineConfig"]
