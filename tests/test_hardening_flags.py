@@ -66,6 +66,7 @@ def mode_argv(cmd: str, mode: str, tmp: Path) -> list[str]:
     return {("evaluate", "recognise"): ["evaluate", "--out", out],
             ("evaluate", "features"): ["evaluate", "--features", str(tmp / "f.csv"), "--out", out],
             ("evaluate", "spot"): ["evaluate", "--task", "spot", "--out", out],
+            ("evaluate", "spot-tcn"): ["evaluate", "--task", "spot", "--method", "flow-tcn", "--out", out],
             ("train", "recognise"): ["train", "--out", out + ".safetensors"],
             ("train", "spot"): ["train", "--task", "spot", "--out", out + ".safetensors"],
             ("spot", "named"): ["spot", "V", "--out", out + ".csv"],
@@ -130,6 +131,9 @@ def test_the_flag_tables_name_flags_that_exist():
     (["train", "--task", "spot", "--epochs", "3", "--out", "M"], r"--epochs is a training setting .* --task spot"),
     (["train", "--method", "flow-tcn", "--casme2", "C", "--out", "M"], r"--casme2 is a corpus of clips"),
     (["train", "--auto-p", "--out", "M"], r"--auto-p is a spotting setting"),
+    (["evaluate", "--task", "spot", "--method", "lbp", "--tcn-steps", "5", "--out", "OUT"],
+     r"--tcn-steps is a setting of the learned spotter flow-tcn .* it goes with --method flow-tcn"),
+    (["spot", "V", "--tcn-steps", "5", "--out", "P.csv"], r"--tcn-steps is a setting of the learned spotter"),
     (["synth", "OUT", "--long", "--full"], r"--full is the size of the clip corpora"),
     (["synth", "OUT", "--long", "--macro"], r"--long and --macro: .* give one of them"),
     (["predict", "M", "--synthetic", "S", "--apex", "3", "--out", "P.csv"], r"--apex sets the apex of every INPUT.*"

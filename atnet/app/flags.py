@@ -249,6 +249,7 @@ def given_options(parser: argparse.ArgumentParser, argv: list[str]) -> dict[str,
 # other flag given there would be ignored, so it is refused, naming it (check_applies).
 PREP, TRAIN, BASELINE = ({f.name for f in fields(c)} for c in (PrepConfig, TrainConfig, BaselineConfig))
 SPOTTING = {f.name for f in fields(SpotConfig)} - {"spotter"} | {"auto_p"}
+TCN = {f for f in SPOTTING if f.startswith("tcn_")}   # the learned spotter's (flow-tcn) alone
 CLIPS = {"casme2", "samm", "smic", "casme2_sheet", "samm_sheet", "synthetic", "smic_apex", "apex_table"}
 LONG = {"samm_lv", "samm_lv_sheet", "casme_sq", "casme_sq_sheet"}
 SPOT_PREP = {"face", "margin", "align", "box_file"}   # spot_prep's: the face square of long videos
@@ -257,10 +258,11 @@ COMMON = {"cache", "jobs", "scheduler", "out", "task", "method"}
 APPLIES = {
     ("evaluate", "recognise"): COMMON | CLIPS | PREP | TRAIN | BASELINE | {"protocol"},
     ("evaluate", "features"): COMMON - {"method"} | CLIPS | OWN | {"protocol"},
-    ("evaluate", "spot"): COMMON | LONG | SPOTTING | SPOT_PREP | {"model"},
+    ("evaluate", "spot"): COMMON | LONG | SPOTTING - TCN | SPOT_PREP | {"model"},
+    ("evaluate", "spot-tcn"): COMMON | LONG | SPOTTING | SPOT_PREP | {"model"},
     ("train", "recognise"): COMMON | CLIPS | PREP | TRAIN | {"preset", "subjects", "leave_out_subjects"},
     ("train", "spot"): COMMON | LONG | SPOTTING - {"auto_p"} | SPOT_PREP | {"subjects", "leave_out_subjects"},
-    ("spot", "named"): COMMON | LONG | SPOTTING | {"input", "fps", "model", "spotter", "face"},
+    ("spot", "named"): COMMON | LONG | SPOTTING - TCN | {"input", "fps", "model", "spotter", "face"},
     ("spot", "file"): COMMON | LONG | {"input", "fps", "model", "spotter", "face", "eyes"},   # the rest: the file's
     ("synth", "clips"): {"out", "full", "seed", "jobs", "clean"},   # --clean without --long: cmd_synth says so
     ("synth", "long"): {"out", "long", "clean", "seed", "jobs"},
@@ -273,11 +275,14 @@ MODE_TEXT = {   # (command, mode): how the sentence names it, and what to do ins
                                "read, no network trained", "drop it, or drop --features"),
     ("evaluate", "spot"): ("atnet evaluate --task spot` (spotters on the long videos of --samm-lv / --casme-sq",
                            "drop it, or drop --task spot to evaluate recognition on --casme2/--samm/--smic"),
+    ("evaluate", "spot-tcn"): ("atnet evaluate --task spot` (spotters on the long videos of --samm-lv / --casme-sq",
+                               "drop it, or drop --task spot to evaluate recognition on --casme2/--samm/--smic"),
     ("train", "recognise"): ("atnet train` (a recognition model, without --task spot", "add --task spot to train a "
                              "spotter on long videos, or drop it"),
     ("train", "spot"): ("atnet train --task spot` (the flow-tcn spotter on the long videos of --samm-lv / "
                         "--casme-sq", "drop it, or drop --task spot to train a recognition model"),
-    ("spot", "named"): ("atnet spot`", "drop it"),
+    ("spot", "named"): ("atnet spot --spotter lbp|mdmd` (training-free", "drop it: a spotter file (--spotter FILE) "
+                        "keeps the settings it was trained with (`atnet train --task spot --tcn-...`)"),
     ("spot", "file"): ("atnet spot --spotter FILE` (a learned spotter: the settings it was trained with are its "
                        "file's, and of the spotting settings only --eyes is read", "drop it, or pass --spotter lbp or "
                        "mdmd"),
@@ -287,7 +292,7 @@ MODE_TEXT = {   # (command, mode): how the sentence names it, and what to do ins
 }
 WHAT = [   # what a flag is, for the sentence; the first group holding it
     (LONG, "a long-video corpus (spotting)"), ({"full"}, "the size of the clip corpora"),
-    (SPOTTING, "a spotting setting"), (CLIPS, "a corpus of clips (recognition)"),
+    (TCN, f"a setting of the learned spotter {LEARNED}"), (SPOTTING, "a spotting setting"), (CLIPS, "a corpus of clips (recognition)"),
     (OWN - {"features"}, "a flag of your own features (--features)"), ({"features"}, "your own per-clip features"),
     ({"model"}, "a model to label what is spotted"), ({"method"}, "the choice of methods"),
     (PREP, "a setting of the frames' preparation"), (TRAIN | {"preset"}, "a training setting"),
@@ -312,7 +317,9 @@ NEEDS_TEXT = {("inputs",): "INPUT (frame folders or videos)", ("input",): "VIDEO
 def mode(args) -> str | None:
     """What the command is asked to do, where the flags it reads depend on it (APPLIES)."""
     if args.cmd == "evaluate":
-        return "spot" if args.task == "spot" else "features" if args.features else "recognise"
+        if args.task == "spot":
+            return "spot-tcn" if LEARNED in (args.method or []) else "spot"
+        return "features" if args.features else "recognise"
     if args.cmd == "train":
         return "spot" if args.task == "spot" or args.method == LEARNED else "recognise"
     if args.cmd == "spot":
@@ -335,6 +342,8 @@ def check_applies(args, given: dict[str, str]) -> None:
                 where, fix = MODE_TEXT[args.cmd, m]
                 if dest in OWN - {"features"}:
                     fix = "it goes with --features PATH; add that, or drop it"
+                if dest in TCN and (args.cmd, m) == ("evaluate", "spot"):
+                    fix = f"it goes with --method {LEARNED}; add that, or drop it"
                 raise CorpusError(f"{flag} is {what} and is not read by `{where}); {fix}.")
     for cmd, dest, needs, does in GOES_WITH:
         if cmd in (None, args.cmd) and dest in given and not any(getattr(args, n, None) for n in needs):
