@@ -24,6 +24,7 @@ the same name (paper values as defaults), so nothing is hidden in code.
   atnet train --task spot --samm-lv R --casme-sq R --out S   the learned spotter on every video -> a spotter file
   atnet spot VIDEO... [--spotter lbp|mdmd|S] [--model MODEL] --out CSV   find (and label) expressions in long videos
   atnet export-flows [corpora] --out DIR       onset-apex flows (u, v, strain) and their table, for --apex-table
+  atnet --version                              the version of atnet
 
 Corpora: --casme2 ROOT --samm ROOT --smic ROOT (any subset), or --synthetic ROOT (written there
 first if it is not already); with none given, the synthetic corpus under the cache folder.
