@@ -42,7 +42,7 @@ from ..data.prepare import (
 )
 from ..evaluation.protocols import method_inputs
 from ..features.apex_spot import METHODS as SPOT_METHODS, spot_apex
-from ..methods import Method, Settings, all_methods, get as get_method
+from ..methods import Method, Settings, all_methods, check_scores, get as get_method
 from ..methods.modelfile import configs, header, load_weights, read_meta, save_model
 from ..training import TrainConfig, resolve_device
 
@@ -144,8 +144,10 @@ def select_subjects(samples, keep: list[str] | None = None, drop: list[str] | No
     for flag, given in (("--subjects", keep), ("--leave-out-subjects", drop)):
         unknown = [g for g in given or [] if g not in names]
         if unknown:
-            raise CorpusError(f"{flag} {unknown[0]}: no such subject among the clips given; write subjects as "
-                              f"dataset/subject, e.g. {sorted(names)[0]}.")
+            listed = sorted(names)
+            shown = ", ".join(listed[:12]) + (f" and {len(listed) - 12} more" if len(listed) > 12 else "")
+            raise CorpusError(f"{flag} {unknown[0]}: no such subject among those given; write subjects as "
+                              f"dataset/subject, one of {shown or 'none (nothing was read)'}.")
     def chosen(s: Sample) -> bool:
         return not ((keep and s.subject not in keep) or (drop and s.subject in drop))
     return [s for s in samples if chosen(s)], [s for s in samples if not chosen(s)]
@@ -232,7 +234,7 @@ class Model:
         """(N, 3) class probabilities of prepared clips (prepare.Arrays)."""
         config = self.config()
         x = method_inputs(self.spec, arrays, config, self.spec.key(config), jobs, "the clips to label")
-        return np.asarray(self.spec.predict(self.net, x, config), dtype=np.float64)
+        return check_scores(self.method, self.spec.predict(self.net, x, config), len(arrays.table))
 
     def predict_arrays(self, apex: np.ndarray, adm: np.ndarray) -> np.ndarray:
         """(N, 3) class probabilities of prepared arrays (apex (N, S, S) uint8, adm (N, 64, 128))."""

@@ -24,6 +24,7 @@ the same name (paper values as defaults), so nothing is hidden in code.
   atnet train --task spot --samm-lv R --casme-sq R --out S   the learned spotter on every video -> a spotter file
   atnet spot VIDEO... [--spotter lbp|mdmd|S] [--model MODEL] --out CSV   find (and label) expressions in long videos
   atnet export-flows [corpora] --out DIR       onset-apex flows (u, v, strain) and their table, for --apex-table
+  atnet --version                              the version of atnet
 
 Corpora: --casme2 ROOT --samm ROOT --smic ROOT (any subset), or --synthetic ROOT (written there
 first if it is not already); with none given, the synthetic corpus under the cache folder.
@@ -34,7 +35,7 @@ import argparse
 import os
 import sys
 
-from .. import methods
+from .. import __version__, methods
 from ..core import parallel
 from ..core.config import between, ranged_type
 from ..data import faces
@@ -83,8 +84,11 @@ from .flags import (
     add_long_flags,
     add_subject_flags,
     apex_flag,
+    check_applies,
     check_outputs,
     device_type,
+    file_name,
+    given_options,
 )
 from .outputs import fresh_folder
 from .runs import DEFAULT_CACHE
@@ -92,6 +96,7 @@ from .runs import DEFAULT_CACHE
 
 def build_parser() -> argparse.ArgumentParser:
     p = Parser(prog="atnet", description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    p.add_argument("--version", action="version", version=f"atnet {__version__}")
     sub = p.add_subparsers(dest="cmd", required=True, parser_class=Parser)
     s = sub.add_parser("synth", help="write the synthetic corpora")
     s.add_argument("out")
@@ -139,7 +144,8 @@ def build_parser() -> argparse.ArgumentParser:
                         "training fold); default %(default)s")
     g.add_argument("--on-missing", choices=("refuse", "leave-out"), default="refuse",
                    help="a clip of the label table without features: refuse (default) or leave it out, listed")
-    g.add_argument("--name", help="the row name of your method (default features-CLASSIFIER)")
+    g.add_argument("--name", type=file_name, help="the row name of your method (default features-CLASSIFIER; letters, "
+                                                  "digits and . _ + -)")
     s.add_argument("--task", choices=("recognise", "spot"), default="recognise",
                    help="recognise (default): the clips' classes; spot: find the expressions in long videos "
                         "(--samm-lv, --casme-sq) and score them with the MEGC metric")
@@ -226,12 +232,12 @@ def build_parser() -> argparse.ArgumentParser:
     s = sub.add_parser("pretrain", help="pretrain the spatial stream on macro-expressions (CK+, Oulu-CASIA, JAFFE, MUG)")
     g = s.add_argument_group("macro-expression corpora (any subset)")
     for name in ("ckplus", "oulu", "jaffe", "mug"):
-        g.add_argument(f"--{name}", metavar="ROOT", help=f"the {name} root as unpacked (atnet/datasets/{name}.py)")
+        g.add_argument(f"--{name}", metavar="ROOT", help=f"the {name} root as unpacked (atnet/data/datasets/{name}.py)")
     s.add_argument("--peak-frames", type=between(1, 100), default=3,
                    help="frames per sequence, 1 to 100: the last ones (CK+, Oulu-CASIA) or the middle ones (MUG); "
                         "default %(default)s")
     s.add_argument("--init-imagenet", metavar="PTH", help="start from a torchvision ResNet-18 ImageNet state dict "
-                                                          "(atnet/pretrain.py documents the mapping)")
+                                                          "(atnet/app/pretrain.py documents the mapping)")
     s.add_argument("--preset", choices=("paper", "demo"), default="paper", help="training recipe before any flag")
     s.add_argument("--cache", default=str(DEFAULT_CACHE), help="cache folder (default %(default)s)")
     s.add_argument("--jobs", type=JOBS, default=2, help=JOBS_HELP)
@@ -287,10 +293,12 @@ def build_parser() -> argparse.ArgumentParser:
 def main(argv=None) -> None:
     args = build_parser().parse_args(argv)
     args.argv = list(sys.argv[1:] if argv is None else argv)
+    given = given_options(build_parser(), args.argv)
     if argv is None:   # a command, not a call from Python: Ctrl-C ends it within parallel.STOP_S, whatever hangs
         parallel.ctrl_c_deadline()
     try:
         check_outputs(args)
+        check_applies(args, given)
         with fresh_folder(args.out if args.cmd in RUN_FOLDERS else None), \
                 parallel.scheduler(getattr(args, "scheduler", None)):
             args.func(args)

@@ -24,7 +24,7 @@ from ..spotting.spotters import SPOTTERS
 from ..training import TrainConfig
 from . import api, runs
 from .flags import config_from, inputs_from, load_corpus, long_roots, long_sheets, spot_config, spot_prep, train_flags
-from .outputs import FRAMES, Read, check_writes
+from .outputs import FRAMES, Read, check_flows_folder, check_writes
 from .runs import load_and_prepare, print_tables, smic_apex, train_recipe
 
 
@@ -57,6 +57,7 @@ def cmd_synth(args) -> None:
 
 
 def cmd_export_flows(args) -> None:
+    check_flows_folder(args.out)
     runs.export_flows(inputs_from(args), config_from(args, PrepConfig), args.out, args.format)
 
 
@@ -100,6 +101,10 @@ def cmd_faces(args) -> None:
 
 def cmd_spot(args) -> None:
     from ..spotting import learned, run as spotting
+    if args.spotter not in SPOTTERS and not Path(args.spotter).is_file():
+        raise CorpusError(f"--spotter {args.spotter}: no such spotter, and no such file; choose one of "
+                          f"{', '.join(n for n, s in SPOTTERS.items() if not s.learned)}, or pass a spotter file "
+                          f"written by `atnet train --task spot`.")
     model = api.load_model(args.model) if args.model else None
     prep, spotter = spot_prep(args), None
     if args.spotter in SPOTTERS and SPOTTERS[args.spotter].learned:
@@ -215,8 +220,14 @@ def cmd_train(args) -> None:
             raise CorpusError(f"--method {args.method} is a recognition method; with --task spot the method is "
                               f"{LEARNED} (the learned spotter).")
         corpus = load_long(long_roots(args), long_sheets(args))
-        fitted, failed = learned.train(corpus.videos, spot_config(args, LEARNED), spot_prep(args), args.jobs,
-                                       args.cache)
+        videos, held = api.select_subjects(corpus.videos, args.subjects, args.leave_out_subjects)
+        if held:   # the spotter file's header lists the videos it was trained on (trained_on)
+            print(f"{len(held)} video(s) of {len({v.subject for v in held})} subject(s) not trained on, as "
+                  f"--subjects / --leave-out-subjects ask")
+        if not videos:
+            raise CorpusError("--subjects / --leave-out-subjects leave no video to train on; keep at least one "
+                              "subject.")
+        fitted, failed = learned.train(videos, spot_config(args, LEARNED), spot_prep(args), args.jobs, args.cache)
         report_excluded(exclusions(corpus.excluded + failed), None)
         learned.save(fitted, out)
         print(f"wrote {out}: the {LEARNED} spotter trained on {len(fitted.trained_on)} video(s); spot with "

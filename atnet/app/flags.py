@@ -14,8 +14,12 @@ from ..data.prepare import PrepConfig
 from ..features import BACKENDS as FLOW_BACKENDS
 from ..features.adm import MEANS as ADM_MEANS
 from ..methods.baselines import CHOICES as BASELINE_CHOICES
+from ..methods.baselines import BaselineConfig
+from ..methods.registry import NAME
 from ..models import BACKBONES
+from ..spotting.learned import NAME as LEARNED
 from ..spotting.method import EYES, INTERVALS, SpotConfig
+from ..spotting.spotters import SPOTTERS
 from ..training import TrainConfig
 from .outputs import CORPUS, FEATURES, FRAMES, Read, check_writes, writable_name
 from .runs import DEFAULT_CACHE, Inputs
@@ -67,6 +71,15 @@ def device_type(several: bool = False):
         return ",".join(parts)
     convert.__name__ = "device"
     return convert
+
+
+def file_name(text: str) -> str:
+    """An argparse type for a name written into file names (evaluate --name: predictions/NAME-PROTOCOL.csv)."""
+    if not NAME.fullmatch(text):
+        raise argparse.ArgumentTypeError(f"{text!r}: the name is written into file names (predictions/NAME-PROTOCOL"
+                                         f".csv), so use 1 to 100 letters, digits and . _ + -, starting with a letter "
+                                         f"or digit")
+    return text
 
 
 def range_text(rng) -> str:
@@ -171,6 +184,9 @@ READ_FLAGS = {**{n: CORPUS for n in ("casme2", "samm", "smic", "synthetic", "sam
                                      "init_spatial", "init_imagenet", "spotter", "run")}}
 # --out (synth: OUT) is a folder for these commands; elsewhere a file
 RUN_FOLDERS = ("evaluate", "reproduce", "demo", "synth", "export-flows")
+OUT_EXAMPLES = {"predict": "predictions.csv", "spot": "intervals.csv", "corpus": "composite.csv", "view": "page.html",
+                "train": "model.safetensors", "pretrain": "weights.safetensors", "faces": "faces.csv",
+                "spot-apex": "spotting.csv"}   # a file name to suggest where --out names a folder
 
 
 def command_reads(args) -> list[Read]:
@@ -203,7 +219,137 @@ def check_outputs(args) -> None:
     if args.cmd in RUN_FOLDERS:
         check_writes(command_reads(args), folder=out, flag="OUT" if args.cmd == "synth" else "--out")
     else:
-        check_writes(command_reads(args), files=[("--out", out), ("--montage", getattr(args, "montage", None))])
+        check_writes(command_reads(args), files=[("--out", out, OUT_EXAMPLES.get(args.cmd, "out.csv")),
+                                                 ("--montage", getattr(args, "montage", None), "montage.png")])
+
+
+def given_options(parser: argparse.ArgumentParser, argv: list[str]) -> dict[str, str]:
+    """{dest: flag} of the flags written on the command line (whatever their value: `--protocol cde`
+    is given even though cde is the default): `argv` parsed again with every default suppressed."""
+    seen = []
+
+    def suppress(p: argparse.ArgumentParser) -> None:
+        if p in seen:
+            return
+        seen.append(p)
+        p._defaults.clear()
+        for a in p._actions:
+            if isinstance(a, argparse._SubParsersAction):
+                for child in a.choices.values():
+                    suppress(child)
+            elif a.dest != "help":
+                a.default = argparse.SUPPRESS
+    suppress(parser)
+    flags = {a.dest: "/".join(o for o in a.option_strings if o.startswith("--")) for p in seen for a in p._actions
+             if a.option_strings}   # --balance/--no-balance
+    return {d: flags[d] for d in vars(parser.parse_args(argv)) if d in flags}
+
+
+# Which flags each command reads, where that depends on what it is asked to do (its "mode"): any
+# other flag given there would be ignored, so it is refused, naming it (check_applies).
+PREP, TRAIN, BASELINE = ({f.name for f in fields(c)} for c in (PrepConfig, TrainConfig, BaselineConfig))
+SPOTTING = {f.name for f in fields(SpotConfig)} - {"spotter"} | {"auto_p"}
+TCN = {f for f in SPOTTING if f.startswith("tcn_")}   # the learned spotter's (flow-tcn) alone
+CLIPS = {"casme2", "samm", "smic", "casme2_sheet", "samm_sheet", "synthetic", "smic_apex", "apex_table"}
+LONG = {"samm_lv", "samm_lv_sheet", "casme_sq", "casme_sq_sheet"}
+SPOT_PREP = {"face", "margin", "align", "box_file"}   # spot_prep's: the face square of long videos
+OWN = {"features", "labels", "classifier", "on_missing", "name"}
+COMMON = {"cache", "jobs", "scheduler", "out", "task", "method"}
+APPLIES = {
+    ("evaluate", "recognise"): COMMON | CLIPS | PREP | TRAIN | BASELINE | {"protocol"},
+    ("evaluate", "features"): COMMON - {"method"} | CLIPS | OWN | {"protocol"},
+    ("evaluate", "spot"): COMMON | LONG | SPOTTING - TCN | SPOT_PREP | {"model"},
+    ("evaluate", "spot-tcn"): COMMON | LONG | SPOTTING | SPOT_PREP | {"model"},
+    ("train", "recognise"): COMMON | CLIPS | PREP | TRAIN | {"preset", "subjects", "leave_out_subjects"},
+    ("train", "spot"): COMMON | LONG | SPOTTING - {"auto_p"} | SPOT_PREP | {"subjects", "leave_out_subjects"},
+    ("spot", "named"): COMMON | LONG | SPOTTING - TCN | {"input", "fps", "model", "spotter", "face"},
+    ("spot", "file"): COMMON | LONG | {"input", "fps", "model", "spotter", "face", "eyes"},   # the rest: the file's
+    ("synth", "clips"): {"out", "full", "seed", "jobs", "clean"},   # --clean without --long: cmd_synth says so
+    ("synth", "long"): {"out", "long", "clean", "seed", "jobs"},
+    ("synth", "macro"): {"out", "macro", "seed", "jobs", "clean"},
+}
+MODE_TEXT = {   # (command, mode): how the sentence names it, and what to do instead
+    ("evaluate", "recognise"): ("atnet evaluate` (recognition, without --task spot", "add --task spot to evaluate "
+                                "spotting in long videos, or drop it"),
+    ("evaluate", "features"): ("atnet evaluate --features` (your features, classified as they are: no frame is "
+                               "read, no network trained", "drop it, or drop --features"),
+    ("evaluate", "spot"): ("atnet evaluate --task spot` (spotters on the long videos of --samm-lv / --casme-sq",
+                           "drop it, or drop --task spot to evaluate recognition on --casme2/--samm/--smic"),
+    ("evaluate", "spot-tcn"): ("atnet evaluate --task spot` (spotters on the long videos of --samm-lv / --casme-sq",
+                               "drop it, or drop --task spot to evaluate recognition on --casme2/--samm/--smic"),
+    ("train", "recognise"): ("atnet train` (a recognition model, without --task spot", "add --task spot to train a "
+                             "spotter on long videos, or drop it"),
+    ("train", "spot"): ("atnet train --task spot` (the flow-tcn spotter on the long videos of --samm-lv / "
+                        "--casme-sq", "drop it, or drop --task spot to train a recognition model"),
+    ("spot", "named"): ("atnet spot --spotter lbp|mdmd` (training-free", "drop it: a spotter file (--spotter FILE) "
+                        "keeps the settings it was trained with (`atnet train --task spot --tcn-...`)"),
+    ("spot", "file"): ("atnet spot --spotter FILE` (a learned spotter: the settings it was trained with are its "
+                       "file's, and of the spotting settings only --eyes is read", "drop it, or pass --spotter lbp or "
+                       "mdmd"),
+    ("synth", "clips"): ("atnet synth` (the clip corpora", "drop it, or add --long (long videos) or --macro"),
+    ("synth", "long"): ("atnet synth --long` (long videos", "drop it, or drop --long"),
+    ("synth", "macro"): ("atnet synth --macro` (the macro-expression corpora", "drop it, or drop --macro"),
+}
+WHAT = [   # what a flag is, for the sentence; the first group holding it
+    (LONG, "a long-video corpus (spotting)"), ({"full"}, "the size of the clip corpora"),
+    (TCN, f"a setting of the learned spotter {LEARNED}"), (SPOTTING, "a spotting setting"), (CLIPS, "a corpus of clips (recognition)"),
+    (OWN - {"features"}, "a flag of your own features (--features)"), ({"features"}, "your own per-clip features"),
+    ({"model"}, "a model to label what is spotted"), ({"method"}, "the choice of methods"),
+    (PREP, "a setting of the frames' preparation"), (TRAIN | {"preset"}, "a training setting"),
+    (BASELINE, "a setting of the handcrafted baselines"), ({"protocol"}, "a recognition protocol"),
+]
+GOES_WITH = [   # (command or None for all, flag, the flags one of which it needs, what it does)
+    (None, "casme2_sheet", ("casme2",), "names CASME II's spreadsheet"),
+    (None, "samm_sheet", ("samm",), "names SAMM's spreadsheet"),
+    (None, "samm_lv_sheet", ("samm_lv",), "names SAMM Long Videos' workbook"),
+    (None, "casme_sq_sheet", ("casme_sq",), "names CAS(ME)^2's workbook"),
+    ("predict", "onset", ("inputs",), "sets the onset of every INPUT (--clips rows and corpora carry their own)"),
+    ("predict", "offset", ("inputs",), "sets the offset of every INPUT (--clips rows and corpora carry their own)"),
+    ("predict", "apex", ("inputs",), "sets the apex of every INPUT (--clips rows and corpora carry their own)"),
+    ("predict", "subjects", ("casme2", "samm", "smic", "synthetic"), "chooses among the corpora's clips"),
+    ("predict", "leave_out_subjects", ("casme2", "samm", "smic", "synthetic"), "chooses among the corpora's clips"),
+    ("spot", "fps", ("input",), "is the frame rate of the frame folders given as VIDEO"),
+]
+NEEDS_TEXT = {("inputs",): "INPUT (frame folders or videos)", ("input",): "VIDEO (frame folders)",
+              ("casme2", "samm", "smic", "synthetic"): "--casme2, --samm, --smic or --synthetic"}
+
+
+def mode(args) -> str | None:
+    """What the command is asked to do, where the flags it reads depend on it (APPLIES)."""
+    if args.cmd == "evaluate":
+        if args.task == "spot":
+            return "spot-tcn" if LEARNED in (args.method or []) else "spot"
+        return "features" if args.features else "recognise"
+    if args.cmd == "train":
+        return "spot" if args.task == "spot" or args.method == LEARNED else "recognise"
+    if args.cmd == "spot":
+        return "named" if args.spotter in SPOTTERS else "file"
+    if args.cmd == "synth":
+        if args.long and args.macro:
+            raise CorpusError("--long and --macro: each writes other corpora; give one of them.")
+        return "long" if args.long else "macro" if args.macro else "clips"
+    return None
+
+
+def check_applies(args, given: dict[str, str]) -> None:
+    """Refuse a flag given where the command does not read it (it would be ignored): one sentence
+    naming the flag, what it is and what to do."""
+    m = mode(args)
+    if (args.cmd, m) in APPLIES:
+        for dest, flag in given.items():
+            if dest not in APPLIES[args.cmd, m]:
+                what = next((w for group, w in WHAT if dest in group), "a flag")
+                where, fix = MODE_TEXT[args.cmd, m]
+                if dest in OWN - {"features"}:
+                    fix = "it goes with --features PATH; add that, or drop it"
+                if dest in TCN and (args.cmd, m) == ("evaluate", "spot"):
+                    fix = f"it goes with --method {LEARNED}; add that, or drop it"
+                raise CorpusError(f"{flag} is {what} and is not read by `{where}); {fix}.")
+    for cmd, dest, needs, does in GOES_WITH:
+        if cmd in (None, args.cmd) and dest in given and not any(getattr(args, n, None) for n in needs):
+            need = NEEDS_TEXT.get(needs, " or ".join("--" + n.replace("_", "-") for n in needs))
+            raise CorpusError(f"{given[dest]} {does}, and no {need} is given, so it would be ignored; pass "
+                              f"{need}, or drop {given[dest]}.")
 
 
 class Parser(argparse.ArgumentParser):

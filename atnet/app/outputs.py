@@ -52,12 +52,18 @@ def _inside(path: Path, folder: Path) -> bool:
     return _real(folder) in _real(path).parents
 
 
-def writable_name(path: str | Path, flag: str, folder: bool = False) -> Path:
-    """The path, if the file system can take it as an output; else one sentence naming it."""
+def writable_name(path: str | Path, flag: str, folder: bool = False, example: str = "out.csv") -> Path:
+    """The path, if the file system can take it as an output; else one sentence naming it. Where a
+    file is to be written, a path that names a folder (one there, or written with a trailing slash,
+    `.` or `..`) is refused, suggesting `example` inside it."""
     text = os.fspath(path)
     shown = repr(text) if any(c in text for c in "\0\n\r") else text
     if not text:
         raise CorpusError(f"{flag} '': empty; pass the path to write.")
+    last = text.replace(os.sep, "/").split("/")[-1]
+    if not folder and "\0" not in text and (last in ("", ".", "..") or os.path.isdir(text)):
+        inside = text if text.endswith(("/", os.sep)) else text + "/"
+        raise CorpusError(f"{flag} {shown}: names a folder; pass a file name such as {inside}{example}.")
     if "\0" in text:
         raise CorpusError(f"{flag} {shown}: holds a NUL character, which no file name may hold; pass another path.")
     path = Path(text)
@@ -77,8 +83,6 @@ def writable_name(path: str | Path, flag: str, folder: bool = False) -> Path:
         raise CorpusError(f"{flag} {shown}: {up} is a file, not a folder; pass a path inside a folder.")
     if folder and path.exists() and not path.is_dir():
         raise CorpusError(f"{flag} {shown}: is a file, not a folder; pass a folder (it is created if absent).")
-    if not folder and path.is_dir():
-        raise CorpusError(f"{flag} {shown}: is a folder; pass the path of the file to write.")
     if not folder and not path.parent.is_dir():
         raise CorpusError(f"{flag} {shown}: its folder does not exist; create it or pass another path.")
     if not os.access(up, os.W_OK | os.X_OK) or (path.exists() and not os.access(path, os.W_OK)):
@@ -101,10 +105,12 @@ def _reads(reads) -> list[Read]:
 
 def check_writes(reads, files=(), folder: str | Path | None = None, flag: str = "--out") -> None:
     """Refuse, before any work, an output the file system rejects or one that would write over an
-    input: `files` are (flag, path) of the output files (None paths skipped), `folder` a run folder
-    (RUN_FILES and RUN_TREES in it) given by `flag`."""
+    input: `files` are (flag, path) of the output files (None paths skipped; a tuple may end with
+    an example file name, for writable_name), `folder` a run folder (RUN_FILES and RUN_TREES in it)
+    given by `flag`."""
     reads = _reads(reads)
-    outs = [(writable_name(f, name), f"{name} {f}") for name, f in files if f is not None]
+    outs = [(writable_name(f, name, example=ex[0] if ex else "out.csv"), f"{name} {f}") for name, f, *ex in files
+            if f is not None]
     trees = []
     if folder is not None:
         root = writable_name(folder, flag, folder=True)
@@ -128,6 +134,35 @@ def check_writes(reads, files=(), folder: str | Path | None = None, flag: str = 
             if _same(tree, src) or _inside(src, tree):
                 raise CorpusError(f"{flag} {folder}: the input {src} lies in {tree}, where this command writes its "
                                   f"files; move the input or pass another --out.")
+
+
+FLOWS_HEADER = ["dataset", "subject", "clip", "label", "flow"]   # the flows.csv atnet export-flows writes
+
+
+def check_flows_folder(out: str | Path, flag: str = "--out") -> None:
+    """export-flows' folder: new, empty, or an earlier export (its flows.csv, of atnet's columns), and
+    then holding no flow file that flows.csv does not list; so the export writes over nothing it did
+    not write itself."""
+    import csv
+    out = Path(out)
+    if not out.is_dir() or not any(out.iterdir()):
+        return
+    table = out / "flows.csv"
+    try:
+        with open(table, newline="", encoding="utf-8") as f:
+            rows = list(csv.reader(f))
+    except (OSError, UnicodeDecodeError, csv.Error):
+        rows = []
+    if not rows or rows[0] != FLOWS_HEADER:
+        raise CorpusError(f"{flag} {out}: holds files and no flows.csv of an earlier `atnet export-flows`, so the "
+                          f"export could write over them; pass a new or empty folder (an export stopped before it "
+                          f"wrote flows.csv: remove what it left).")
+    listed = {(out / r[4]).resolve() for r in rows[1:] if len(r) == 5 and r[4]}
+    for path in sorted(out.rglob("*")):
+        if path.suffix.lower() in (".npy", ".png") and path.resolve() not in listed:
+            raise CorpusError(f"{flag} {out}: {path.relative_to(out)} is not a flow its flows.csv lists, so atnet "
+                              f"export-flows did not write it and could write over it; move it, or pass a new or "
+                              f"empty folder.")
 
 
 @contextmanager

@@ -61,7 +61,7 @@ def load_macro(roots: dict, peak_frames: int = 1) -> MacroCorpus:
         part = ADAPTERS[name](root, peak_frames=peak_frames)
         if not part.samples:
             raise CorpusError(f"{root}: no usable {name} image found ({len(part.excluded)} left out); check the "
-                              f"layout against the module docstring of atnet/datasets/{name}.py.")
+                              f"layout against the module docstring of atnet/data/datasets/{name}.py.")
         out.extend(part)
     if not out.samples:
         raise CorpusError("no macro corpus given; pass --ckplus, --oulu, --jaffe or --mug.")

@@ -26,7 +26,7 @@ from ..core.cache import atomic, make_key, sweep
 from ..core.classes import CLASSES
 from ..core.errors import CorpusError
 from ..data.prepare import Arrays, PrepConfig
-from ..methods import INPUTS, BaselineConfig, Method, Settings, get
+from ..methods import INPUTS, BaselineConfig, Method, Settings, check_scores, get
 from ..training import TrainConfig
 
 PROTOCOLS = ("cde", "hde")                        # the paper's (the demo and reproduce run these)
@@ -160,11 +160,7 @@ def evaluate(method: str | Method, protocol: str, data: Arrays, cfg: Settings | 
                                               for i, (_, tr, te) in enumerate(todo)), jobs)
     bar = tqdm(results, total=len(todo), desc=f"{name} {protocol}", disable=not progress)
     for probs, (fold, _, test) in zip(bar, todo):
-        probs = np.asarray(probs, dtype=np.float64)
-        if probs.shape != (len(test), len(CLASSES)):   # a plug-in's predict, most likely
-            raise CorpusError(f"{name} {protocol}: predict gave class scores of shape {probs.shape} for fold {fold}'s "
-                              f"{len(test)} clips; a method's predict must give one row of {len(CLASSES)} scores per "
-                              f"clip.")
+        probs = check_scores(f"{m.name} ({protocol}, fold {fold})", probs, len(test))   # a plug-in's, most likely
         if not np.isfinite(probs).all():   # never saved: a rerun trains the fold again
             fix = (f"the training diverged; run again with a lower --lr (now {config.lr:g})"
                    if hasattr(config, "lr") else "check the features for extreme values")

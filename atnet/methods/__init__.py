@@ -17,7 +17,7 @@ from importlib import import_module
 from ..data.prepare import PrepConfig
 from ..training import TrainConfig
 from .baselines import BaselineConfig
-from .registry import GROUPS, INPUTS, Method, register, registered, unknown, unregister
+from .registry import GROUPS, INPUTS, Method, check_scores, register, registered, unknown, unregister
 
 ENTRY_POINTS = "atnet.methods"
 _loaded = False
@@ -46,7 +46,9 @@ def _builtin() -> None:
 
 def load_entry_points() -> None:
     """Register the methods other installed packages declare (entry point group "atnet.methods",
-    each naming a Method or a function returning one or a list of them); once per process."""
+    each naming a Method or a function returning one or a list of them); once per process. A
+    plug-in's method whose name is taken (a built-in's, or an earlier plug-in's) is not registered:
+    the one registered first is kept, and the plug-in named."""
     global _loaded
     if _loaded:
         return
@@ -57,7 +59,15 @@ def load_entry_points() -> None:
             got = ep.load()
             got = got() if callable(got) and not isinstance(got, Method) else got
             for m in got if isinstance(got, (list, tuple)) else [got]:
-                register(m, replace=True)
+                taken = registered().get(getattr(m, "name", None))
+                if taken is not None and taken is not m:
+                    dist = getattr(getattr(ep, "dist", None), "name", None)
+                    print(f"atnet: the method plug-in {ep.name} ({ep.value}"
+                          + (f", package {dist}" if dist else "") + f") declares a method named {m.name!r}, "
+                          f"which is taken by {'a built-in' if taken.group != 'yours' else 'another'} method; "
+                          f"the plug-in's is skipped (rename it in that package)")
+                    continue
+                register(m)
         except Exception as e:   # a broken plug-in names itself and stops nothing else
             print(f"atnet: the method plug-in {ep.name} ({ep.value}) could not be loaded: {e}")
 
@@ -100,5 +110,5 @@ def describe_all() -> str:
 
 _builtin()
 
-__all__ = ["Method", "Settings", "INPUTS", "GROUPS", "register", "unregister", "get", "names", "all_methods",
-           "reading_only", "describe_all", "BaselineConfig"]
+__all__ = ["Method", "Settings", "INPUTS", "GROUPS", "check_scores", "register", "unregister", "get", "names",
+           "all_methods", "reading_only", "describe_all", "BaselineConfig"]

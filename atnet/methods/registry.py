@@ -16,10 +16,14 @@ the group "atnet.methods" naming a Method) and then runs in evaluate, reproduce,
 compare as a built-in one does (README, "Add a method")."""
 from __future__ import annotations
 
+import re
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
+import numpy as np
+
+from ..core.classes import CLASSES
 from ..core.errors import CorpusError
 
 # What a method can read, per clip: the arrays of prepare.Arrays of the same names.
@@ -31,6 +35,7 @@ INPUTS = {
     "flow": "the onset-apex optical flow: u, v and optical strain (F x F x 3), computed or from a table",
 }
 GROUPS = ("paper", "beyond", "classifier", "yours")   # the paper's rows, atnet's extras, --features classifiers, plug-ins
+NAME = re.compile(r"[A-Za-z0-9][A-Za-z0-9._+-]{0,99}")   # a name goes into file names: predictions/NAME-PROTOCOL.csv
 
 
 def settings_itself(settings):
@@ -70,6 +75,10 @@ class Method:
     extra: dict = field(default_factory=dict)   # anything else a method wants to carry
 
     def __post_init__(self):
+        if not isinstance(self.name, str) or not NAME.fullmatch(self.name):
+            raise ValueError(f"method {self.name!r}: its name is written into file names (predictions/NAME-"
+                             f"PROTOCOL.csv), so it must be 1 to 100 letters, digits and . _ + -, starting with a "
+                             f"letter or digit; pick another name")
         unknown = [i for i in self.inputs if i not in INPUTS]
         if not self.inputs or unknown:
             raise ValueError(f"method {self.name!r}: inputs {self.inputs!r}; each must be one of {', '.join(INPUTS)}")
@@ -124,3 +133,28 @@ def unknown(name: str, what: str = "--method", choices=None) -> CorpusError:
     names = choices if choices is not None else list(_REGISTRY)
     return CorpusError(f"{what} {name}: no such method; choose one of {', '.join(names)} (`atnet methods` lists "
                        f"them).")
+
+
+def check_scores(name: str, scores, n: int) -> np.ndarray:
+    """What a method's predict returned for n clips, as an (n, 3) float array of class probabilities;
+    anything else is one sentence naming the method (`name`) and what is wrong. Rows holding NaN or
+    inf are left to the caller, which knows why they come (a training that diverged)."""
+    fix = f"return an (n, {len(CLASSES)}) array of non-negative rows summing to 1, one row per clip"
+    try:
+        a = np.asarray(scores, dtype=np.float64)
+    except (ValueError, TypeError, RuntimeError) as e:
+        why = str(e).splitlines()[0] if str(e) else type(e).__name__
+        raise CorpusError(f"method {name}: predict returned {type(scores).__name__} that is not an array of numbers "
+                          f"({why}); {fix}.") from None
+    if a.shape != (n, len(CLASSES)):
+        raise CorpusError(f"method {name}: predict returned scores of shape {a.shape} for {n} clip(s); {fix}.")
+    finite = np.isfinite(a).all(1)
+    sums = a.sum(1)
+    off = np.flatnonzero(finite & ~np.isclose(sums, 1.0, rtol=0, atol=1e-3))
+    negative = np.flatnonzero(finite & (a < 0).any(1))
+    wrong = ([f"row {off[0] + 1} of {n} sums to {sums[off[0]]:.4g}"] if len(off) else []) + (
+        [f"{len(negative)} row(s) hold negative values, e.g. row {negative[0] + 1}"] if len(negative) else [])
+    if wrong:
+        raise CorpusError(f"method {name}: predict returned scores that are not probabilities ({'; '.join(wrong)}); "
+                          f"{fix}.")
+    return a

@@ -7,7 +7,7 @@ from . import casme2, ckplus, jaffe, mug, oulu, samm, smic
 from .base import Corpus, CorpusError, Exclusion, Sample, label_maps, to_frame
 
 ADAPTERS = {"casme2": casme2.load, "samm": samm.load, "smic": smic.load}
-# macro-expression corpora, for pretraining the spatial stream (atnet/pretrain.py)
+# macro-expression corpora, for pretraining the spatial stream (atnet/app/pretrain.py)
 MACRO_ADAPTERS = {"ckplus": ckplus.load, "oulu": oulu.load, "jaffe": jaffe.load, "mug": mug.load}
 
 

@@ -59,7 +59,7 @@ class Corpus:
 
 @lru_cache(maxsize=None)
 def label_maps() -> dict:
-    """MEGC 2019 label maps (data, not code): atnet/datasets/label_maps.json."""
+    """MEGC 2019 label maps (data, not code): atnet/data/datasets/label_maps.json."""
     return json.loads(resources.files("atnet.data.datasets").joinpath("label_maps.json").read_text())
 
 
