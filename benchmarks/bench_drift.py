@@ -34,7 +34,8 @@ from pathlib import Path
 HERE = Path(__file__).resolve().parent.parent
 TEST = HERE / "tests" / "test_methods_identical.py"
 TINY = dict(subjects=(2, 2, 2), fraction=0.02)   # tests/conftest.py's tiny corpus
-MARGIN = 10.0      # tolerance = MARGIN x the largest drift measured here (unmeasured processors: other orders)
+MARGIN = 3.0       # tolerance = MARGIN x the largest drift measured here: the AMD-vs-golden drift (1.1e-3,
+                   # spatial-fer) lay within the ISA caps' (1.8e-3); 3x leaves room for orders not forced here
 FLOOR = 1e-5       # and never below this (rows measured bit-identical)
 
 # Each setting forces one code path by environment alone (read when the libraries load).
