@@ -43,6 +43,7 @@ from ..core.classes import CLASSES
 from ..core.errors import CorpusError
 from ..core.readers import empty_cell, one_line, read_table, whole_number
 from ..evaluation import reports
+from ..evaluation.byo import once
 from ..evaluation.manifest import NAME, manifest_of, run_of
 from .outputs import CORPUS, FRAMES, Read, check_writes
 
@@ -122,6 +123,25 @@ def _finite(value, path: Path, row: int, column: str, empty_ok: bool = False) ->
     return f
 
 
+def _probability(value, path: Path, row: int, column: str) -> float:
+    f = _finite(value, path, row, column)
+    if not 0 <= f <= 1:
+        raise CorpusError(f"{path} row {row}: {column} {value!r} is not a probability (0 to 1); the file is damaged, "
+                          f"rerun the run that wrote it.")
+    return f
+
+
+def prob_columns(t: pd.DataFrame, path: Path) -> list[str]:
+    """The class-probability columns in the page's class order: all of them or none (the page shows
+    p[i] as class i's, so a column missing, unknown or out of order would be shown as another class's)."""
+    want = [f"p_{c}" for c in CLASSES]
+    have = [c for c in t.columns if str(c).startswith("p_")]
+    if have and sorted(have) != sorted(want):
+        raise CorpusError(f"{path}: its probability columns are {', '.join(have)}, not {', '.join(want)}; the file "
+                          f"is damaged or of another atnet, rerun the run that wrote it.")
+    return want if have else []
+
+
 def _frame(value, path: Path, row: int, column: str) -> int:
     n = whole_number(value)
     if n is None:
@@ -165,13 +185,14 @@ def recognition_data(run: Path, inputs=None, images: bool = True, manifest: dict
         else:
             runs.append({"run": name, "method": m["method"] if m else name, "protocol": m["protocol"] if m else "",
                          "seed": m["seed"] if m and m["seed"] else ""})
-        probs = [c for c in t.columns if c.startswith("p_")]
+        probs = prob_columns(t, f)
+        once(f, t.assign(subject=[f"{d}/{str(s).split('/', 1)[-1]}" for d, s in zip(t["dataset"], t["subject"])]))
         for i, d in enumerate(t.to_dict("records")):
             rows.append({"run": name, "dataset": d["dataset"], "subject": d["subject"], "clip": d["clip"],
                          "key": clip_key(d["dataset"], d["subject"], d["clip"]), "fold": _text(d.get("fold")),
                          "truth": CLASSES[_class_id(d["truth"], f, i + 2, "truth")],
                          "pred": CLASSES[_class_id(d["pred"], f, i + 2, "pred")],
-                         "p": [round(_finite(d[c], f, i + 2, c), 3) for c in probs]})
+                         "p": [round(_probability(d[c], f, i + 2, c), 3) for c in probs]})
     if not runs:
         raise CorpusError(f"{run}/predictions: no predictions CSV; view a run folder `atnet evaluate`, `reproduce` or "
                           f"`demo` wrote.")
@@ -276,8 +297,10 @@ def read_intervals(path: Path, truth: bool = False) -> pd.DataFrame:
     t = read_table(path, ("dataset", "video", "onset", "offset", "kind"), what)
     _full(t, path, ("dataset", "video", "onset", "offset", "kind"))
     for i, r in t.iterrows():
-        for c in ("onset", "offset"):
-            _frame(r[c], path, i + 2, c)
+        onset, offset = (_frame(r[c], path, i + 2, c) for c in ("onset", "offset"))
+        if not 0 <= onset <= offset:
+            raise CorpusError(f"{path} row {i + 2}: onset {onset} and offset {offset} make no interval (frames count from 0, "
+                              f"the onset at or before the offset); the file is damaged, rerun the run that wrote it.")
         if r["kind"] not in KINDS:
             raise CorpusError(f"{path} row {i + 2}: kind {r['kind']!r} is not one of {', '.join(KINDS)}; the file is "
                               f"damaged, rerun the run that wrote it.")
