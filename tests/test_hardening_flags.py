@@ -65,6 +65,8 @@ def mode_argv(cmd: str, mode: str, tmp: Path) -> list[str]:
     out = str(tmp / "out")
     return {("evaluate", "recognise"): ["evaluate", "--out", out],
             ("evaluate", "features"): ["evaluate", "--features", str(tmp / "f.csv"), "--out", out],
+            ("evaluate", "features-labels"): ["evaluate", "--features", str(tmp / "f.csv"), "--labels",
+                                              str(tmp / "l.csv"), "--out", out],
             ("evaluate", "spot"): ["evaluate", "--task", "spot", "--out", out],
             ("evaluate", "spot-tcn"): ["evaluate", "--task", "spot", "--method", "flow-tcn", "--out", out],
             ("train", "recognise"): ["train", "--out", out + ".safetensors"],
@@ -128,6 +130,9 @@ def test_the_flag_tables_name_flags_that_exist():
     (["evaluate", "--task", "spot", "--synthetic", "S", "--out", "OUT"], r"--synthetic is a corpus of clips"),
     (["evaluate", "--features", "F", "--method", "atnet", "--out", "OUT"], r"--method .* `atnet evaluate --features`"),
     (["evaluate", "--classifier", "logreg", "--out", "OUT"], r"--classifier .* goes with --features PATH"),
+    (["evaluate", "--features", "F", "--labels", "L", "--synthetic", "S", "--out", "OUT"],
+     r"--synthetic is a corpus of clips .* `atnet evaluate --features F --labels L` .* drop --labels"),
+    (["evaluate", "--features", "F", "--labels", "L", "--cache", "C", "--out", "OUT"], r"--cache is the cache folder"),
     (["train", "--task", "spot", "--epochs", "3", "--out", "M"], r"--epochs is a training setting .* --task spot"),
     (["train", "--method", "flow-tcn", "--casme2", "C", "--out", "M"], r"--casme2 is a corpus of clips"),
     (["train", "--auto-p", "--out", "M"], r"--auto-p is a spotting setting"),
