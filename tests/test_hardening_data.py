@@ -79,6 +79,21 @@ def test_tiny_huge_npz_complex_and_textual_flows_are_left_out_naming_the_row(tmp
     assert "is a flow of 8000 x 8000 px" in why["s01/huge_npy"]
 
 
+def test_a_grey_and_alpha_flow_png_or_a_folder_is_left_out_naming_it(tmp_path):
+    grey = np.random.default_rng(0).integers(0, 65536, (28, 28), dtype=np.int64).astype(np.uint16)
+    cv2.imwrite(str(tmp_path / "rgba.png"), np.dstack([grey] * 4))                       # RGBA: alpha dropped, read
+    from PIL import Image
+    Image.fromarray(np.dstack([grey >> 8] * 2).astype(np.uint8), "LA").save(tmp_path / "ga.png")   # grey + alpha
+    (tmp_path / "dir.npy").mkdir()
+    path = table(tmp_path, [("smic", "s01", n.replace(".", "_"), "negative", n) for n in ("rgba.png", "ga.png",
+                                                                                          "dir.npy")])
+    arrays, excluded = read_apex_table(path, PrepConfig())
+    assert list(arrays.table["clip"]) == ["rgba_png"]
+    why = reasons(excluded)
+    assert "ga.png is an image of (28, 28) grey and alpha; a flow image has three channels" in why["s01/ga_png"]
+    assert "dir.npy is a folder, not a flow file" in why["s01/dir_npy"]
+
+
 def test_a_table_through_a_symbolic_link_reads_the_flows_beside_the_real_file(tmp_path):
     real = tmp_path / "corpus"
     real.mkdir()
