@@ -316,3 +316,16 @@ def test_a_dropped_frame_or_two_is_spotted_and_said(tmp_path):
         "side taken as consecutive"]
     r = run.spot_video(video, SpotConfig(), PrepConfig(face="haar"))
     assert len(r["numbers"]) == 37
+
+
+def test_atnet_spot_says_a_video_spotted_despite_a_short_hole(tmp_path, capsys):
+    from atnet.app.cli import main
+    frame_folder(tmp_path / "v", [*range(1, 20), *range(22, 40)])           # frames 20 and 21 dropped
+    frame_folder(tmp_path / "w", [*range(1, 20), *range(24, 40)])           # 20-23: over the limit, left out
+    main(["spot", str(tmp_path / "v"), str(tmp_path / "w"), "--fps", "30", "--face", "haar", "--jobs", "1", "--out",
+          str(tmp_path / "s.csv")])
+    out = capsys.readouterr().out
+    assert ("1 used with a change (annotation rows, videos with short holes), each said:\n  input/v: 2 frame(s) "
+            "missing in 1 hole(s) of at most 3 (the first: frames 20-21); spotted, the frames either side taken as "
+            "consecutive\n") in out
+    assert "input w: spotting: frames 20-23 are missing" in out and "input/w: " not in out
