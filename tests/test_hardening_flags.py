@@ -313,6 +313,9 @@ BAD = {   # what a plug-in's predict may return for n clips, and what the senten
     "sum": (lambda n: np.tile([0.9, 0.5, 0.3], (n, 1)), r"row 1 of \d+ sums to 1.7"),
     "strings": (lambda n: [["a", "b", "c"]] * n, r"not an array of numbers"),
     "ragged": (lambda n: [[1.0, 0.0, 0.0]] * (n - 1) + [[1.0, 0.0]], r"not an array of numbers"),
+    "numeric strings": (lambda n: [["0.2", "0.3", "0.5"]] * n, r"not an array of numbers \(text or complex values"),
+    "complex": (lambda n: np.full((n, 3), 1 / 3 + 1j), r"not an array of numbers \(text or complex values"),
+    "object strings": (lambda n: np.array([[0.5, 0.5, "0"]] * n, dtype=object), r"\(text or complex values"),
     "shape": (lambda n: np.full((n, 2), 0.5), r"shape \(\d+, 2\)"),
     "one": (lambda n: np.full(n, 1.0), r"shape \(\d+,\)"),
 }

@@ -141,7 +141,11 @@ def check_scores(name: str, scores, n: int) -> np.ndarray:
     inf are left to the caller, which knows why they come (a training that diverged)."""
     fix = f"return an (n, {len(CLASSES)}) array of non-negative rows summing to 1, one row per clip"
     try:
-        a = np.asarray(scores, dtype=np.float64)
+        raw = np.asarray(scores)
+        if raw.dtype.kind in "USVc" or (raw.dtype.kind == "O" and any(isinstance(x, (str, bytes, complex))
+                                                                      for x in raw.ravel())):
+            raise TypeError("text or complex values, not real numbers")   # float("0.2") and 1+2j's cast would pass
+        a = np.asarray(raw, dtype=np.float64)
     except (ValueError, TypeError, RuntimeError) as e:
         why = str(e).splitlines()[0] if str(e) else type(e).__name__
         raise CorpusError(f"method {name}: predict returned {type(scores).__name__} that is not an array of numbers "
