@@ -279,6 +279,7 @@ def adm_method(name: str, scores) -> Method:
 
 
 FAKE_ATNET = adm_method("atnet", lambda n: np.full((n, 3), 1 / 3))
+UPPER_ATNET = adm_method("ATNet", lambda n: np.full((n, 3), 1 / 3))
 UNSAFE = "a/b"
 
 
@@ -290,7 +291,8 @@ def test_a_plug_in_cannot_replace_a_built_in_method_nor_take_an_unsafe_name(monk
     import importlib.metadata as md
     from types import SimpleNamespace
     found = [md.EntryPoint("evil", f"{__name__}:FAKE_ATNET", "atnet.methods")._for(SimpleNamespace(name="evil-pkg")),
-             md.EntryPoint("slash", f"{__name__}:unsafe", "atnet.methods")]
+             md.EntryPoint("slash", f"{__name__}:unsafe", "atnet.methods"),
+             md.EntryPoint("upper", f"{__name__}:UPPER_ATNET", "atnet.methods")]
     monkeypatch.setattr(md, "entry_points", lambda group=None: [e for e in found if e.group == group])
     builtin = methods.get("atnet")
     monkeypatch.setattr(methods, "_loaded", False)
@@ -300,6 +302,10 @@ def test_a_plug_in_cannot_replace_a_built_in_method_nor_take_an_unsafe_name(monk
                      r"which is taken by a built-in method; the plug-in's is skipped", out), out
     assert re.search(r"the method plug-in slash \(.*:unsafe\) could not be loaded: method 'a/b': its name is written "
                      r"into file names", out), out
+    assert "declares a method named 'ATNet', which is taken by a built-in method" in out and \
+        "ATNet" not in methods.all_methods()
+    with pytest.raises(ValueError, match="registered already, and 'ATNET' differs from it only in letter case"):
+        methods.register(adm_method("ATNET", lambda n: np.full((n, 3), 1 / 3)))
 
 
 @pytest.mark.parametrize("name", ["a/b", "../x", "", "-lead", "a b", "x\0", "é" * 3, "n" * 101])

@@ -117,8 +117,18 @@ def register(method: Method, replace: bool = False) -> Method:
     if method.name in _REGISTRY and not replace and _REGISTRY[method.name] is not method:
         raise ValueError(f"a method named {method.name!r} is registered already; pick another name, or pass "
                          f"replace=True")
+    other = taken(method.name)
+    if other is not None and other.name != method.name:
+        raise ValueError(f"a method named {other.name!r} is registered already, and {method.name!r} differs from it "
+                         f"only in letter case (their predictions files would be one file where letter case is not "
+                         f"told apart); pick another name")
     _REGISTRY[method.name] = method
     return method
+
+
+def taken(name) -> Method | None:
+    """The registered method whose name is `name`, letter case ignored, or None."""
+    return next((m for n, m in _REGISTRY.items() if n.casefold() == str(name).casefold()), None)
 
 
 def unregister(name: str) -> None:
