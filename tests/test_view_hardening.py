@@ -263,3 +263,19 @@ def test_hostile_names_reach_the_page_intact(browser, tmp_path):
     page.keyboard.press("n")
     assert HOSTILE[5] in page.locator("#detail").inner_text()
     assert not errors, errors
+
+
+def test_view_writes_over_no_file_an_apex_table_names_in_another_folder(runs, tmp_path):
+    flows = tmp_path / "elsewhere"
+    flows.mkdir()
+    np.save(flows / "a.npy", np.zeros((28, 28, 3), np.float32))
+    (tmp_path / "t").mkdir()
+    table = tmp_path / "t" / "flows.csv"
+    pd.DataFrame([["casme2", "sub01", "EP01_01f", "negative", str(flows / "a.npy")]],
+                 columns=["dataset", "subject", "clip", "label", "flow"]).to_csv(table, index=False)
+    run = tmp_path / "run"
+    shutil.copytree(runs[0], run)
+    write_manifest(run, "recognition", [], Inputs(apex_table=str(table)).manifest(), {}, [])
+    before = (flows / "a.npy").read_bytes()
+    assert str(flows / "a.npy") in refused(["view", str(run), "--out", str(flows / "a.npy"), "--no-images"])
+    assert (flows / "a.npy").read_bytes() == before

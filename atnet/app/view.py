@@ -500,9 +500,21 @@ def corpus_reads(inputs) -> list[Read]:
     reads = [Read(r, CORPUS) for r in inputs.roots.values() if r] + [Read(p) for p in inputs.sheets.values() if p]
     if inputs.apex_table:
         reads += [Read(inputs.apex_table), Read(Path(inputs.apex_table).parent, FRAMES | {".npy", ".csv"})]
+        reads += [Read(f) for f in table_files(Path(inputs.apex_table))]   # its rows may name files elsewhere
     elif not any(inputs.roots.values()):
         reads.append(Read(inputs.synthetic or Path(inputs.cache) / "synthetic", CORPUS))
     return reads
+
+
+def table_files(table: Path) -> list[Path]:
+    """The image and flow files an apex table's rows name, as read_apex_table finds them (relative to
+    the folder the table really is in); none if the table cannot be read (the page then says so)."""
+    try:
+        t = pd.read_csv(table, dtype=str, keep_default_na=False)
+    except Exception:   # missing, empty, binary: the page's own reading says what is wrong
+        return []
+    folder = table.resolve().parent
+    return [folder / p.strip() for c in ("image", "flow") if c in t.columns for p in t[c] if p.strip()]
 
 
 def run_reads(run: Path) -> list[Read]:
