@@ -216,12 +216,12 @@ def recognition_data(run: Path, inputs=None, images: bool = True, manifest: dict
 def predict_data(path: Path) -> dict:
     """The recognition page of `atnet predict`'s CSV: its rows (truth where the corpus gave one), no images."""
     t = read_table(path, KEY_COLUMNS + ("label",), "atnet predict's table")
-    probs = [f"p_{c}" for c in CLASSES if f"p_{c}" in t.columns]
+    probs = prob_columns(t, path)
     rows = [{"run": "predict", "dataset": _text(r.get("dataset")), "subject": _text(r.get("subject")),
              "clip": _text(r.get("clip")), "key": clip_key(_text(r.get("dataset")), _text(r.get("subject")),
                                                            _text(r.get("clip"))),
              "fold": "", "truth": _text(r.get("truth")) or "unknown",
-             "pred": _text(r.get("label")), "p": [round(_finite(r[c], path, i + 2, c), 3) for c in probs]}
+             "pred": _text(r.get("label")), "p": [round(_probability(r[c], path, i + 2, c), 3) for c in probs]}
             for i, r in enumerate(t.to_dict("records"))]
     return {"kind": "recognition", "title": str(path), "runs": [{"run": "predict", "method": "", "protocol": "",
                                                                 "seed": ""}], "rows": rows, "classes": list(CLASSES),
