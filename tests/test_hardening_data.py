@@ -79,6 +79,21 @@ def test_tiny_huge_npz_complex_and_textual_flows_are_left_out_naming_the_row(tmp
     assert "is a flow of 8000 x 8000 px" in why["s01/huge_npy"]
 
 
+def test_a_grey_and_alpha_flow_png_or_a_folder_is_left_out_naming_it(tmp_path):
+    grey = np.random.default_rng(0).integers(0, 65536, (28, 28), dtype=np.int64).astype(np.uint16)
+    cv2.imwrite(str(tmp_path / "rgba.png"), np.dstack([grey] * 4))                       # RGBA: alpha dropped, read
+    from PIL import Image
+    Image.fromarray(np.dstack([grey >> 8] * 2).astype(np.uint8), "LA").save(tmp_path / "ga.png")   # grey + alpha
+    (tmp_path / "dir.npy").mkdir()
+    path = table(tmp_path, [("smic", "s01", n.replace(".", "_"), "negative", n) for n in ("rgba.png", "ga.png",
+                                                                                          "dir.npy")])
+    arrays, excluded = read_apex_table(path, PrepConfig())
+    assert list(arrays.table["clip"]) == ["rgba_png"]
+    why = reasons(excluded)
+    assert "ga.png is an image of (28, 28) grey and alpha; a flow image has three channels" in why["s01/ga_png"]
+    assert "dir.npy is a folder, not a flow file" in why["s01/dir_npy"]
+
+
 def test_a_table_through_a_symbolic_link_reads_the_flows_beside_the_real_file(tmp_path):
     real = tmp_path / "corpus"
     real.mkdir()
@@ -301,3 +316,16 @@ def test_a_dropped_frame_or_two_is_spotted_and_said(tmp_path):
         "side taken as consecutive"]
     r = run.spot_video(video, SpotConfig(), PrepConfig(face="haar"))
     assert len(r["numbers"]) == 37
+
+
+def test_atnet_spot_says_a_video_spotted_despite_a_short_hole(tmp_path, capsys):
+    from atnet.app.cli import main
+    frame_folder(tmp_path / "v", [*range(1, 20), *range(22, 40)])           # frames 20 and 21 dropped
+    frame_folder(tmp_path / "w", [*range(1, 20), *range(24, 40)])           # 20-23: over the limit, left out
+    main(["spot", str(tmp_path / "v"), str(tmp_path / "w"), "--fps", "30", "--face", "haar", "--jobs", "1", "--out",
+          str(tmp_path / "s.csv")])
+    out = capsys.readouterr().out
+    assert ("1 used with a change (annotation rows, videos with short holes), each said:\n  input/v: 2 frame(s) "
+            "missing in 1 hole(s) of at most 3 (the first: frames 20-21); spotted, the frames either side taken as "
+            "consecutive\n") in out
+    assert "input w: spotting: frames 20-23 are missing" in out and "input/w: " not in out

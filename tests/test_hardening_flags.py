@@ -65,6 +65,8 @@ def mode_argv(cmd: str, mode: str, tmp: Path) -> list[str]:
     out = str(tmp / "out")
     return {("evaluate", "recognise"): ["evaluate", "--out", out],
             ("evaluate", "features"): ["evaluate", "--features", str(tmp / "f.csv"), "--out", out],
+            ("evaluate", "features-labels"): ["evaluate", "--features", str(tmp / "f.csv"), "--labels",
+                                              str(tmp / "l.csv"), "--out", out],
             ("evaluate", "spot"): ["evaluate", "--task", "spot", "--out", out],
             ("evaluate", "spot-tcn"): ["evaluate", "--task", "spot", "--method", "flow-tcn", "--out", out],
             ("train", "recognise"): ["train", "--out", out + ".safetensors"],
@@ -128,6 +130,9 @@ def test_the_flag_tables_name_flags_that_exist():
     (["evaluate", "--task", "spot", "--synthetic", "S", "--out", "OUT"], r"--synthetic is a corpus of clips"),
     (["evaluate", "--features", "F", "--method", "atnet", "--out", "OUT"], r"--method .* `atnet evaluate --features`"),
     (["evaluate", "--classifier", "logreg", "--out", "OUT"], r"--classifier .* goes with --features PATH"),
+    (["evaluate", "--features", "F", "--labels", "L", "--synthetic", "S", "--out", "OUT"],
+     r"--synthetic is a corpus of clips .* `atnet evaluate --features F --labels L` .* drop --labels"),
+    (["evaluate", "--features", "F", "--labels", "L", "--cache", "C", "--out", "OUT"], r"--cache is the cache folder"),
     (["train", "--task", "spot", "--epochs", "3", "--out", "M"], r"--epochs is a training setting .* --task spot"),
     (["train", "--method", "flow-tcn", "--casme2", "C", "--out", "M"], r"--casme2 is a corpus of clips"),
     (["train", "--auto-p", "--out", "M"], r"--auto-p is a spotting setting"),
@@ -274,6 +279,7 @@ def adm_method(name: str, scores) -> Method:
 
 
 FAKE_ATNET = adm_method("atnet", lambda n: np.full((n, 3), 1 / 3))
+UPPER_ATNET = adm_method("ATNet", lambda n: np.full((n, 3), 1 / 3))
 UNSAFE = "a/b"
 
 
@@ -285,7 +291,8 @@ def test_a_plug_in_cannot_replace_a_built_in_method_nor_take_an_unsafe_name(monk
     import importlib.metadata as md
     from types import SimpleNamespace
     found = [md.EntryPoint("evil", f"{__name__}:FAKE_ATNET", "atnet.methods")._for(SimpleNamespace(name="evil-pkg")),
-             md.EntryPoint("slash", f"{__name__}:unsafe", "atnet.methods")]
+             md.EntryPoint("slash", f"{__name__}:unsafe", "atnet.methods"),
+             md.EntryPoint("upper", f"{__name__}:UPPER_ATNET", "atnet.methods")]
     monkeypatch.setattr(md, "entry_points", lambda group=None: [e for e in found if e.group == group])
     builtin = methods.get("atnet")
     monkeypatch.setattr(methods, "_loaded", False)
@@ -295,6 +302,10 @@ def test_a_plug_in_cannot_replace_a_built_in_method_nor_take_an_unsafe_name(monk
                      r"which is taken by a built-in method; the plug-in's is skipped", out), out
     assert re.search(r"the method plug-in slash \(.*:unsafe\) could not be loaded: method 'a/b': its name is written "
                      r"into file names", out), out
+    assert "declares a method named 'ATNet', which is taken by a built-in method" in out and \
+        "ATNet" not in methods.all_methods()
+    with pytest.raises(ValueError, match="registered already, and 'ATNET' differs from it only in letter case"):
+        methods.register(adm_method("ATNET", lambda n: np.full((n, 3), 1 / 3)))
 
 
 @pytest.mark.parametrize("name", ["a/b", "../x", "", "-lead", "a b", "x\0", "é" * 3, "n" * 101])
@@ -308,6 +319,9 @@ BAD = {   # what a plug-in's predict may return for n clips, and what the senten
     "sum": (lambda n: np.tile([0.9, 0.5, 0.3], (n, 1)), r"row 1 of \d+ sums to 1.7"),
     "strings": (lambda n: [["a", "b", "c"]] * n, r"not an array of numbers"),
     "ragged": (lambda n: [[1.0, 0.0, 0.0]] * (n - 1) + [[1.0, 0.0]], r"not an array of numbers"),
+    "numeric strings": (lambda n: [["0.2", "0.3", "0.5"]] * n, r"not an array of numbers \(text or complex values"),
+    "complex": (lambda n: np.full((n, 3), 1 / 3 + 1j), r"not an array of numbers \(text or complex values"),
+    "object strings": (lambda n: np.array([[0.5, 0.5, "0"]] * n, dtype=object), r"\(text or complex values"),
     "shape": (lambda n: np.full((n, 2), 0.5), r"shape \(\d+, 2\)"),
     "one": (lambda n: np.full(n, 1.0), r"shape \(\d+,\)"),
 }

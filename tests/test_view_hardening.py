@@ -117,6 +117,13 @@ DAMAGE = [   # (which run, file, how, what the sentence says)
     (REC, "predictions/m-cde.csv", edit_csv("truth", "nan"), "row 2: truth 'nan' is not a class id"),
     (REC, "predictions/m-cde.csv", lambda p: p.write_bytes(b"\x89PNG\r\n\x1a\n\x00\xff\xfe"), "m-cde.csv: "),
     (REC, "predictions/m-cde.csv", lambda p: p.write_text("a,b\n1,2\n"), "m-cde.csv: no column 'dataset'"),
+    (REC, "predictions/m-cde.csv", edit_csv("p_positive", "1.5"), "row 2: p_positive '1.5' is not a probability"),
+    (REC, "predictions/m-cde.csv", lambda p: pd.read_csv(p).drop(columns="p_surprise").to_csv(p, index=False),
+     "m-cde.csv: its probability columns are p_negative, p_positive, not"),
+    (REC, "predictions/m-cde.csv", lambda p: pd.read_csv(p).assign(p_fear=0).to_csv(p, index=False),
+     "m-cde.csv: its probability columns are"),
+    (REC, "predictions/m-cde.csv", lambda p: p.write_text(p.read_text() + p.read_text().splitlines()[1] + "\n"),
+     "m-cde.csv: rows 2 and 5 are both clip EP01_01f of casme2/sub01"),
     (REC, "results.json", lambda p: p.write_text(""), "results.json: not valid JSON"),
     (REC, "results.json", lambda p: p.write_text("{oops"), "results.json: not valid JSON"),
     (REC, "results.json", lambda p: p.write_text('{"method": "m"}'), "results.json: the top level"),
@@ -136,6 +143,8 @@ DAMAGE = [   # (which run, file, how, what the sentence says)
     (SPOT, "truth.csv", lambda p: p.write_text("dataset,video,a,b\n"), "truth.csv: no column 'onset'"),
     (SPOT, "truth.csv", edit_csv("onset", "-"), "truth.csv row 2: onset '-' is not a whole frame number"),
     (SPOT, "truth.csv", lambda p: p.write_text(""), "truth.csv: is empty"),
+    (SPOT, "intervals.csv", edit_csv("onset", "30"), "intervals.csv row 2: onset 30 and offset 18 make no interval"),
+    (SPOT, "truth.csv", edit_csv("onset", "-5"), "truth.csv row 2: onset -5 and offset 18 make no interval"),
     (SPOT, "curves.npz", lambda p: p.write_bytes(b"garbage" * 10), "curves.npz: not the score curves atnet writes"),
     (SPOT, "curves.npz", lambda p: p.write_bytes(b""), "curves.npz: not the score curves atnet writes"),
     (SPOT, "curves.npz", pickled, "curves.npz: not the score curves atnet writes"),
@@ -158,6 +167,16 @@ def test_a_damaged_run_file_is_refused_in_one_sentence(runs, tmp_path, which, na
     message = refused(["view", str(run), "--out", str(tmp_path / "p.html"), "--no-images"])
     assert str(run / name) in message and said in message, message
     assert not (tmp_path / "p.html").exists()
+
+
+def test_probabilities_are_read_by_column_name(runs, tmp_path):
+    run = tmp_path / "rec"
+    shutil.copytree(runs[0], run)
+    f = run / "predictions" / "m-cde.csv"
+    t = pd.read_csv(f)
+    t[["dataset", "subject", "clip", "truth", "pred", "p_surprise", "p_negative", "p_positive"]].to_csv(f, index=False)
+    data = view(run, tmp_path / "p.html", images=False)
+    assert [r["p"] for r in blob(data)["rows"]] == t[P].values.tolist()
 
 
 def test_the_undamaged_runs_are_viewed(runs, tmp_path):
@@ -244,3 +263,19 @@ def test_hostile_names_reach_the_page_intact(browser, tmp_path):
     page.keyboard.press("n")
     assert HOSTILE[5] in page.locator("#detail").inner_text()
     assert not errors, errors
+
+
+def test_view_writes_over_no_file_an_apex_table_names_in_another_folder(runs, tmp_path):
+    flows = tmp_path / "elsewhere"
+    flows.mkdir()
+    np.save(flows / "a.npy", np.zeros((28, 28, 3), np.float32))
+    (tmp_path / "t").mkdir()
+    table = tmp_path / "t" / "flows.csv"
+    pd.DataFrame([["casme2", "sub01", "EP01_01f", "negative", str(flows / "a.npy")]],
+                 columns=["dataset", "subject", "clip", "label", "flow"]).to_csv(table, index=False)
+    run = tmp_path / "run"
+    shutil.copytree(runs[0], run)
+    write_manifest(run, "recognition", [], Inputs(apex_table=str(table)).manifest(), {}, [])
+    before = (flows / "a.npy").read_bytes()
+    assert str(flows / "a.npy") in refused(["view", str(run), "--out", str(flows / "a.npy"), "--no-images"])
+    assert (flows / "a.npy").read_bytes() == before

@@ -14,6 +14,7 @@ from ..data.datasets import CorpusError, load_corpora, synthetic, to_frame
 from ..data.excluded import FALLBACK, exclusions, report_excluded, say_fallbacks
 from ..data.faces.table import clip_faces
 from ..data.faces.video import is_video
+from ..data.long import LongCorpus
 from ..data.prepare import PrepConfig
 from ..evaluation import byo, metrics, reports
 from ..evaluation.manifest import describe, manifest_of, predictions_text
@@ -116,16 +117,18 @@ def cmd_spot(args) -> None:
         spotter = learned.load(args.spotter)
         cfg = spot_config(args)
     videos = [spotting.long_video(p, args.fps) for p in args.input]
-    excluded = []
+    excluded, notes = [], []
     if any(long_roots(args).values()):
         corpus = spotting.load_long(long_roots(args), long_sheets(args))
         spotting.report_notes(corpus)
         videos += corpus.videos
         excluded += corpus.excluded
+        notes += corpus.notes
     if not videos:
         raise CorpusError("nothing to spot: pass videos or frame folders, or --samm-lv / --casme-sq ROOT.")
     results, failed, _, proposals = spotting.spot_thresholded(videos, cfg, prep, args.auto_p, args.jobs, spotter)
     report_excluded(exclusions(excluded + failed), None)
+    spotting.report_notes(LongCorpus([r["video"] for r in results], notes=notes))   # rows changed, short holes
     say_fallbacks([(r["video"].key, r["face"]) for r in results], prep, "first frame of {n} video(s)")
     if not results:
         raise CorpusError("no video could be spotted; see the reasons listed above.")
@@ -231,6 +234,7 @@ def cmd_train(args) -> None:
                               "subject.")
         fitted, failed = learned.train(videos, spot_config(args, LEARNED), spot_prep(args), args.jobs, args.cache)
         report_excluded(exclusions(corpus.excluded + failed), None)
+        report_notes(LongCorpus(videos, notes=corpus.notes))
         learned.save(fitted, out)
         print(f"wrote {out}: the {LEARNED} spotter trained on {len(fitted.trained_on)} video(s); spot with "
               f"`atnet spot VIDEO --spotter {out}`")

@@ -258,6 +258,7 @@ COMMON = {"cache", "jobs", "scheduler", "out", "task", "method"}
 APPLIES = {
     ("evaluate", "recognise"): COMMON | CLIPS | PREP | TRAIN | BASELINE | {"protocol"},
     ("evaluate", "features"): COMMON - {"method"} | CLIPS | OWN | {"protocol"},
+    ("evaluate", "features-labels"): COMMON - {"method", "cache"} | OWN | {"protocol"},
     ("evaluate", "spot"): COMMON | LONG | SPOTTING - TCN | SPOT_PREP | {"model"},
     ("evaluate", "spot-tcn"): COMMON | LONG | SPOTTING | SPOT_PREP | {"model"},
     ("train", "recognise"): COMMON | CLIPS | PREP | TRAIN | {"preset", "subjects", "leave_out_subjects"},
@@ -273,6 +274,9 @@ MODE_TEXT = {   # (command, mode): how the sentence names it, and what to do ins
                                 "spotting in long videos, or drop it"),
     ("evaluate", "features"): ("atnet evaluate --features` (your features, classified as they are: no frame is "
                                "read, no network trained", "drop it, or drop --features"),
+    ("evaluate", "features-labels"): ("atnet evaluate --features F --labels L` (labels and subjects from L: no "
+                                      "corpus or cache is read", "drop it, or drop --labels to take the labels from "
+                                      "the corpus"),
     ("evaluate", "spot"): ("atnet evaluate --task spot` (spotters on the long videos of --samm-lv / --casme-sq",
                            "drop it, or drop --task spot to evaluate recognition on --casme2/--samm/--smic"),
     ("evaluate", "spot-tcn"): ("atnet evaluate --task spot` (spotters on the long videos of --samm-lv / --casme-sq",
@@ -294,7 +298,7 @@ WHAT = [   # what a flag is, for the sentence; the first group holding it
     (LONG, "a long-video corpus (spotting)"), ({"full"}, "the size of the clip corpora"),
     (TCN, f"a setting of the learned spotter {LEARNED}"), (SPOTTING, "a spotting setting"), (CLIPS, "a corpus of clips (recognition)"),
     (OWN - {"features"}, "a flag of your own features (--features)"), ({"features"}, "your own per-clip features"),
-    ({"model"}, "a model to label what is spotted"), ({"method"}, "the choice of methods"),
+    ({"model"}, "a model to label what is spotted"), ({"cache"}, "the cache folder"), ({"method"}, "the choice of methods"),
     (PREP, "a setting of the frames' preparation"), (TRAIN | {"preset"}, "a training setting"),
     (BASELINE, "a setting of the handcrafted baselines"), ({"protocol"}, "a recognition protocol"),
 ]
@@ -319,7 +323,7 @@ def mode(args) -> str | None:
     if args.cmd == "evaluate":
         if args.task == "spot":
             return "spot-tcn" if LEARNED in (args.method or []) else "spot"
-        return "features" if args.features else "recognise"
+        return ("features-labels" if args.labels else "features") if args.features else "recognise"
     if args.cmd == "train":
         return "spot" if args.task == "spot" or args.method == LEARNED else "recognise"
     if args.cmd == "spot":
@@ -340,6 +344,8 @@ def check_applies(args, given: dict[str, str]) -> None:
             if dest not in APPLIES[args.cmd, m]:
                 what = next((w for group, w in WHAT if dest in group), "a flag")
                 where, fix = MODE_TEXT[args.cmd, m]
+                if m == "features-labels" and dest not in CLIPS | {"cache"}:   # not read with --features at all
+                    where, fix = MODE_TEXT[args.cmd, "features"]
                 if dest in OWN - {"features"}:
                     fix = "it goes with --features PATH; add that, or drop it"
                 if dest in TCN and (args.cmd, m) == ("evaluate", "spot"):

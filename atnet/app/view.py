@@ -43,6 +43,7 @@ from ..core.classes import CLASSES
 from ..core.errors import CorpusError
 from ..core.readers import empty_cell, one_line, read_table, whole_number
 from ..evaluation import reports
+from ..evaluation.byo import once
 from ..evaluation.manifest import NAME, manifest_of, run_of
 from .outputs import CORPUS, FRAMES, Read, check_writes
 
@@ -122,6 +123,25 @@ def _finite(value, path: Path, row: int, column: str, empty_ok: bool = False) ->
     return f
 
 
+def _probability(value, path: Path, row: int, column: str) -> float:
+    f = _finite(value, path, row, column)
+    if not 0 <= f <= 1:
+        raise CorpusError(f"{path} row {row}: {column} {value!r} is not a probability (0 to 1); the file is damaged, "
+                          f"rerun the run that wrote it.")
+    return f
+
+
+def prob_columns(t: pd.DataFrame, path: Path) -> list[str]:
+    """The class-probability columns in the page's class order: all of them or none (the page shows
+    p[i] as class i's, so a column missing, unknown or out of order would be shown as another class's)."""
+    want = [f"p_{c}" for c in CLASSES]
+    have = [c for c in t.columns if str(c).startswith("p_")]
+    if have and sorted(have) != sorted(want):
+        raise CorpusError(f"{path}: its probability columns are {', '.join(have)}, not {', '.join(want)}; the file "
+                          f"is damaged or of another atnet, rerun the run that wrote it.")
+    return want if have else []
+
+
 def _frame(value, path: Path, row: int, column: str) -> int:
     n = whole_number(value)
     if n is None:
@@ -165,13 +185,14 @@ def recognition_data(run: Path, inputs=None, images: bool = True, manifest: dict
         else:
             runs.append({"run": name, "method": m["method"] if m else name, "protocol": m["protocol"] if m else "",
                          "seed": m["seed"] if m and m["seed"] else ""})
-        probs = [c for c in t.columns if c.startswith("p_")]
+        probs = prob_columns(t, f)
+        once(f, t.assign(subject=[f"{d}/{str(s).split('/', 1)[-1]}" for d, s in zip(t["dataset"], t["subject"])]))
         for i, d in enumerate(t.to_dict("records")):
             rows.append({"run": name, "dataset": d["dataset"], "subject": d["subject"], "clip": d["clip"],
                          "key": clip_key(d["dataset"], d["subject"], d["clip"]), "fold": _text(d.get("fold")),
                          "truth": CLASSES[_class_id(d["truth"], f, i + 2, "truth")],
                          "pred": CLASSES[_class_id(d["pred"], f, i + 2, "pred")],
-                         "p": [round(_finite(d[c], f, i + 2, c), 3) for c in probs]})
+                         "p": [round(_probability(d[c], f, i + 2, c), 3) for c in probs]})
     if not runs:
         raise CorpusError(f"{run}/predictions: no predictions CSV; view a run folder `atnet evaluate`, `reproduce` or "
                           f"`demo` wrote.")
@@ -195,12 +216,12 @@ def recognition_data(run: Path, inputs=None, images: bool = True, manifest: dict
 def predict_data(path: Path) -> dict:
     """The recognition page of `atnet predict`'s CSV: its rows (truth where the corpus gave one), no images."""
     t = read_table(path, KEY_COLUMNS + ("label",), "atnet predict's table")
-    probs = [f"p_{c}" for c in CLASSES if f"p_{c}" in t.columns]
+    probs = prob_columns(t, path)
     rows = [{"run": "predict", "dataset": _text(r.get("dataset")), "subject": _text(r.get("subject")),
              "clip": _text(r.get("clip")), "key": clip_key(_text(r.get("dataset")), _text(r.get("subject")),
                                                            _text(r.get("clip"))),
              "fold": "", "truth": _text(r.get("truth")) or "unknown",
-             "pred": _text(r.get("label")), "p": [round(_finite(r[c], path, i + 2, c), 3) for c in probs]}
+             "pred": _text(r.get("label")), "p": [round(_probability(r[c], path, i + 2, c), 3) for c in probs]}
             for i, r in enumerate(t.to_dict("records"))]
     return {"kind": "recognition", "title": str(path), "runs": [{"run": "predict", "method": "", "protocol": "",
                                                                 "seed": ""}], "rows": rows, "classes": list(CLASSES),
@@ -276,8 +297,10 @@ def read_intervals(path: Path, truth: bool = False) -> pd.DataFrame:
     t = read_table(path, ("dataset", "video", "onset", "offset", "kind"), what)
     _full(t, path, ("dataset", "video", "onset", "offset", "kind"))
     for i, r in t.iterrows():
-        for c in ("onset", "offset"):
-            _frame(r[c], path, i + 2, c)
+        onset, offset = (_frame(r[c], path, i + 2, c) for c in ("onset", "offset"))
+        if not 0 <= onset <= offset:
+            raise CorpusError(f"{path} row {i + 2}: onset {onset} and offset {offset} make no interval (frames count from 0, "
+                              f"the onset at or before the offset); the file is damaged, rerun the run that wrote it.")
         if r["kind"] not in KINDS:
             raise CorpusError(f"{path} row {i + 2}: kind {r['kind']!r} is not one of {', '.join(KINDS)}; the file is "
                               f"damaged, rerun the run that wrote it.")
@@ -477,9 +500,21 @@ def corpus_reads(inputs) -> list[Read]:
     reads = [Read(r, CORPUS) for r in inputs.roots.values() if r] + [Read(p) for p in inputs.sheets.values() if p]
     if inputs.apex_table:
         reads += [Read(inputs.apex_table), Read(Path(inputs.apex_table).parent, FRAMES | {".npy", ".csv"})]
+        reads += [Read(f) for f in table_files(Path(inputs.apex_table))]   # its rows may name files elsewhere
     elif not any(inputs.roots.values()):
         reads.append(Read(inputs.synthetic or Path(inputs.cache) / "synthetic", CORPUS))
     return reads
+
+
+def table_files(table: Path) -> list[Path]:
+    """The image and flow files an apex table's rows name, as read_apex_table finds them (relative to
+    the folder the table really is in); none if the table cannot be read (the page then says so)."""
+    try:
+        t = pd.read_csv(table, dtype=str, keep_default_na=False)
+    except Exception:   # missing, empty, binary: the page's own reading says what is wrong
+        return []
+    folder = table.resolve().parent
+    return [folder / p.strip() for c in ("image", "flow") if c in t.columns for p in t[c] if p.strip()]
 
 
 def run_reads(run: Path) -> list[Read]:

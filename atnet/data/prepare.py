@@ -285,8 +285,10 @@ def read_image_flow(path: Path) -> np.ndarray:
         img = None
     if img is None:
         raise CorpusError(f"{path} is not a readable image or .npy array{f' ({problem})' if problem else ''}")
-    if img.ndim != 3 or img.shape[2] < 3:
-        raise CorpusError(f"{path} is an image of shape {img.shape}; a flow image has three channels (R, G, B = "
+    grey_alpha = data[:8].tobytes() == b"\x89PNG\r\n\x1a\n" and len(data) > 25 and data[25] == 4  # PNG colour type 4
+    if img.ndim != 3 or img.shape[2] < 3 or grey_alpha:   # OpenCV decodes a grey + alpha PNG as four channels
+        shape = f"{img.shape[:2]} grey and alpha" if grey_alpha else f"shape {img.shape}"
+        raise CorpusError(f"{path} is an image of {shape}; a flow image has three channels (R, G, B = "
                           f"u, v, strain)")
     if img.dtype not in (np.uint8, np.uint16):
         raise CorpusError(f"{path} is an image of {img.dtype} values; a flow image is 8- or 16-bit (save other "
@@ -305,6 +307,8 @@ def read_flow_file(path: Path, size: int) -> np.ndarray:
     repositories distribute; 16-bit ones scaled to 0-255). Raises CorpusError in one sentence (the
     caller names the row)."""
     from ..features.oaflow import strain
+    if path.is_dir():
+        raise CorpusError(f"{path} is a folder, not a flow file")
     if not path.is_file():
         raise CorpusError(f"{path} is not found")
     if path.suffix.lower() in FLOW_SUFFIXES:

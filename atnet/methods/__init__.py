@@ -18,6 +18,7 @@ from ..data.prepare import PrepConfig
 from ..training import TrainConfig
 from .baselines import BaselineConfig
 from .registry import GROUPS, INPUTS, Method, check_scores, register, registered, unknown, unregister
+from .registry import taken as registry_taken
 
 ENTRY_POINTS = "atnet.methods"
 _loaded = False
@@ -59,7 +60,7 @@ def load_entry_points() -> None:
             got = ep.load()
             got = got() if callable(got) and not isinstance(got, Method) else got
             for m in got if isinstance(got, (list, tuple)) else [got]:
-                taken = registered().get(getattr(m, "name", None))
+                taken = registry_taken(getattr(m, "name", None))   # letter case ignored
                 if taken is not None and taken is not m:
                     dist = getattr(getattr(ep, "dist", None), "name", None)
                     print(f"atnet: the method plug-in {ep.name} ({ep.value}"

@@ -117,8 +117,18 @@ def register(method: Method, replace: bool = False) -> Method:
     if method.name in _REGISTRY and not replace and _REGISTRY[method.name] is not method:
         raise ValueError(f"a method named {method.name!r} is registered already; pick another name, or pass "
                          f"replace=True")
+    other = taken(method.name)
+    if other is not None and other.name != method.name:
+        raise ValueError(f"a method named {other.name!r} is registered already, and {method.name!r} differs from it "
+                         f"only in letter case (their predictions files would be one file where letter case is not "
+                         f"told apart); pick another name")
     _REGISTRY[method.name] = method
     return method
+
+
+def taken(name) -> Method | None:
+    """The registered method whose name is `name`, letter case ignored, or None."""
+    return next((m for n, m in _REGISTRY.items() if n.casefold() == str(name).casefold()), None)
 
 
 def unregister(name: str) -> None:
@@ -141,7 +151,11 @@ def check_scores(name: str, scores, n: int) -> np.ndarray:
     inf are left to the caller, which knows why they come (a training that diverged)."""
     fix = f"return an (n, {len(CLASSES)}) array of non-negative rows summing to 1, one row per clip"
     try:
-        a = np.asarray(scores, dtype=np.float64)
+        raw = np.asarray(scores)
+        if raw.dtype.kind in "USVc" or (raw.dtype.kind == "O" and any(isinstance(x, (str, bytes, complex))
+                                                                      for x in raw.ravel())):
+            raise TypeError("text or complex values, not real numbers")   # float("0.2") and 1+2j's cast would pass
+        a = np.asarray(raw, dtype=np.float64)
     except (ValueError, TypeError, RuntimeError) as e:
         why = str(e).splitlines()[0] if str(e) else type(e).__name__
         raise CorpusError(f"method {name}: predict returned {type(scores).__name__} that is not an array of numbers "

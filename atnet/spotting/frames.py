@@ -91,7 +91,7 @@ def check_spottable(video: LongVideo, cfg: SpotConfig, read: int | None = None) 
 def short_holes(video: LongVideo) -> str | None:
     """What to say of a video spotted despite missing frames (each hole within hole_limit), or None."""
     found = holes(video.numbers)
-    if not found:
+    if not found or any(y - x + 1 > hole_limit(video.fps) for x, y in found):   # none, or left out (check_spottable)
         return None
     a, b = found[0]
     return (f"{video.key}: {sum(y - x + 1 for x, y in found)} frame(s) missing in {len(found)} hole(s) of at most "
