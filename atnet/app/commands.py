@@ -120,7 +120,6 @@ def cmd_spot(args) -> None:
     excluded, notes = [], []
     if any(long_roots(args).values()):
         corpus = spotting.load_long(long_roots(args), long_sheets(args))
-        spotting.report_notes(corpus)
         videos += corpus.videos
         excluded += corpus.excluded
         notes += corpus.notes
@@ -224,7 +223,6 @@ def cmd_train(args) -> None:
             raise CorpusError(f"--method {args.method} is a recognition method; with --task spot the method is "
                               f"{LEARNED} (the learned spotter).")
         corpus = load_long(long_roots(args), long_sheets(args))
-        report_notes(corpus)
         videos, held = api.select_subjects(corpus.videos, args.subjects, args.leave_out_subjects)
         if held:   # the spotter file's header lists the videos it was trained on (trained_on)
             print(f"{len(held)} video(s) of {len({v.subject for v in held})} subject(s) not trained on, as "
