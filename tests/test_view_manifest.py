@@ -84,7 +84,23 @@ def test_flags_given_to_view_win_over_run_json(rec, tmp_path):
     assert source.synthetic == read_manifest(run / "run.json")["inputs"]["synthetic"]["path"]
 
 
-def test_a_features_run_shows_no_images_and_prepares_nothing(tiny_corpus, tmp_path, no_synthesis, monkeypatch):
+def in_chromium(browser, page_file: Path, rows: pd.DataFrame) -> list:
+    """The page opened in Chromium: one gallery element per predictions row, keyed by its clip, and no
+    console error; returns each element's (apex src, flow src) in the rows' order."""
+    page, errors = open_page(browser, page_file)
+    srcs = []
+    for r in rows.itertuples():
+        element = page.locator(f".clip[data-key='{clip_key(r.dataset, r.subject, r.clip)}']")
+        assert element.count() == 1, r.clip
+        srcs.append(tuple(element.locator(f"img.{k}").get_attribute("src") if element.locator(f"img.{k}").count()
+                          else None for k in ("apex", "flow")))
+    assert not errors, errors
+    return srcs
+
+
+@pytest.mark.browser
+def test_a_features_run_shows_no_images_and_prepares_nothing(tiny_corpus, tmp_path, no_synthesis, monkeypatch,
+                                                              browser):
     labels = tmp_path / "labels.csv"
     main(["corpus", "--synthetic", str(tiny_corpus), "--out", str(labels)])
     t = pd.read_csv(labels, dtype=str)
@@ -99,6 +115,8 @@ def test_a_features_run_shows_no_images_and_prepares_nothing(tiny_corpus, tmp_pa
     assert m["runs"][0]["predictions"] == "features-poly-svm-hde.csv"
     data = blob(view(tmp_path / "run", tmp_path / "p.html"))
     assert data["images"] == {} and "No images" in data["note"] and "hold no images" in data["note"]
+    rows = pd.read_csv(tmp_path / "run" / "predictions" / "features-poly-svm-hde.csv", dtype=str)
+    assert not any(a or f for a, f in in_chromium(browser, tmp_path / "p.html", rows))   # every clip, no image
     # an older --features run (no run.json) is recognised by its settings.json: nothing prepared either
     (tmp_path / "run" / "run.json").unlink()
     data = blob(view(tmp_path / "run", tmp_path / "p.html"))
@@ -116,7 +134,8 @@ def fake_run(folder: Path, table: pd.DataFrame, inputs: Inputs, prep: PrepConfig
     return folder
 
 
-def test_an_apex_table_run_shows_the_tables_own_flows(rec, tiny_corpus, tmp_path, monkeypatch):
+@pytest.mark.browser
+def test_an_apex_table_run_shows_the_tables_own_flows(rec, tiny_corpus, tmp_path, monkeypatch, browser):
     _, cache, _ = rec
     main(["export-flows", "--synthetic", str(tiny_corpus), "--cache", str(cache), *FAST, "--out",
           str(tmp_path / "flows")])
@@ -129,6 +148,9 @@ def test_an_apex_table_run_shows_the_tables_own_flows(rec, tiny_corpus, tmp_path
     data = blob(view(run, tmp_path / "p.html"))
     assert len(data["images"]) == 18
     assert all(a == "" and f.startswith("data:image/jpeg") for a, f in data["images"].values())  # flows only
+    rows = pd.read_csv(run / "predictions" / "m-cde.csv", dtype=str)
+    shown = in_chromium(browser, tmp_path / "p.html", rows)
+    assert [f for _, f in shown] == [data["images"][clip_key(r.dataset, r.subject, r.clip)][1] for r in rows.itertuples()]
 
 
 def test_a_run_without_run_json_still_shows_and_says_so(rec, tmp_path):
