@@ -150,7 +150,8 @@ def test_an_apex_table_run_shows_the_tables_own_flows(rec, tiny_corpus, tmp_path
     assert all(a == "" and f.startswith("data:image/jpeg") for a, f in data["images"].values())  # flows only
     rows = pd.read_csv(run / "predictions" / "m-cde.csv", dtype=str)
     shown = in_chromium(browser, tmp_path / "p.html", rows)
-    assert [f for _, f in shown] == [data["images"][clip_key(r.dataset, r.subject, r.clip)][1] for r in rows.itertuples()]
+    want = [data["images"][clip_key(r.dataset, r.subject, r.clip)][1] for r in rows.itertuples()]
+    assert [f for _, f in shown] == want
 
 
 def test_a_run_without_run_json_still_shows_and_says_so(rec, tmp_path):

@@ -296,9 +296,11 @@ MODE_TEXT = {   # (command, mode): how the sentence names it, and what to do ins
 }
 WHAT = [   # what a flag is, for the sentence; the first group holding it
     (LONG, "a long-video corpus (spotting)"), ({"full"}, "the size of the clip corpora"),
-    (TCN, f"a setting of the learned spotter {LEARNED}"), (SPOTTING, "a spotting setting"), (CLIPS, "a corpus of clips (recognition)"),
+    (TCN, f"a setting of the learned spotter {LEARNED}"), (SPOTTING, "a spotting setting"),
+    (CLIPS, "a corpus of clips (recognition)"),
     (OWN - {"features"}, "a flag of your own features (--features)"), ({"features"}, "your own per-clip features"),
-    ({"model"}, "a model to label what is spotted"), ({"cache"}, "the cache folder"), ({"method"}, "the choice of methods"),
+    ({"model"}, "a model to label what is spotted"), ({"cache"}, "the cache folder"),
+    ({"method"}, "the choice of methods"),
     (PREP, "a setting of the frames' preparation"), (TRAIN | {"preset"}, "a training setting"),
     (BASELINE, "a setting of the handcrafted baselines"), ({"protocol"}, "a recognition protocol"),
 ]

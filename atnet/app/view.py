@@ -299,8 +299,9 @@ def read_intervals(path: Path, truth: bool = False) -> pd.DataFrame:
     for i, r in t.iterrows():
         onset, offset = (_frame(r[c], path, i + 2, c) for c in ("onset", "offset"))
         if not 0 <= onset <= offset:
-            raise CorpusError(f"{path} row {i + 2}: onset {onset} and offset {offset} make no interval (frames count from 0, "
-                              f"the onset at or before the offset); the file is damaged, rerun the run that wrote it.")
+            raise CorpusError(f"{path} row {i + 2}: onset {onset} and offset {offset} make no interval (frames count "
+                              f"from 0, the onset at or before the offset); the file is damaged, rerun the run that "
+                              f"wrote it.")
         if r["kind"] not in KINDS:
             raise CorpusError(f"{path} row {i + 2}: kind {r['kind']!r} is not one of {', '.join(KINDS)}; the file is "
                               f"damaged, rerun the run that wrote it.")
