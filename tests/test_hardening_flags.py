@@ -26,17 +26,9 @@ from atnet.methods.baselines import BaselineConfig
 from atnet.spotting.method import SpotConfig
 from atnet.training import TrainConfig
 
+from test_hardening_outputs import refused  # noqa: E402  (one line, no traceback, matching)
+
 ROOT = Path(atnet.__file__).parent.parent
-
-
-def refused(argv, pattern: str) -> str:
-    """The run ends with one line (no traceback) matching `pattern`; returns it."""
-    with pytest.raises(SystemExit) as e:
-        main(argv)
-    text = str(e.value.code)
-    assert text.startswith("error: ") and "\n" not in text, text
-    assert re.search(pattern, text), text
-    return text
 
 
 def subparsers() -> dict[str, argparse.ArgumentParser]:
