@@ -392,8 +392,8 @@ def cmd_demo(args) -> None:
 def cmd_reproduce(args) -> None:
     say_init(args, args.method or ["spatial"])
     runs.reproduce(inputs_from(args), args.out, args.method, args.protocol, args.seeds, args.preset,
-                   config_from(args, PrepConfig), train_flags(args), "atnet " + " ".join(args.argv),
-                   config_from(args, BaselineConfig), args.argv)
+                   config_from(args, PrepConfig), train_flags(args), svm=config_from(args, BaselineConfig),
+                   argv=args.argv)
 
 
 def cmd_view(args) -> None:

@@ -222,11 +222,10 @@ def evaluate_run(inputs: Inputs, methods, protocols, prep: PrepConfig, train: Tr
     data, excluded = load_and_prepare(inputs, prep, methods, protocols)
     report_excluded(excluded, out)
     svm = svm or BaselineConfig()
-    write_atomic(out / "settings.json", json.dumps({"prep": asdict(prep), "train": asdict(train),
-                                                    "baselines": asdict(svm)}, indent=1))
+    configs = {"prep": asdict(prep), "train": asdict(train), "baselines": asdict(svm)}
+    write_atomic(out / "settings.json", json.dumps(configs, indent=1))
     records, done = run_evaluations(data, methods, protocols, Settings(prep, train, svm), out, inputs.jobs)
-    write_manifest(out, "recognition", argv, inputs.manifest(),
-                   {"prep": asdict(prep), "train": asdict(train), "baselines": asdict(svm)}, done)
+    write_manifest(out, "recognition", argv, inputs.manifest(), configs, done)
     print_tables(records)
     return records
 
@@ -360,7 +359,8 @@ def reproduce(inputs: Inputs, out: str | Path = "runs/reproduce", methods=None, 
               train_overrides: dict | None = None, command: str = "", svm: BaselineConfig | None = None,
               argv=()) -> list[dict]:
     """`atnet reproduce`: every row of Tables II and III (or `methods`), networks once per seed,
-    resumable fold by fold, with report.md / report.html / figures / summary.json. Returns the
+    resumable fold by fold, with report.md / report.html / figures / summary.json. `argv`: the
+    command line, for run.json and (unless `command` says otherwise) the report. Returns the
     summary rows (mean and std over seeds)."""
     from ..evaluation.reports.reproduce import write_report
     t0 = time.time()
@@ -379,11 +379,10 @@ def reproduce(inputs: Inputs, out: str | Path = "runs/reproduce", methods=None, 
               f"{len(excluded)} left out (excluded.csv)")
     saved = set((out / "folds").glob("*.npy")) if (out / "folds").exists() else set()
     svm = svm or BaselineConfig()
-    write_atomic(out / "settings.json", json.dumps({"prep": asdict(prep), "train": asdict(train),   # for `atnet view`
-                                                    "baselines": asdict(svm), "seeds": seeds}, indent=1))
+    configs = {"prep": asdict(prep), "train": asdict(train), "baselines": asdict(svm), "seeds": seeds}
+    write_atomic(out / "settings.json", json.dumps(configs, indent=1))   # for an older `atnet view`
     records, runs = run_evaluations(data, methods, protocols, Settings(prep, train, svm), out, inputs.jobs, seeds)
-    write_manifest(out, "recognition", argv, inputs.manifest(), {"prep": asdict(prep), "train": asdict(train),
-                                                                 "baselines": asdict(svm), "seeds": seeds}, runs)
+    write_manifest(out, "recognition", argv, inputs.manifest(), configs, runs)
     wall = time.time() - t0
     log = out / "invocations.json"     # every command that worked on this folder, so a resumed run's cost adds up
     with FileLock(out / ".invocations.json.lock"):
@@ -409,7 +408,7 @@ def reproduce(inputs: Inputs, out: str | Path = "runs/reproduce", methods=None, 
                   f"Wall time on {os.cpu_count()} cores: {wall:.0f} s for the command that wrote this report, "
                   f"{sum(c['wall_s'] for c in calls):.0f} s over the {len(calls)} command(s) that worked on this folder "
                   f"(invocations.json); folds saved by an earlier run are reused, never recomputed."],
-        "command": command, "corpus": corpus, "preset": preset, "methods": methods, "protocols": list(protocols),
+        "command": command or ("atnet " + " ".join(argv) if argv else ""), "corpus": corpus, "preset": preset, "methods": methods, "protocols": list(protocols),
         "seeds": seeds, "prep": asdict(prep), "train": asdict(train), "baselines": asdict(svm), "invocations": calls,
         "packages": package_versions()}
     summary = write_report(out, runs, context, "ours" if real else "ours (synthetic)")

@@ -42,6 +42,7 @@ from ..core.cache import write_atomic
 from ..core.classes import CLASSES
 from ..core.errors import CorpusError
 from ..core.readers import empty_cell, one_line, read_table, whole_number
+from ..data.prepare import table_file
 from ..evaluation import reports
 from ..evaluation.byo import once
 from ..evaluation.manifest import NAME, manifest_of, run_of
@@ -350,6 +351,16 @@ def read_spot_scores(path: Path) -> list[dict]:
     return out
 
 
+def long_inputs(run: Path, manifest: dict | None) -> tuple[dict, dict]:
+    """({corpus: root}, {corpus: sheet}) of the long videos a spotting run read: its run.json's, or
+    for an older run its settings.json's; none for atnet spot's CSV."""
+    if manifest:
+        return ({n: g["path"] for n, g in manifest["inputs"]["roots"].items()},
+                {n: g["path"] for n, g in manifest["inputs"]["sheets"].items()})
+    settings = _settings(run) if run.is_dir() else {}
+    return settings.get("roots") or {}, settings.get("sheets") or {}
+
+
 def spotting_data(run: Path, thumbs: int = 400, manifest: dict | None = None) -> dict:
     """Everything the spotting page shows, as plain data: per video (every one with a proposal or an
     annotated interval) its curves, thresholds, truth and proposals (with status), and frames of the
@@ -361,20 +372,13 @@ def spotting_data(run: Path, thumbs: int = 400, manifest: dict | None = None) ->
     truth = read_intervals(folder / "truth.csv", truth=True) if folder and (folder / "truth.csv").exists() else \
         pd.DataFrame(columns=["dataset", "video", "onset", "apex", "offset", "kind", "label"])
     curves = read_curves(folder / "curves.npz") if folder and (folder / "curves.npz").exists() else {}
-    if manifest:
-        roots = {n: g["path"] for n, g in manifest["inputs"]["roots"].items()}
-        sheets = {n: g["path"] for n, g in manifest["inputs"]["sheets"].items()}
-    else:
-        settings = _settings(folder) if folder else {}
-        roots, sheets = settings.get("roots") or {}, settings.get("sheets") or {}
-    videos = frames_of_videos(roots, sheets) if thumbs else {}
-    order = list(dict.fromkeys(zip(table["dataset"], table["video"])))
-    order += [v for v in dict.fromkeys(zip(truth["dataset"], truth["video"])) if v not in set(order)]
+    videos = frames_of_videos(*long_inputs(run, manifest)) if thumbs else {}
+    parts = dict(list(table.groupby(["dataset", "video"], sort=False)))
+    truths = dict(list(truth.groupby(["dataset", "video"], sort=False)))
     out, shown = [], 0
-    for dataset, video in order:
+    for dataset, video in list(parts) + [v for v in truths if v not in parts]:   # every annotated video too
         key = f"{dataset}/{video}"
-        part = table[(table["dataset"] == dataset) & (table["video"] == video)]
-        gt = truth[(truth["dataset"] == dataset) & (truth["video"] == video)]
+        part, gt = parts.get((dataset, video), table.iloc[:0]), truths.get((dataset, video), truth.iloc[:0])
         props = [Interval(int(r.onset), int(r.offset), r.kind) for r in part.itertuples()]
         gts = [Interval(int(r.onset), int(r.offset), r.kind) for r in gt.itertuples()]
         pairs = match_by_kind(gts, props)
@@ -508,14 +512,13 @@ def corpus_reads(inputs) -> list[Read]:
 
 
 def table_files(table: Path) -> list[Path]:
-    """The image and flow files an apex table's rows name, as read_apex_table finds them (relative to
-    the folder the table really is in); none if the table cannot be read (the page then says so)."""
+    """The image and flow files an apex table's rows name, as read_apex_table finds them
+    (prepare.table_file); none if the table cannot be read (the page then says so)."""
     try:
         t = pd.read_csv(table, dtype=str, keep_default_na=False)
     except Exception:   # missing, empty, binary: the page's own reading says what is wrong
         return []
-    folder = table.resolve().parent
-    return [folder / p.strip() for c in ("image", "flow") if c in t.columns for p in t[c] if p.strip()]
+    return [table_file(table, p) for c in ("image", "flow") if c in t.columns for p in t[c] if p.strip()]
 
 
 def run_reads(run: Path) -> list[Read]:
@@ -552,9 +555,8 @@ def view(run: str | Path, out: str | Path, inputs=None, images: bool = True, thu
         check_writes(reads, files=[("--out", out)])
         data = predict_data(run)
     elif run.is_file() or (run / "intervals.csv").exists():
-        roots = [g["path"] for g in manifest["inputs"]["roots"].values()] if manifest else \
-            list((_settings(run).get("roots") or {}).values()) if run.is_dir() else []
-        check_writes(reads + [Read(r, CORPUS) for r in roots if r], files=[("--out", out)])
+        check_writes(reads + [Read(r, CORPUS) for r in long_inputs(run, manifest)[0].values() if r],
+                     files=[("--out", out)])
         data = spotting_data(run, thumbs if images else 0, manifest)
     elif (run / "predictions").is_dir():
         source = image_source(run, manifest, inputs)[0]   # its corpus, even with no images: never written into

@@ -324,6 +324,13 @@ def read_flow_file(path: Path, size: int) -> np.ndarray:
     return np.ascontiguousarray(f, dtype=np.float32)
 
 
+def table_file(table: str | Path, cell: str) -> Path:
+    """The file an apex table's image or flow cell names: absolute, or relative to the folder the
+    table really is in (a symbolic link to the table followed, so a table beside its images reads
+    them however it is reached)."""
+    return Path(table).resolve().parent / str(cell).strip()
+
+
 def read_apex_table(path: str | Path, cfg: PrepConfig) -> tuple[Arrays, list[Exclusion]]:
     """An apex table (CSV: dataset, subject, clip, label, and `image`, `flow` or both; paths relative
     to the folder the CSV really is in, a symbolic link to it followed, or absolute), for corpora
@@ -337,7 +344,6 @@ def read_apex_table(path: str | Path, cfg: PrepConfig) -> tuple[Arrays, list[Exc
     columns = TABLE_KEYS + (("image",) if "apex" in held else ()) + (("flow",) if "flow" in held else ())
     t = read_table(path, columns, "an apex table")
     t = t.apply(lambda c: c.str.strip())
-    folder = path.resolve().parent       # a table beside its images, reached through a link, reads them
     boxes = check_faces(cfg) if "apex" in held else {}
     rows, crops, flows, excluded = [], [], [], []
     subjects = [s if "/" in str(s) else f"{d}/{s}" for d, s in zip(t["dataset"], t["subject"])]
@@ -360,9 +366,10 @@ def read_apex_table(path: str | Path, cfg: PrepConfig) -> tuple[Arrays, list[Exc
         if r["dataset"] not in DATASETS:
             leave(f"dataset must be {', '.join(DATASETS[:-1])} or {DATASETS[-1]}")
             continue
-        if corpus_clash(r["dataset"], r["subject"]):
-            leave(f"subject {r['subject']!r} names the corpus {corpus_clash(r['dataset'], r['subject'])}, but the "
-                  f"row's dataset is {r['dataset']}; fix one of the two")
+        clash = corpus_clash(r["dataset"], r["subject"])
+        if clash:
+            leave(f"subject {r['subject']!r} names the corpus {clash}, but the row's dataset is {r['dataset']}; fix "
+                  f"one of the two")
             continue
         if label not in CLASSES:
             leave(f"label {r['label']!r} is not negative, positive or surprise")
@@ -370,13 +377,12 @@ def read_apex_table(path: str | Path, cfg: PrepConfig) -> tuple[Arrays, list[Exc
         crop = oa = None
         if "flow" in held:
             try:
-                oa = read_flow_file(Path(r["flow"]) if Path(r["flow"]).is_absolute() else folder / r["flow"],
-                                    cfg.oa_size)
+                oa = read_flow_file(table_file(path, r["flow"]), cfg.oa_size)
             except CorpusError as e:
                 leave(f"its flow {e}; fix the file or the path")
                 continue
         if "apex" in held:
-            image = Path(r["image"]) if Path(r["image"]).is_absolute() else folder / r["image"]
+            image = table_file(path, r["image"])
             key = f"{r['dataset']}/{str(r['subject']).split('/')[-1]}/{r['clip']}"
             try:
                 gray = read_gray(str(image))     # a 16-bit image is read at 0-255, as OpenCV converts it
