@@ -408,7 +408,8 @@ def reproduce(inputs: Inputs, out: str | Path = "runs/reproduce", methods=None, 
                   f"Wall time on {os.cpu_count()} cores: {wall:.0f} s for the command that wrote this report, "
                   f"{sum(c['wall_s'] for c in calls):.0f} s over the {len(calls)} command(s) that worked on this folder "
                   f"(invocations.json); folds saved by an earlier run are reused, never recomputed."],
-        "command": command or ("atnet " + " ".join(argv) if argv else ""), "corpus": corpus, "preset": preset, "methods": methods, "protocols": list(protocols),
+        "command": command or ("atnet " + " ".join(argv) if argv else ""), "corpus": corpus, "preset": preset,
+        "methods": methods, "protocols": list(protocols),
         "seeds": seeds, "prep": asdict(prep), "train": asdict(train), "baselines": asdict(svm), "invocations": calls,
         "packages": package_versions()}
     summary = write_report(out, runs, context, "ours" if real else "ours (synthetic)")
