@@ -279,3 +279,17 @@ def test_a_damaged_run_json_is_written_anew_and_said(tmp_path, capsys):
     two = {**one, "protocol": "hde", "predictions": "m-hde.csv"}
     write_manifest(tmp_path, "recognition", [], Inputs(cache=str(tmp_path)).manifest(), {}, [two])
     assert read_manifest(tmp_path / "run.json")["runs"] == [one, two]     # an earlier command's runs are kept
+
+
+def test_view_reads_the_corpus_by_the_path_the_run_gave(tmp_path, monkeypatch):
+    """Prepared clips are cached under their frame paths as written: a run given a relative path is
+    viewed with that path from the same folder (its cache entries found), and from another folder
+    with the absolute one."""
+    monkeypatch.chdir(tmp_path)
+    m = {"inputs": Inputs(synthetic="rel/synth", cache="rel/cache").manifest().model_dump(), "configs": {}}
+    src, _ = image_source(tmp_path, m)
+    assert (src.synthetic, src.cache) == ("rel/synth", "rel/cache")
+    (tmp_path / "elsewhere").mkdir()
+    monkeypatch.chdir(tmp_path / "elsewhere")
+    src, _ = image_source(tmp_path, m)
+    assert (src.synthetic, src.cache) == (str(tmp_path / "rel" / "synth"), str(tmp_path / "rel" / "cache"))

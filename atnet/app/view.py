@@ -31,6 +31,7 @@ from __future__ import annotations
 import base64
 import html
 import json
+import os
 import re
 from pathlib import Path
 
@@ -233,6 +234,13 @@ def _given_flags(inputs) -> bool:
     return inputs is not None and bool(any(inputs.roots.values()) or inputs.synthetic or inputs.apex_table)
 
 
+def _as_given(g: dict) -> str:
+    """A run.json path as the run gave it, where that still names the same place from here, else its
+    absolute path: prepared clips are cached under their frame paths as written, so the run's own
+    cache entries are found (`atnet view runs/demo` prepares nothing again)."""
+    return g["given"] if os.path.abspath(g["given"]) == g["path"] else g["path"]
+
+
 def image_source(run: Path, manifest: dict | None, inputs=None):
     """(runs.Inputs the run's clips are prepared from, or None; a sentence for the page). Corpus
     flags passed to view win; else the corpus run.json names; a `--features` run has no images."""
@@ -249,20 +257,20 @@ def image_source(run: Path, manifest: dict | None, inputs=None):
                                     "the run used if it read another).")
     got = manifest["inputs"]
     cache = inputs.cache if inputs is not None and inputs.cache != str(DEFAULT_CACHE) else \
-        (got["cache"] or {}).get("path", str(DEFAULT_CACHE))
+        _as_given(got["cache"]) if got["cache"] else str(DEFAULT_CACHE)
     source = got["source"]
     if source == "features":
         return None, f"No images: the run classified the features in {got['features']['path']}, which hold no images."
     if source == "apex-table":
-        return Inputs(apex_table=got["apex_table"]["path"], cache=cache, jobs=jobs), ""
+        return Inputs(apex_table=_as_given(got["apex_table"]), cache=cache, jobs=jobs), ""
     if source == "corpora":
-        return Inputs(roots={n: g["path"] for n, g in got["roots"].items()},
-                      sheets={n: g["path"] for n, g in got["sheets"].items()}, cache=cache, jobs=jobs,
+        return Inputs(roots={n: _as_given(g) for n, g in got["roots"].items()},
+                      sheets={n: _as_given(g) for n, g in got["sheets"].items()}, cache=cache, jobs=jobs,
                       smic_apex=got["smic_apex"]), ""
     if source == "synthetic":
-        return Inputs(synthetic=got["synthetic"]["path"], cache=cache, jobs=jobs, smic_apex=got["smic_apex"]), ""
+        return Inputs(synthetic=_as_given(got["synthetic"]), cache=cache, jobs=jobs, smic_apex=got["smic_apex"]), ""
     if source == "default-synthetic":
-        return Inputs(cache=str(Path(got["synthetic"]["path"]).parent), jobs=jobs), ""
+        return Inputs(cache=str(Path(_as_given(got["synthetic"])).parent), jobs=jobs), ""
     raise CorpusError(f"{run / NAME}: inputs.source is {source!r}, not a recognition run's; view a folder "
                       f"`atnet evaluate`, `reproduce` or `demo` wrote.")
 
