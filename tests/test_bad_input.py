@@ -52,7 +52,7 @@ def test_samm_rows_that_cannot_be_used_are_listed(tmp_path):
     assert "non-numeric onset/apex/offset (110, /, 130)" in reasons["006/006_1_2"]
     assert "onset frame 90 is outside the frames 100..140" in reasons["006/006_1_3"]
     assert "correct the spreadsheet row" in reasons["006/006_1_3"]
-    assert "'Pride' is not in the composite" in reasons["006/006_1_4"]
+    assert "'Pride' is not one the class set megc2019 knows" in reasons["006/006_1_4"]
     assert "no folder" in reasons["006/006_1_5"]
 
 

@@ -70,7 +70,7 @@ def test_real_samm_sheet_gives_the_composite_counts(real_layout):
     assert pd.Series([s.label for s in c.samples]).value_counts().to_dict() == {"negative": 92, "positive": 26,
                                                                                  "surprise": 15}
     assert len({s.subject for s in c.samples}) == 28 and len(c.samples) + len(c.excluded) == 159
-    assert {e.reason for e in c.excluded} == {"emotion 'Other' is not in the composite's three classes"}
+    assert {e.reason for e in c.excluded} == {"emotion 'Other' is left out of the class set megc2019"}
 
 
 def test_corpus_command_writes_the_442_sample_composite(real_layout, tmp_path, capsys):

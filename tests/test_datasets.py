@@ -22,7 +22,7 @@ def test_synthetic_corpus_reads_back_through_the_adapters(tiny_corpus):
     assert (smic_rows["apex"] == (smic_rows["onset"] + smic_rows["offset"]) // 2).all()
     # the rows the label maps leave out are reported, with the reason
     assert {(e.dataset, e.clip) for e in corpus.excluded} == {("casme2", "sub01/EP99_01"), ("samm", "006/006_9_9")}
-    assert all("not in the composite" in e.reason for e in corpus.excluded)
+    assert all("left out of the class set megc2019" in e.reason for e in corpus.excluded)
     # frames are ordered by number and every listed file exists
     s = corpus.samples[0]
     assert list(s.frame_numbers) == sorted(s.frame_numbers) and all(Path(f).exists() for f in s.frames)
@@ -88,7 +88,7 @@ def test_casme2_bad_rows_are_listed_with_their_reason(tmp_path):
     assert "frames missing" in reasons["sub02/EP03_01f"] and "first: 15" in reasons["sub02/EP03_01f"]
     assert "no folder" in reasons["sub02/EP04_01f"]
     assert "MEGC 2019" in reasons["sub04/EP12_01f"]
-    assert "not in the composite" in reasons["sub03/EP05_01f"]
+    assert "left out of the class set megc2019" in reasons["sub03/EP05_01f"]
     # frame numbers sort numerically, never as strings (img9 before img10)
     frames(tree / "sub05" / "EP06_01f", range(8, 13))
     write_casme2(tmp_path, [("05", "EP06_01f", None, 8, 10, 12, None, "12", "happiness")])

@@ -1,6 +1,9 @@
-"""The classes of MEGC 2019's composite, by id; its corpora; and what makes two rows one clip."""
+"""The classes of MEGC 2019's composite, by id (the default class set; the others are data:
+atnet/data/class_sets.json); the corpora atnet reads; and what makes two rows one clip."""
 CLASSES = ("negative", "positive", "surprise")  # MEGC 2019 ids 0, 1, 2
-DATASETS = ("casme2", "samm", "smic")           # the composite's corpora
+COMPOSITE = ("casme2", "samm", "smic")          # the composite's corpora
+CORPORA = COMPOSITE + ("casme3", "mmew")        # every micro-expression corpus atnet reads
+DATASETS = CORPORA                              # the dataset a row of a table may name
 
 
 def corpus_clash(dataset: str, subject) -> str | None:

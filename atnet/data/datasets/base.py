@@ -1,17 +1,15 @@
 """The one Sample schema every corpus adapter produces, and helpers the adapters share."""
 from __future__ import annotations
 
-import json
 import re
 from dataclasses import dataclass, field
-from functools import lru_cache
-from importlib import resources
 from pathlib import Path
 
 import pandas as pd
 
 from ...core.errors import CorpusError, one_line_text
 from ...core.readers import first_rows, frame_triplet
+from ..classsets import ClassSet, get as get_classes
 
 IMAGE_SUFFIXES = {".jpg", ".jpeg", ".png", ".bmp", ".tif", ".tiff"}
 _LAST_NUMBER = re.compile(r"(\d+)(?!.*\d)")
@@ -19,10 +17,10 @@ _LAST_NUMBER = re.compile(r"(\d+)(?!.*\d)")
 
 @dataclass(frozen=True)
 class Sample:
-    dataset: str                  # casme2 | samm | smic
+    dataset: str                  # casme2 | samm | smic | casme3 | mmew
     subject: str                  # dataset-qualified: casme2/sub01, samm/006, smic/s01
     clip: str                     # as the corpus names it: EP02_01f, 006_1_2, s01_ne_01
-    label: str                    # negative | positive | surprise
+    label: str                    # a class of the class set it was read with (megc2019: negative | positive | surprise)
     onset: int                    # frame numbers as the corpus numbers its files
     apex: int
     offset: int
@@ -55,17 +53,6 @@ class Corpus:
         self.samples += other.samples
         self.excluded += other.excluded
         return self
-
-
-@lru_cache(maxsize=None)
-def label_maps() -> dict:
-    """MEGC 2019 label maps (data, not code): atnet/data/datasets/label_maps.json."""
-    return json.loads(resources.files("atnet.data.datasets").joinpath("label_maps.json").read_text())
-
-
-def map_label(dataset: str, emotion: str) -> str | None:
-    """The composite label for a corpus emotion, or None when the composite leaves it out."""
-    return label_maps()[dataset]["map"].get(str(emotion).strip().lower())
 
 
 def first_glob(root: Path, patterns) -> Path | None:
@@ -142,48 +129,61 @@ def to_frame(samples: list[Sample]) -> pd.DataFrame:
                           len(s.frames)] for s in samples], columns=cols)
 
 
-def samples_from_sheet(dataset: str, rows: pd.DataFrame, sheet: Path, tree: Path, columns: dict,
-                       subject_name, fps: float, subject_folders: str) -> Corpus:
-    """The Samples of a corpus annotated in a spreadsheet (CASME II, SAMM). `rows` is indexed by the
-    spreadsheet's own row numbers; `columns` maps subject, clip, emotion, onset, apex, offset to the
-    sheet's column names; `subject_name` turns a Subject cell into the folder name. A row repeated
-    (same subject and clip) is left out with the row it repeats, which is kept; a clip folder on disk
-    with no row is listed as not read (`subject_folders`: a glob for the subject folders)."""
-    excl = label_maps()[dataset]["exclude"]
-    out = Corpus()
+def sheet_labels(dataset: str, rows: pd.DataFrame, sheet: Path, columns: dict, subject_name,
+                 classes: ClassSet | str | None = None) -> list[tuple[int, str, str | None, str]]:
+    """What a class set makes of each spreadsheet row, reading no frame: [(row number, subject/clip,
+    class or None, why it is left out or "")], in the sheet's order. A row is left out when it repeats
+    an earlier one (same subject and clip), when the set leaves its value out or does not know it,
+    or when the set excludes the clip. `columns` maps subject, clip, emotion (and objective, where
+    the sheet has one) to the sheet's column names."""
+    classes = get_classes(classes)
+    rule = classes.rule(dataset)
+    column = columns.get(rule.column)
+    if column is None or column not in rows.columns:
+        raise CorpusError(f"{sheet}: the class set {classes.name} reads the {rule.column} class of each {dataset} clip, "
+                          f"and this sheet has no such column; give the sheet that holds it.")
     names = [f"{subject_name(r[columns['subject']])}/{str(r[columns['clip']]).strip()}" for _, r in rows.iterrows()]
     repeats = first_rows(names, list(rows.index))
+    out = []
     for (n, row), name in zip(rows.iterrows(), names):
-        subject, clip = name.split("/", 1)
-
-        def skip(reason: str):
-            out.excluded.append(Exclusion(dataset, name, reason))
-
+        label = rule.label(row[column])
         if n in repeats:
-            skip(f"row {n} of {sheet.name} repeats row {repeats[n]} (the same subject and clip); row "
-                 f"{repeats[n]} is kept, so delete one of them")
-            continue
-        emotion = row[columns["emotion"]]
-        label = map_label(dataset, emotion)
-        if label is None:
-            skip(f"emotion {emotion!r} is not in the composite's three classes")
-            continue
-        if name in excl:
-            skip(excl[name])
-            continue
-        got = frame_triplet(row, (columns["onset"], columns["apex"], columns["offset"]), f"{sheet.name} row {n}")
+            why = (f"row {n} of {sheet.name} repeats row {repeats[n]} (the same subject and clip); row {repeats[n]} "
+                   f"is kept, so delete one of them")
+        elif label is None:
+            why = rule.why_not(row[column], classes.name)
+        else:
+            why = rule.exclude.get(name, "")
+        out.append((n, name, None if why else label, why))
+    return out
+
+
+def samples_from_sheet(dataset: str, rows: pd.DataFrame, sheet: Path, tree: Path, columns: dict,
+                       subject_name, fps: float, subject_folders: str, classes: ClassSet | str | None = None) -> Corpus:
+    """The Samples of a corpus annotated in a spreadsheet (CASME II, SAMM), labelled by the class set
+    `classes` (sheet_labels). `rows` is indexed by the spreadsheet's own row numbers; `columns` maps
+    subject, clip, emotion (objective), onset, apex, offset to the sheet's column names;
+    `subject_name` turns a Subject cell into the folder name. A row repeated (same subject and clip)
+    is left out with the row it repeats, which is kept; a clip folder on disk with no row is listed
+    as not read (`subject_folders`: a glob for the subject folders)."""
+    out = Corpus()
+    labelled = sheet_labels(dataset, rows, sheet, columns, subject_name, classes)
+    for n, name, label, why in labelled:
+        subject, clip = name.split("/", 1)
+        got = why or frame_triplet(rows.loc[n], (columns["onset"], columns["apex"], columns["offset"]),
+                                   f"{sheet.name} row {n}")
         if isinstance(got, str):
-            skip(got)
+            out.excluded.append(Exclusion(dataset, name, got))
             continue
         onset, apex, offset = got
         got = check_frames(dataset, name, tree / subject / clip, onset, apex, offset)
         if isinstance(got, str):
-            skip(got)
+            out.excluded.append(Exclusion(dataset, name, got))
             continue
         frames, numbers = got
         out.samples.append(Sample(dataset, f"{dataset}/{subject}", clip, label, onset, apex, offset, fps,
                                   frames, numbers))
-    listed = set(names)
+    listed = {name for _, name, _, _ in labelled}
     subjects = set(tree.glob(subject_folders))
     for folder in sorted(p for p in tree.iterdir() if p.is_dir() and p not in subjects):
         out.excluded.append(Exclusion(dataset, folder.name, f"the folder {folder} is not a subject folder "

@@ -1,6 +1,11 @@
 """CASME II (Yan et al. 2014): CASME2_RAW_selected/sub01/EP02_01f/img46.jpg (or Cropped/.../reg_img46.jpg)
 with CASME2-coding-20140508.xlsx, sheet 1: Subject, Filename, (blank), OnsetFrame, ApexFrame,
-OffsetFrame, (blank), Action Units, Estimated Emotion. 200 fps."""
+OffsetFrame, (blank), Action Units, Estimated Emotion. 200 fps.
+
+The objective classes (MEGC 2018; class set megc2018-objective) are not in the coding sheet: they
+come in their own sheet, CASME2-ObjectiveClasses.xlsx (sheet 1: Subject, Filename, Objective Class
+1-7), found beside the coding sheet or passed with --casme2-objective-sheet, and joined on the
+subject and clip."""
 from __future__ import annotations
 
 from pathlib import Path
@@ -8,11 +13,15 @@ from pathlib import Path
 import pandas as pd
 
 from ...core.readers import read_spreadsheet
+from ..classsets import ClassSet, get as get_classes
 from .base import Corpus, CorpusError, samples_from_sheet
 
 FPS = 200.0
 TREES = ("CASME2_RAW_selected", "Cropped")
 COLUMNS = ("Subject", "Filename", "OnsetFrame", "ApexFrame", "OffsetFrame", "Estimated Emotion")
+OBJECTIVE = "Objective Class"
+COLUMN_MAP = dict(subject="Subject", clip="Filename", emotion="Estimated Emotion", objective=OBJECTIVE,
+                  onset="OnsetFrame", apex="ApexFrame", offset="OffsetFrame")
 
 
 def find_sheet(root: Path) -> Path:
@@ -48,10 +57,40 @@ def subject_folder(cell) -> str:
     return "sub" + str(cell).strip().zfill(2)
 
 
-def load(root: str | Path, sheet: str | Path | None = None) -> Corpus:
+def find_objective(root: Path, sheet: Path) -> Path:
+    for folder in dict.fromkeys((sheet.parent, root)):
+        found = sorted(folder.glob("*[Oo]bjective*.xlsx")) or sorted(folder.glob("*/*[Oo]bjective*.xlsx"))
+        if found:
+            return found[0]
+    raise CorpusError(f"{root}: no CASME II objective-class sheet (CASME2-ObjectiveClasses.xlsx) inside, and the "
+                      f"class set asks for objective classes; put it beside {sheet.name} or pass it with "
+                      f"--casme2-objective-sheet.")
+
+
+def with_objective(rows: pd.DataFrame, path: Path) -> pd.DataFrame:
+    """The coding sheet's rows with each clip's objective class (empty where the objective sheet has
+    no row for it: such a clip is left out with that reason)."""
+    obj = read_spreadsheet(path, 0, fix="use CASME2-ObjectiveClasses.xlsx (Subject, Filename, Objective Class)")
+    obj.columns = [str(c).strip() for c in obj.columns]
+    for c in ("Subject", "Filename", OBJECTIVE):
+        if c not in obj.columns:
+            raise CorpusError(f"{path}: sheet 1 has no column {c!r} (found {list(obj.columns)}); use the CASME II "
+                              f"objective-class sheet (Subject, Filename, Objective Class).")
+    obj = obj.dropna(subset=["Subject", "Filename"])
+    key = {(subject_folder(s), str(f).strip()): v for s, f, v in zip(obj["Subject"], obj["Filename"], obj[OBJECTIVE])}
+    rows = rows.copy()
+    rows[OBJECTIVE] = [key.get((subject_folder(s), str(f).strip())) for s, f in zip(rows["Subject"], rows["Filename"])]
+    return rows
+
+
+def load(root: str | Path, sheet: str | Path | None = None, classes: ClassSet | str | None = None,
+         objective: str | Path | None = None) -> Corpus:
+    """CASME II's clips, labelled by the class set `classes` (default megc2019)."""
     root = Path(root)
+    classes = get_classes(classes)
     sheet = Path(sheet) if sheet else find_sheet(root)
     tree = find_tree(root)
-    columns = dict(subject="Subject", clip="Filename", emotion="Estimated Emotion", onset="OnsetFrame",
-                   apex="ApexFrame", offset="OffsetFrame")
-    return samples_from_sheet("casme2", read_sheet(sheet), sheet, tree, columns, subject_folder, FPS, "sub*")
+    rows = read_sheet(sheet)
+    if classes.rule("casme2").column == "objective":
+        rows = with_objective(rows, Path(objective) if objective else find_objective(root, sheet))
+    return samples_from_sheet("casme2", rows, sheet, tree, COLUMN_MAP, subject_folder, FPS, "sub*", classes)

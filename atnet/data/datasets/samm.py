@@ -8,6 +8,7 @@ from pathlib import Path
 import pandas as pd
 
 from ...core.readers import read_spreadsheet
+from ..classsets import ClassSet
 from .base import Corpus, CorpusError, samples_from_sheet
 
 FPS = 200.0
@@ -51,11 +52,13 @@ def subject_folder(cell) -> str:
     return str(cell).strip().zfill(3)
 
 
-def load(root: str | Path, sheet: str | Path | None = None) -> Corpus:
+COLUMN_MAP = dict(subject="Subject", clip="Filename", emotion="Estimated Emotion", objective="Objective Classes",
+                  onset="Onset Frame", apex="Apex Frame", offset="Offset Frame")
+
+
+def load(root: str | Path, sheet: str | Path | None = None, classes: ClassSet | str | None = None) -> Corpus:
+    """SAMM's clips, labelled by the class set `classes` (default megc2019)."""
     root = Path(root)
     sheet = Path(sheet) if sheet else find_sheet(root)
-    tree = frame_root(root)
-    columns = dict(subject="Subject", clip="Filename", emotion="Estimated Emotion", onset="Onset Frame",
-                   apex="Apex Frame", offset="Offset Frame")
-    return samples_from_sheet("samm", read_sheet(sheet), sheet, tree, columns, subject_folder, FPS,
-                              "[0-9][0-9][0-9]")
+    return samples_from_sheet("samm", read_sheet(sheet), sheet, frame_root(root), COLUMN_MAP, subject_folder, FPS,
+                              "[0-9][0-9][0-9]", classes)

@@ -12,7 +12,8 @@ from __future__ import annotations
 import re
 from pathlib import Path
 
-from .base import IMAGE_SUFFIXES, Corpus, CorpusError, Exclusion, Sample, list_frames, map_label
+from ..classsets import ClassSet, get as get_classes
+from .base import IMAGE_SUFFIXES, Corpus, CorpusError, Exclusion, Sample, list_frames
 
 FPS = 100.0
 _SUBJECT = re.compile(r"^s(\d+)$", re.I)
@@ -37,7 +38,10 @@ def _images(folder: Path) -> int:
     return sum(1 for p in folder.iterdir() if p.is_file() and p.suffix.lower() in IMAGE_SUFFIXES)
 
 
-def load(root: str | Path) -> Corpus:
+def load(root: str | Path, classes: ClassSet | str | None = None) -> Corpus:
+    """SMIC-HS's clips, labelled by the class set `classes` (default megc2019) from their folders."""
+    rule = get_classes(classes).rule("smic")
+    name_of_set = get_classes(classes).name
     hs = find_hs(Path(root))
     out = Corpus()
     seen: dict[str, Path] = {}     # subject/clip -> the folder kept
@@ -60,7 +64,7 @@ def load(root: str | Path) -> Corpus:
             skip(f"{subject}/{other.name}", f"the folder {other} is not read: only micro/ holds the composite's "
                                             f"clips")
         for emo_dir in sorted(p for p in micro.iterdir() if p.is_dir()):
-            label = map_label("smic", emo_dir.name)
+            label = rule.label(emo_dir.name)
             if label is None and emo_dir.name.lower() not in EMOTIONS and _images(emo_dir):
                 skip(f"{subject}/{canonical_clip(emo_dir.name)}",
                      f"{emo_dir} holds frames directly under micro/, so its label is unknown; move it into "
@@ -74,7 +78,8 @@ def load(root: str | Path) -> Corpus:
                 clip = canonical_clip(clip_dir.name)
                 name = f"{subject}/{clip}"
                 if label is None:
-                    skip(name, f"folder {emo_dir.name!r} is not negative/positive/surprise")
+                    skip(name, f"folder {emo_dir.name!r} is not negative/positive/surprise" if emo_dir.name.lower()
+                         not in EMOTIONS else rule.why_not(emo_dir.name, name_of_set))
                     continue
                 if name in seen:
                     skip(name, f"{clip_dir} is the same clip as {seen[name]} (SMIC names s1_ne_01 and s01_ne_01 "
