@@ -23,9 +23,9 @@ import pandas as pd
 from tqdm.auto import tqdm
 
 from ..core import parallel
-from ..core.classes import CLASSES
 from ..core.provenance import corpus_summary, package_versions
 from ..core.readers import read_table, whole_number
+from ..data import classsets
 from ..data import faces
 from ..data.datasets import CorpusError, Exclusion, Sample
 from ..data.datasets.base import list_frames
@@ -224,20 +224,29 @@ class Model:
         """The registered method (its name is the model file's)."""
         return get_method(self.method)
 
+    @property
+    def classes(self) -> tuple[str, ...]:
+        """The classes it labels with, in id order (its class set's)."""
+        return tuple(self.meta["classes"])
+
+    @property
+    def class_set(self) -> str:
+        return self.meta.get("class_set", classsets.DEFAULT)
+
     def config(self):
-        return self.spec.config_of(Settings(self.prep, self.train))
+        return self.spec.config_of(Settings(self.prep, self.train, classes=self.classes))
 
     def save(self, path: str | Path) -> Path:
         return save_model(path, self.spec.save(self.net), self.meta)
 
     def predict_inputs(self, arrays, jobs: int = 1) -> np.ndarray:
-        """(N, 3) class probabilities of prepared clips (prepare.Arrays)."""
+        """(N, k) class probabilities of prepared clips (prepare.Arrays), k = len(self.classes)."""
         config = self.config()
         x = method_inputs(self.spec, arrays, config, self.spec.key(config), jobs, "the clips to label")
-        return check_scores(self.method, self.spec.predict(self.net, x, config), len(arrays.table))
+        return check_scores(self.method, self.spec.predict(self.net, x, config), len(arrays.table), len(self.classes))
 
     def predict_arrays(self, apex: np.ndarray, adm: np.ndarray) -> np.ndarray:
-        """(N, 3) class probabilities of prepared arrays (apex (N, S, S) uint8, adm (N, 64, 128))."""
+        """(N, k) class probabilities of prepared arrays (apex (N, S, S) uint8, adm (N, 64, 128))."""
         return self.predict_inputs(Arrays(pd.DataFrame(index=range(len(apex))), apex, adm))
 
     def predict(self, clips: list[Clip | Sample], cache: str | Path = DEFAULT_CACHE, jobs: int = 1,
@@ -268,10 +277,10 @@ class Model:
                                    f"spotted after it") for s, z in zip(kept, still) if z]
             kept, prepared = [s for s, z in zip(kept, still) if not z], [p for p, z in zip(prepared, still) if not z]
         columns = ["input", "dataset", "subject", "clip", "onset", "apex", "offset", "apex_source", "face", "truth",
-                   "label"] + [f"p_{c}" for c in CLASSES]
+                   "label"] + [f"p_{c}" for c in self.classes]
         if not kept:
             return pd.DataFrame(columns=columns), excluded
-        arrays = to_arrays(kept, prepared)
+        arrays = to_arrays(kept, prepared, self.classes, self.class_set)   # labels are the truth, if known
         probs = self.predict_inputs(arrays, jobs)
         bad = ~np.isfinite(probs).all(axis=1)
         if bad.any():
@@ -283,37 +292,39 @@ class Model:
         for s, p, pr in zip(kept, prepared, probs):
             where = s.frames[0] if is_video(s.frames[0]) else str(Path(s.frames[0]).parent)
             rows.append([where, s.dataset, s.subject, s.clip, s.onset, s.apex, s.offset, source[id(s)], p.face,
-                         s.label, CLASSES[int(pr.argmax())], *map(float, pr)])
+                         s.label, self.classes[int(pr.argmax())], *map(float, pr)])
         return pd.DataFrame(rows, columns=columns), excluded
 
 
 def train(samples: list[Sample], method: str = "atnet", prep: PrepConfig | None = None,
           train_cfg: TrainConfig | None = None, cache: str | Path = DEFAULT_CACHE, jobs: int = 1,
-          progress: bool = True) -> tuple[Model, list[Exclusion]]:
+          progress: bool = True, classes: classsets.ClassSet | str | None = None) -> tuple[Model, list[Exclusion]]:
     """Train one model on every sample (no test fold): prepared as in `evaluate`, trained with the
     fixed recipe (the model after the last epoch). `method` is any registered method that makes a
-    model file (`atnet methods`). Returns the model and the samples left out."""
+    model file (`atnet methods`); `classes` is the class set the samples were read with (default
+    megc2019), recorded in the model file. Returns the model and the samples left out."""
     spec = get_method(method)
     if not spec.savable:
         makes = ", ".join(n for n, m in all_methods().items() if m.savable)
         raise CorpusError(f"--method {method}: has no model file (its method declares no save and load), so atnet "
                           f"train cannot keep it; evaluate it with `atnet evaluate`, or train one of {makes}.")
-    prep, train_cfg = prep or PrepConfig(), train_cfg or TrainConfig()
-    settings = spec.settings(Settings(prep, train_cfg))
+    prep, train_cfg, cs = prep or PrepConfig(), train_cfg or TrainConfig(), classsets.get(classes)
+    settings = spec.settings(Settings(prep, train_cfg, classes=cs.classes))
     kept, prepared, excluded = prepare_all(samples, prep, Path(cache) / "prepared", jobs, progress)
     if not kept:
         raise CorpusError("no clip could be prepared, so there is nothing to train on; see the reasons listed.")
-    arrays = to_arrays(kept, prepared)
+    arrays = to_arrays(kept, prepared, cs.classes, cs.name)
     if len(set(arrays.y)) < 2:
-        raise CorpusError(f"every clip given is {CLASSES[int(arrays.y[0])]}; a classifier needs at least two classes.")
+        raise CorpusError(f"every clip given is {cs.classes[int(arrays.y[0])]}; a classifier needs at least two "
+                          f"classes.")
     resolve_device(settings.train.device)
     config = spec.config(settings)
     x = method_inputs(spec, arrays, config, spec.key(config), jobs)
     fitted = spec.fit(x, arrays.y, arrays.table["subject"].to_numpy(), config)
     if hasattr(fitted, "cpu"):
         fitted = fitted.cpu().eval()
-    meta = header(method=spec.fold_name, prep=asdict(prep), train=asdict(settings.train),
-                  adm_dim=int(arrays.adm.shape[-1]), corpus=corpus_summary(kept), packages=package_versions(),
+    meta = header(cs.classes, cs.name, method=spec.fold_name, prep=asdict(prep), train=asdict(settings.train),
+                  adm_dim=int(arrays.adm.shape[-1]), corpus=corpus_summary(kept, cs.classes), packages=package_versions(),
                   date=time.strftime("%Y-%m-%dT%H:%M:%S%z"))
     return Model(fitted, prep, settings.train, meta), excluded
 
@@ -332,7 +343,8 @@ def load_model(path: str | Path, device: str = "cpu") -> Model:
 def describe(meta: dict) -> str:
     """`atnet info`: the model file's metadata in a few lines."""
     c = meta["corpus"]
-    lines = [f"method {meta['method']}, classes {', '.join(meta['classes'])}; atnet {meta['atnet']}, "
+    lines = [f"method {meta['method']}, class set {meta.get('class_set', classsets.DEFAULT)} ("
+             f"{', '.join(meta['classes'])}); atnet {meta['atnet']}, "
              f"model file format {meta['format']}, written {meta.get('date', '?')}",
              f"trained on {c['samples']} {'images' if meta.get('kind') == 'pretrained-spatial' else 'clips'} of "
              f"{c['subjects']} subjects (sample-list digest {c['digest'][:16]}):"]

@@ -9,7 +9,8 @@ the same name (paper values as defaults), so nothing is hidden in code.
   atnet faces CLIP --out faces.csv            per-frame face, landmarks and crop of a video or folder
   atnet evaluate --protocol cde|hde --method M [corpora] --out DIR [flags]
   atnet report DIR                             Tables II and III from DIR/results.json
-  atnet corpus [corpora] --out table.csv       the composite's Sample table, counts and what was left out
+  atnet corpus [corpora] --out table.csv       the Sample table of a class set, counts and what was left out
+  atnet classes [corpora]                      every class set (--classes NAME): classes, maps, counts on corpora
   atnet score --megc-log FILE                  Acc / UF1 / UAR of a MEGC 2019 log, in total and per corpus
   atnet demo [--out DIR]                       all of it on the synthetic corpus, in minutes
   atnet reproduce [corpora] [--seeds N]        all twelve rows of Tables II and III, resumable, with a report
@@ -28,6 +29,8 @@ the same name (paper values as defaults), so nothing is hidden in code.
 
 Corpora: --casme2 ROOT --samm ROOT --smic ROOT (any subset), or --synthetic ROOT (written there
 first if it is not already); with none given, the synthetic corpus under the cache folder.
+Class sets: --classes megc2019 (default: the composite's negative, positive, surprise), casme2-5,
+samm-5, megc2018-objective, casme3-3/4/7, mmew-6/5, or a JSON file of your own (`atnet classes`).
 """
 from __future__ import annotations
 
@@ -50,6 +53,7 @@ from ..spotting.spotters import SPOTTERS
 from ..training import TrainConfig
 from . import runs
 from .commands import (
+    cmd_classes,
     cmd_compare,
     cmd_corpus,
     cmd_demo,
@@ -176,7 +180,7 @@ def build_parser() -> argparse.ArgumentParser:
                                               "the CSV atnet spot wrote")
     s.add_argument("--out", required=True, metavar="HTML", help="the page to write")
     s.add_argument("--no-images", action="store_true", help="no thumbnails (recognition: nothing is prepared again)")
-    add_corpus_flags(s)
+    add_corpus_flags(s, classes=False)   # the run's run.json names its class set
     s.set_defaults(func=cmd_view)
     s = sub.add_parser("reproduce", help="every row of Tables II and III, resumable, with a report (MD, HTML, PNG)")
     add_corpus_flags(s)
@@ -202,6 +206,10 @@ def build_parser() -> argparse.ArgumentParser:
     add_corpus_flags(s)
     s.add_argument("--out", required=True, help="CSV: dataset,subject,clip,label,onset,apex,offset,fps,n_frames")
     s.set_defaults(func=cmd_corpus)
+    s = sub.add_parser("classes", help="every class set: its classes, its map per corpus, and its counts on the "
+                                       "corpora given")
+    add_corpus_flags(s)
+    s.set_defaults(func=cmd_classes)
     s = sub.add_parser("score", help="pooled Acc / UF1 / UAR of a MEGC 2019 log or a predictions CSV")
     s.add_argument("--megc-log", metavar="FILE")
     s.add_argument("--predictions", metavar="FILE", help="CSV of dataset, subject, clip, truth, pred (or a MEGC log)")
@@ -251,7 +259,7 @@ def build_parser() -> argparse.ArgumentParser:
     s = sub.add_parser("predict", help="label clips (frame folders, videos, or corpora) with a model file")
     s.add_argument("model")
     s.add_argument("inputs", nargs="*", metavar="INPUT", help="frame folders or video files")
-    add_corpus_flags(s, smic_apex=False)
+    add_corpus_flags(s, smic_apex=False, classes=False)   # the model file's class set labels the corpora
     s.add_argument("--clips", metavar="CSV", help="clip,onset,apex,offset per row (apex empty or auto: spotted)")
     s.add_argument("--onset", type=between(0, FRAME_MAX), help="onset frame of every INPUT (default: its first frame)")
     s.add_argument("--offset", type=between(0, FRAME_MAX), help="offset frame of every INPUT (default: its last frame)")

@@ -2,14 +2,14 @@
 functions of api.py and runs.py (or the layers below) and prints what they return."""
 from __future__ import annotations
 
+from dataclasses import replace
 from pathlib import Path
 
 import pandas as pd
 
 from .. import methods
 from ..core.cache import write_atomic
-from ..core.classes import CLASSES
-from ..data import faces
+from ..data import classsets, faces
 from ..data.datasets import CorpusError, load_corpora, synthetic, to_frame
 from ..data.excluded import FALLBACK, exclusions, report_excluded, say_fallbacks
 from ..data.faces.table import clip_faces
@@ -138,7 +138,7 @@ def cmd_spot(args) -> None:
         row = {(d, c): i for i, (d, c) in enumerate(zip(labels["dataset"], labels["clip"]))}
         found = [row.get((d, spotting.proposal_name(v, o))) if k == "micro" else None
                  for d, v, o, k in zip(table["dataset"], table["video"], table["onset"], table["kind"])]
-        for col in ["label"] + [f"p_{c}" for c in CLASSES]:
+        for col in ["label"] + [f"p_{c}" for c in model.classes]:
             table[col] = ["" if i is None else labels[col].iloc[i] for i in found]
     write_atomic(Path(args.out), table.to_csv(index=False))
     frames, rate = spotting.throughput(results)
@@ -179,21 +179,22 @@ def cmd_evaluate(args) -> None:
 def cmd_report(args) -> None:
     summary, path = Path(args.dir) / "summary.json", Path(args.dir) / "results.json"
     manifest = manifest_of(args.dir)   # a damaged run.json is refused before any table
+    class_set = manifest["class_set"] if manifest else "megc2019"   # a run without run.json is older: megc2019's
     if summary.exists():   # a reproduction: mean ± std over seeds
-        print_tables(reports.read_summary(summary))
+        print_tables(reports.read_summary(summary), class_set=class_set)
     elif not path.exists():
         raise CorpusError(f"{path}: not found; run `atnet evaluate --out {args.dir}` or `atnet demo --out {args.dir}` "
                           f"first.")
     else:
-        print_tables(reports.read_results(path))
+        print_tables(reports.read_results(path), class_set=class_set)
     print(describe(args.dir, manifest))
 
 
-def count_table(t: pd.DataFrame) -> str:
-    """SPEC section 2's table: clips per class and corpus, then samples / subjects."""
-    names = [d for d in ("casme2", "samm", "smic") if d in set(t["dataset"])]
+def count_table(t: pd.DataFrame, classes=("negative", "positive", "surprise")) -> str:
+    """SPEC section 2's table: clips per class (of the class set) and corpus, then samples / subjects."""
+    names = list(dict.fromkeys(t["dataset"]))
     lines = ["| class | " + " | ".join(names) + " | total |", "|" + " --- |" * (len(names) + 2)]
-    for c in ("negative", "positive", "surprise"):
+    for c in classes:
         n = [int(((t["dataset"] == d) & (t["label"] == c)).sum()) for d in names]
         lines.append(f"| {c} | " + " | ".join(map(str, n)) + f" | {sum(n)} |")
     per = [f"{(t['dataset'] == d).sum()} / {t.loc[t['dataset'] == d, 'subject'].nunique()}" for d in names]
@@ -248,7 +249,7 @@ def cmd_train(args) -> None:
     samples, held = api.select_subjects(corpus.samples, args.subjects, args.leave_out_subjects)
     say_selected(held, "trained on")
     samples, unspotted = smic_apex(samples, inputs, prep)
-    model, failed = api.train(samples, args.method, prep, train, args.cache, args.jobs)
+    model, failed = api.train(samples, args.method, prep, train, args.cache, args.jobs, classes=inputs.class_set())
     report_excluded(exclusions(corpus.excluded + unspotted + failed), None)
     model.meta["smic_apex"] = args.smic_apex
     model.meta["preset"] = preset
@@ -298,7 +299,11 @@ def cmd_predict(args) -> None:
     check_writes([Read(c.sample.frames[0] if is_video(c.sample.frames[0]) else Path(c.sample.frames[0]).parent, FRAMES)
                   for c in clips], files=[("--out", args.out)])   # the folders and videos a --clips CSV names
     if args.casme2 or args.samm or args.smic or args.synthetic:
-        corpus = load_corpus(args)
+        if model.class_set not in classsets.names():
+            raise CorpusError(f"{args.model}: its class set {model.class_set} is one of your own, so the corpora's "
+                              f"labels cannot be mapped onto it here; label their clips as frame folders or a --clips "
+                              f"CSV instead.")
+        corpus = replace(inputs_from(args), classes=model.class_set).corpus()   # truth in the model's classes
         samples, held = api.select_subjects(corpus.samples, args.subjects, args.leave_out_subjects)
         say_selected(held, "labelled")
         clips += [api.Clip(smp, spot=auto) for smp in samples]
@@ -313,12 +318,13 @@ def cmd_predict(args) -> None:
     say_fallbacks(zip(table["input"], table["face"]), model.prep)
     write_atomic(out, table.to_csv(index=False))
     print(f"labelled {len(table)} clip(s) with {args.model} ({model.method}): "
-          + ", ".join(f"{c} {int((table['label'] == c).sum())}" for c in CLASSES))
-    known = table["truth"].isin(CLASSES)
+          + ", ".join(f"{c} {int((table['label'] == c).sum())}" for c in model.classes))
+    known = table["truth"].isin(model.classes)
     if known.any():
         print("where the corpus gives the label: " + ", ".join(
             f"{k} {v:.3f}" for k, v in metrics.scores(metrics.confusion(
-                table.loc[known, "truth"].map(CLASSES.index), table.loc[known, "label"].map(CLASSES.index))).items()
+                table.loc[known, "truth"].map(model.classes.index), table.loc[known, "label"].map(model.classes.index),
+                len(model.classes))).items()
             if k != "n") + f" (n = {int(known.sum())})")
     print(f"wrote {args.out}")
 
@@ -350,13 +356,20 @@ def cmd_spot_apex(args) -> None:
 
 
 def cmd_corpus(args) -> None:
-    corpus = load_corpus(args)
+    inputs = inputs_from(args)
+    corpus = inputs.corpus()
     t = to_frame(corpus.samples)
-    print(count_table(t))
+    print(f"class set {inputs.class_set().name}:")
+    print(count_table(t, inputs.class_set().classes))
     report_excluded(exclusions(corpus.excluded), None)
     t["subject"] = t["subject"].str.split("/", n=1).str[1]   # as the corpus writes it
     write_atomic(Path(args.out), t.to_csv(index=False))
     print(f"wrote {len(t)} samples to {args.out}")
+
+
+def cmd_classes(args) -> None:
+    inputs = inputs_from(args)
+    print(runs.describe_class_sets(inputs if inputs.roots or inputs.synthetic else None, args.classes))
 
 
 def cmd_score(args) -> None:
@@ -364,7 +377,7 @@ def cmd_score(args) -> None:
         raise CorpusError("give one of --megc-log FILE or --predictions FILE.")
     preds = metrics.read_megc_log(args.megc_log) if args.megc_log else byo.read_predictions(args.predictions)
     print("| test set | n | Acc | UF1 | UAR |\n| --- | --- | --- | --- | --- |")
-    for r in metrics.summarize(preds):
+    for r in metrics.summarize(preds, preds.attrs.get("classes")):
         print(f"| {r['test_set']} | {r['n']} | {r['acc']:.4f} | {r['uf1']:.4f} | {r['uar']:.4f} |")
 
 

@@ -8,7 +8,7 @@ import os
 from dataclasses import fields, replace
 
 from ..core.config import between, ranged_type
-from ..data import faces
+from ..data import classsets, faces
 from ..data.datasets import CorpusError
 from ..data.prepare import PrepConfig
 from ..features import BACKENDS as FLOW_BACKENDS
@@ -104,22 +104,40 @@ def train_flags(args) -> dict:
 
 def inputs_from(args) -> Inputs:
     """Where the clips come from, from the corpora flags."""
+    sheets = {n: getattr(args, f"{n}_sheet") for n in ("casme2", "samm", "casme2_objective")
+              if getattr(args, f"{n}_sheet", None)}
     return Inputs(roots={n: getattr(args, n, None) for n in ("casme2", "samm", "smic") if getattr(args, n, None)},
-                  sheets={n: getattr(args, f"{n}_sheet") for n in ("casme2", "samm") if getattr(args, f"{n}_sheet", None)},
-                  synthetic=getattr(args, "synthetic", None), apex_table=getattr(args, "apex_table", None),
-                  cache=args.cache, jobs=args.jobs, smic_apex=getattr(args, "smic_apex", "middle"))
+                  sheets=sheets, synthetic=getattr(args, "synthetic", None), apex_table=getattr(args, "apex_table", None),
+                  cache=args.cache, jobs=args.jobs, smic_apex=getattr(args, "smic_apex", "middle"),
+                  classes=getattr(args, "classes", None) or classsets.DEFAULT)
 
 
 def load_corpus(args):
     return inputs_from(args).corpus()
 
 
-def add_corpus_flags(p: argparse.ArgumentParser, smic_apex: bool = True) -> None:
+def class_set_type(text: str) -> str:
+    """An argparse type for --classes: a built-in class set's name or a class-set JSON file, checked."""
+    try:
+        classsets.get(text)
+    except CorpusError as e:
+        raise argparse.ArgumentTypeError(str(e).removeprefix(f"--classes {text}: ")) from None
+    return text
+
+
+def add_corpus_flags(p: argparse.ArgumentParser, smic_apex: bool = True, classes: bool = True) -> None:
     g = p.add_argument_group("corpora")
     for name in ("casme2", "samm", "smic"):
         g.add_argument(f"--{name}", metavar="ROOT", help=f"{name} root as unpacked (README: 'Your corpora')")
     for name in ("casme2", "samm"):
         g.add_argument(f"--{name}-sheet", metavar="XLSX", help=f"the {name} spreadsheet, if not inside its root")
+    g.add_argument("--casme2-objective-sheet", metavar="XLSX", help="CASME II's objective-class sheet "
+                   "(CASME2-ObjectiveClasses.xlsx), read by --classes megc2018-objective, if not beside its coding sheet")
+    if classes:
+        g.add_argument("--classes", type=class_set_type, metavar="SET", default=None,
+                       help=f"the class set the clips are labelled by: {', '.join(classsets.names())} (default "
+                            f"{classsets.DEFAULT}, the MEGC 2019 composite's three), or a class-set JSON file of your "
+                            f"own; `atnet classes` lists them with their maps")
     g.add_argument("--synthetic", metavar="ROOT", help="the synthetic corpus (written there if absent)")
     g.add_argument("--cache", default=str(DEFAULT_CACHE), help="cache folder (default %(default)s)")
     g.add_argument("--jobs", type=JOBS, default=2, help=JOBS_HELP)
@@ -180,7 +198,7 @@ READ_FLAGS = {**{n: CORPUS for n in ("casme2", "samm", "smic", "synthetic", "sam
               **{n: FRAMES for n in ("inputs", "input", "clip")},
               "features": FEATURES,
               **{n: CORPUS for n in ("model", "a", "b", "megc_log", "predictions", "clips", "apex_table", "labels",
-                                     "casme2_sheet", "samm_sheet", "samm_lv_sheet", "casme_sq_sheet", "box_file",
+                                     "casme2_sheet", "casme2_objective_sheet", "samm_sheet", "samm_lv_sheet", "casme_sq_sheet", "box_file",
                                      "init_spatial", "init_imagenet", "spotter", "run")}}
 # --out (synth: OUT) is a folder for these commands; elsewhere a file
 RUN_FOLDERS = ("evaluate", "reproduce", "demo", "synth", "export-flows")
@@ -250,7 +268,8 @@ def given_options(parser: argparse.ArgumentParser, argv: list[str]) -> dict[str,
 PREP, TRAIN, BASELINE = ({f.name for f in fields(c)} for c in (PrepConfig, TrainConfig, BaselineConfig))
 SPOTTING = {f.name for f in fields(SpotConfig)} - {"spotter"} | {"auto_p"}
 TCN = {f for f in SPOTTING if f.startswith("tcn_")}   # the learned spotter's (flow-tcn) alone
-CLIPS = {"casme2", "samm", "smic", "casme2_sheet", "samm_sheet", "synthetic", "smic_apex", "apex_table"}
+CLIPS = {"casme2", "samm", "smic", "casme2_sheet", "samm_sheet", "casme2_objective_sheet", "synthetic", "smic_apex",
+         "apex_table", "classes"}
 LONG = {"samm_lv", "samm_lv_sheet", "casme_sq", "casme_sq_sheet"}
 SPOT_PREP = {"face", "margin", "align", "box_file"}   # spot_prep's: the face square of long videos
 OWN = {"features", "labels", "classifier", "on_missing", "name"}
@@ -307,6 +326,7 @@ WHAT = [   # what a flag is, for the sentence; the first group holding it
 GOES_WITH = [   # (command or None for all, flag, the flags one of which it needs, what it does)
     (None, "casme2_sheet", ("casme2",), "names CASME II's spreadsheet"),
     (None, "samm_sheet", ("samm",), "names SAMM's spreadsheet"),
+    (None, "casme2_objective_sheet", ("casme2",), "names CASME II's objective-class sheet"),
     (None, "samm_lv_sheet", ("samm_lv",), "names SAMM Long Videos' workbook"),
     (None, "casme_sq_sheet", ("casme_sq",), "names CAS(ME)^2's workbook"),
     ("predict", "onset", ("inputs",), "sets the onset of every INPUT (--clips rows and corpora carry their own)"),

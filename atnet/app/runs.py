@@ -25,11 +25,12 @@ from .. import methods as registry
 from ..core.cache import atomic, sweep, write_atomic
 from ..core.provenance import package_versions
 from ..core.readers import read_json
+from ..data import classsets
 from ..data.datasets import Corpus, CorpusError, load_corpora, synthetic, to_frame
 from ..data.excluded import exclusions, report_excluded, report_fallbacks
 from ..data.prepare import PrepConfig, prepare_all, read_apex_table, table_inputs, to_arrays
 from ..evaluation import metrics, reports
-from ..evaluation.manifest import RunInputs, given, write_manifest
+from ..evaluation.manifest import RunInputs, check_class_set, given, write_manifest
 from ..evaluation.protocols import PROTOCOLS, check_protocol, evaluate
 from ..methods import BaselineConfig, Method, Settings
 from ..methods.baselines import BASELINES
@@ -80,7 +81,8 @@ def row_of(method: Method, settings: Settings) -> Method:
 class Inputs:
     """Where the clips come from: real corpus roots ({"casme2": ROOT, ...}; `sheets` names a
     spreadsheet that is not inside its root), a synthetic corpus root (written there if absent), or
-    an apex table (apex images, onset-apex flows or both); with none, the synthetic corpus under `cache` (built to match)."""
+    an apex table (apex images, onset-apex flows or both); with none, the synthetic corpus under `cache` (built to match).
+    `classes`: the class set the clips are labelled by (a built-in name or a JSON file; default megc2019)."""
     roots: dict = field(default_factory=dict)
     sheets: dict = field(default_factory=dict)
     synthetic: str | None = None
@@ -88,10 +90,14 @@ class Inputs:
     cache: str = str(DEFAULT_CACHE)
     jobs: int = 2
     smic_apex: str = "middle"    # middle | spotted (SMIC has no apex annotation)
+    classes: str = classsets.DEFAULT
 
     @property
     def real(self) -> bool:
         return bool(self.apex_table or any(self.roots.values()))
+
+    def class_set(self) -> classsets.ClassSet:
+        return classsets.get(self.classes)
 
     def corpus_roots(self) -> dict:
         real = {n: r for n, r in self.roots.items() if r}
@@ -100,10 +106,15 @@ class Inputs:
         root = Path(self.synthetic or Path(self.cache) / "synthetic")
         if not (self.synthetic and (root / "synth.json").exists()):  # a corpus you name is used as it is
             synthetic.synthesize(root, jobs=self.jobs)                  # the default one is (re)built to match
-        return synthetic.roots(root)
+        served = {n: r for n, r in synthetic.roots(root).items() if self.class_set().serves(n)}
+        if not served:
+            raise CorpusError(f"--classes {self.class_set().name}: the class set serves "
+                              f"{', '.join(self.class_set().corpora)}, and the synthetic corpus holds "
+                              f"{', '.join(synthetic.roots(root))}; give the corpora it serves.")
+        return served   # the synthetic corpora the class set serves
 
     def corpus(self) -> Corpus:
-        return load_corpora(self.corpus_roots(), self.sheets)
+        return load_corpora(self.corpus_roots(), self.sheets, self.class_set())
 
     def manifest(self, features=None, labels=None) -> RunInputs:
         """What run.json records of these inputs (and of `--features`, `--labels`)."""
@@ -117,7 +128,8 @@ class Inputs:
                          synthetic=given(self.synthetic or Path(self.cache) / "synthetic")
                          if corpus and not real and (self.synthetic or default) else None,
                          apex_table=given(self.apex_table), features=given(features), labels=given(labels),
-                         cache=given(self.cache), smic_apex=self.smic_apex)
+                         cache=given(self.cache), smic_apex=self.smic_apex,
+                         classes=self.classes if self.classes in classsets.names() else os.path.abspath(self.classes))
 
 
 def smic_apex(samples, inputs: Inputs, prep: PrepConfig):
@@ -143,7 +155,8 @@ def load_and_prepare(inputs: Inputs, prep: PrepConfig, methods=(), protocols=())
             needs = [i for i in registry.get(wrong[0]).inputs if i not in held]
             raise CorpusError(f"{inputs.apex_table}: the table holds {' and '.join(sorted(held))} only, and --method "
                               f"{wrong[0]} reads {registry.INPUTS[needs[0]]}; use --method {' '.join(fits)}.")
-        data, failed = read_apex_table(inputs.apex_table, prep)
+        cs = inputs.class_set()
+        data, failed = read_apex_table(inputs.apex_table, prep, cs.classes, cs.name)
         return data, exclusions(failed)
     corpus = inputs.corpus()
     for protocol in protocols:
@@ -155,7 +168,7 @@ def load_and_prepare(inputs: Inputs, prep: PrepConfig, methods=(), protocols=())
         report_excluded(excluded, None)
         raise CorpusError("no clip could be prepared; see the reasons listed above.")
     report_fallbacks(kept, prepared, prep)
-    return to_arrays(kept, prepared), excluded
+    return to_arrays(kept, prepared, inputs.class_set().classes, inputs.class_set().name), excluded
 
 
 def run_evaluations(data, methods, protocols, settings: Settings, out: Path, jobs: int,
@@ -188,11 +201,12 @@ def run_evaluations(data, methods, protocols, settings: Settings, out: Path, job
                 preds = evaluate(method, protocol, data, run_settings, out / "folds", jobs=jobs,
                                  name=row if data.features is not None else None)
                 write_atomic(out / "predictions" / f"{name}.csv", preds.to_csv(index=False))
-                metrics.write_megc_log(preds, out / "predictions" / f"{name}.log")
+                if data.class_set == classsets.DEFAULT:   # the MEGC 2019 log format is the composite's
+                    metrics.write_megc_log(preds, out / "predictions" / f"{name}.log")
                 runs.append({"method": row, "protocol": protocol, "seed": seed, "init": init,
                              "predictions": f"{name}.csv"})
-                new = [{"method": row, "protocol": protocol, "seed": seed, "init": init, **r}
-                       for r in metrics.summarize(preds)]
+                new = [{"method": row, "protocol": protocol, "seed": seed, "init": init, "class_set": data.class_set,
+                        **r} for r in metrics.summarize(preds, data.classes)]
                 with FileLock(out / ".results.json.lock"):   # another run on this folder may write too
                     records = reports.read_results(path) if path.exists() else []
                     records = [r for r in records
@@ -204,10 +218,8 @@ def run_evaluations(data, methods, protocols, settings: Settings, out: Path, job
     return records, runs
 
 
-def print_tables(records: list[dict], label: str = "ours") -> str:
-    text = reports.table_ii(records, label) + "\n\n" + reports.table_iii(records, label)
-    if any(r["protocol"] == "loso-corpus" for r in records):
-        text += "\n\n" + reports.table_loso_corpus(records, label)
+def print_tables(records: list[dict], label: str = "ours", class_set: str = classsets.DEFAULT) -> str:
+    text = reports.tables_text(records, class_set, label)
     print("\n" + text + "\n")
     return text
 
@@ -218,6 +230,7 @@ def evaluate_run(inputs: Inputs, methods, protocols, prep: PrepConfig, train: Tr
     (predictions, MEGC logs, results.json, excluded.csv, settings.json, run.json; `argv`: the
     command line, for run.json). Returns the records."""
     out = Path(out)
+    check_class_set(out, inputs.class_set().name)
     out.mkdir(parents=True, exist_ok=True)
     data, excluded = load_and_prepare(inputs, prep, methods, protocols)
     report_excluded(excluded, out)
@@ -225,9 +238,38 @@ def evaluate_run(inputs: Inputs, methods, protocols, prep: PrepConfig, train: Tr
     configs = {"prep": asdict(prep), "train": asdict(train), "baselines": asdict(svm)}
     write_atomic(out / "settings.json", json.dumps(configs, indent=1))
     records, done = run_evaluations(data, methods, protocols, Settings(prep, train, svm), out, inputs.jobs)
-    write_manifest(out, "recognition", argv, inputs.manifest(), configs, done)
-    print_tables(records)
+    write_manifest(out, "recognition", argv, inputs.manifest(), configs, done, data.classes, data.class_set)
+    print_tables(records, class_set=data.class_set)
     return records
+
+
+def describe_class_sets(inputs: Inputs | None = None, only: str | None = None) -> str:
+    """`atnet classes`: every class set (or `only`), its classes, the corpora it serves and the
+    papers that use it; with `inputs`, the clips of each class per corpus given (read with each set
+    that serves them) and the count left out."""
+    sets = [classsets.get(only)] if only else [classsets.get(n) for n in classsets.names()]
+    roots = inputs.corpus_roots() if inputs is not None else {}
+    lines = []
+    for s in sets:
+        lines += [f"{s.name} ({s.source}): {s.description}", f"  classes (ids 0..{s.k - 1}): {', '.join(s.classes)}"]
+        for corpus, rule in s.corpora.items():
+            mapped = ", ".join(f"{v} -> {c}" for v, c in rule.map.items())
+            lines.append(f"  {corpus} ({rule.column}): {mapped}; left out: {', '.join(rule.left_out) or 'none'}"
+                         + (f"; {len(rule.exclude)} clip(s) excluded by name" if rule.exclude else ""))
+            if corpus in roots:
+                try:
+                    got = load_corpora({corpus: roots[corpus]}, inputs.sheets, s)
+                except CorpusError as e:
+                    lines.append(f"    on {roots[corpus]}: cannot be read with this set: {e}")
+                    continue
+                counts = pd.Series([x.label for x in got.samples]).value_counts()
+                lines.append(f"    on {roots[corpus]}: " + ", ".join(f"{c} {int(counts.get(c, 0))}" for c in s.classes)
+                             + f"; {len(got.samples)} clips, {len(got.excluded)} left out (`atnet corpus --classes "
+                               f"{s.name}` lists them)")
+        if s.papers:
+            lines.append(f"  used by: {'; '.join(s.papers)}")
+        lines.append("")
+    return "\n".join(lines).rstrip()
 
 
 FLOW_FORMATS = ("npy", "png")
@@ -281,15 +323,17 @@ def evaluate_features(features: str | Path, protocols, out: str | Path, labels: 
         raise CorpusError(f"--classifier {classifier}: unknown; choose one of "
                           f"{', '.join(registry.names('classifier'))}.")
     out = Path(out)
+    cs = (inputs or Inputs()).class_set()
+    check_class_set(out, cs.name)
     out.mkdir(parents=True, exist_ok=True)
     if labels:
-        table, excluded = byo.read_labels(labels), []
+        table, excluded = byo.read_labels(labels, cs.classes), []
     else:
         corpus = (inputs or Inputs()).corpus()
         table, excluded = to_frame(corpus.samples)[["dataset", "subject", "clip", "label"]], list(corpus.excluded)
     for protocol in protocols:
         check_protocol(protocol, table)
-    data, left = byo.feature_arrays(features, table, on_missing)
+    data, left = byo.feature_arrays(features, table, on_missing, cs.classes, cs.name)
     report_excluded(exclusions(excluded + left), out)
     for protocol in protocols:   # again, on what has features
         check_protocol(protocol, data.table)
@@ -300,8 +344,8 @@ def evaluate_features(features: str | Path, protocols, out: str | Path, labels: 
     jobs = jobs or (inputs or Inputs()).jobs
     records, done = run_evaluations(data, [name], protocols, Settings(classifier=classifier), out, jobs)
     write_manifest(out, "recognition", argv, (inputs or Inputs()).manifest(features, labels),
-                   {"classifier": classifier}, done)
-    print_tables(records)
+                   {"classifier": classifier}, done, cs.classes, cs.name)
+    print_tables(records, class_set=cs.name)
     return records
 
 
@@ -365,6 +409,7 @@ def reproduce(inputs: Inputs, out: str | Path = "runs/reproduce", methods=None, 
     from ..evaluation.reports.reproduce import write_report
     t0 = time.time()
     out = Path(out)
+    check_class_set(out, inputs.class_set().name)
     out.mkdir(parents=True, exist_ok=True)
     real = inputs.real
     prep = prep or PrepConfig()
@@ -382,7 +427,7 @@ def reproduce(inputs: Inputs, out: str | Path = "runs/reproduce", methods=None, 
     configs = {"prep": asdict(prep), "train": asdict(train), "baselines": asdict(svm), "seeds": seeds}
     write_atomic(out / "settings.json", json.dumps(configs, indent=1))   # for an older `atnet view`
     records, runs = run_evaluations(data, methods, protocols, Settings(prep, train, svm), out, inputs.jobs, seeds)
-    write_manifest(out, "recognition", argv, inputs.manifest(), configs, runs)
+    write_manifest(out, "recognition", argv, inputs.manifest(), configs, runs, data.classes, data.class_set)
     wall = time.time() - t0
     log = out / "invocations.json"     # every command that worked on this folder, so a resumed run's cost adds up
     with FileLock(out / ".invocations.json.lock"):
@@ -409,11 +454,12 @@ def reproduce(inputs: Inputs, out: str | Path = "runs/reproduce", methods=None, 
                   f"{sum(c['wall_s'] for c in calls):.0f} s over the {len(calls)} command(s) that worked on this folder "
                   f"(invocations.json); folds saved by an earlier run are reused, never recomputed."],
         "command": command or ("atnet " + " ".join(argv) if argv else ""), "corpus": corpus, "preset": preset,
+        "class_set": data.class_set, "classes": list(data.classes),
         "methods": methods, "protocols": list(protocols),
         "seeds": seeds, "prep": asdict(prep), "train": asdict(train), "baselines": asdict(svm), "invocations": calls,
         "packages": package_versions()}
     summary = write_report(out, runs, context, "ours" if real else "ours (synthetic)")
-    print_tables(summary, "ours" if real else "ours (synthetic)")
+    print_tables(summary, "ours" if real else "ours (synthetic)", data.class_set)
     print(f"Wrote {out / 'report.md'}, {out / 'report.html'}, figures in {out / 'figures'}, "
           f"predictions in {out / 'predictions'} ({wall:.0f} s).")
     return summary

@@ -33,6 +33,7 @@ import html
 import json
 import os
 import re
+from dataclasses import replace
 from pathlib import Path
 
 import cv2
@@ -43,6 +44,7 @@ from ..core.cache import write_atomic
 from ..core.classes import CLASSES
 from ..core.errors import CorpusError
 from ..core.readers import empty_cell, one_line, read_table, whole_number
+from ..data import classsets
 from ..data.prepare import table_file
 from ..evaluation import reports
 from ..evaluation.byo import once
@@ -100,10 +102,10 @@ def _settings(run: Path) -> dict:
     return data
 
 
-def _class_id(value, path: Path, row: int, column: str) -> int:
+def _class_id(value, path: Path, row: int, column: str, classes=CLASSES) -> int:
     n = whole_number(value)
-    if n is None or not 0 <= n < len(CLASSES):
-        ids = ", ".join(f"{i} {c}" for i, c in enumerate(CLASSES))
+    if n is None or not 0 <= n < len(classes):
+        ids = ", ".join(f"{i} {c}" for i, c in enumerate(classes))
         raise CorpusError(f"{path} row {row}: {column} {value!r} is not a class id ({ids}); the file is damaged, "
                           f"rerun the run that wrote it.")
     return n
@@ -133,10 +135,11 @@ def _probability(value, path: Path, row: int, column: str) -> float:
     return f
 
 
-def prob_columns(t: pd.DataFrame, path: Path) -> list[str]:
-    """The class-probability columns in the page's class order: all of them or none (the page shows
-    p[i] as class i's, so a column missing, unknown or out of order would be shown as another class's)."""
-    want = [f"p_{c}" for c in CLASSES]
+def prob_columns(t: pd.DataFrame, path: Path, classes=CLASSES) -> list[str]:
+    """The class-probability columns in the page's class order (the run's class set): all of them or
+    none (the page shows p[i] as class i's, so a column missing, unknown or out of order would be
+    shown as another class's)."""
+    want = [f"p_{c}" for c in classes]
     have = [c for c in t.columns if str(c).startswith("p_")]
     if have and sorted(have) != sorted(want):
         raise CorpusError(f"{path}: its probability columns are {', '.join(have)}, not {', '.join(want)}; the file "
@@ -175,6 +178,7 @@ def read_scores(path: Path) -> list[dict]:
 def recognition_data(run: Path, inputs=None, images: bool = True, manifest: dict | None = None) -> dict:
     """Everything the recognition page shows, as plain data (no HTML)."""
     rows, runs = [], []
+    classes = tuple(manifest["classes"]) if manifest else CLASSES
     for f in sorted((run / "predictions").glob("*.csv")):
         entry = run_of(manifest, f.name)
         m = PRED_NAME.match(f.stem)
@@ -187,13 +191,13 @@ def recognition_data(run: Path, inputs=None, images: bool = True, manifest: dict
         else:
             runs.append({"run": name, "method": m["method"] if m else name, "protocol": m["protocol"] if m else "",
                          "seed": m["seed"] if m and m["seed"] else ""})
-        probs = prob_columns(t, f)
+        probs = prob_columns(t, f, classes)
         once(f, t.assign(subject=[f"{d}/{str(s).split('/', 1)[-1]}" for d, s in zip(t["dataset"], t["subject"])]))
         for i, d in enumerate(t.to_dict("records")):
             rows.append({"run": name, "dataset": d["dataset"], "subject": d["subject"], "clip": d["clip"],
                          "key": clip_key(d["dataset"], d["subject"], d["clip"]), "fold": _text(d.get("fold")),
-                         "truth": CLASSES[_class_id(d["truth"], f, i + 2, "truth")],
-                         "pred": CLASSES[_class_id(d["pred"], f, i + 2, "pred")],
+                         "truth": classes[_class_id(d["truth"], f, i + 2, "truth", classes)],
+                         "pred": classes[_class_id(d["pred"], f, i + 2, "pred", classes)],
                          "p": [round(_probability(d[c], f, i + 2, c), 3) for c in probs]})
     if not runs:
         raise CorpusError(f"{run}/predictions: no predictions CSV; view a run folder `atnet evaluate`, `reproduce` or "
@@ -211,14 +215,15 @@ def recognition_data(run: Path, inputs=None, images: bool = True, manifest: dict
             images_of, note = clip_images(run, {r["key"] for r in rows}, source, manifest)
             notes += [note] if note else []
     scores = read_scores(run / "results.json") if (run / "results.json").exists() else []
-    return {"kind": "recognition", "title": str(run), "runs": runs, "rows": rows, "classes": list(CLASSES),
+    return {"kind": "recognition", "title": str(run), "runs": runs, "rows": rows, "classes": list(classes),
             "scores": scores, "images": images_of, "note": " ".join(notes)}
 
 
 def predict_data(path: Path) -> dict:
     """The recognition page of `atnet predict`'s CSV: its rows (truth where the corpus gave one), no images."""
     t = read_table(path, KEY_COLUMNS + ("label",), "atnet predict's table")
-    probs = prob_columns(t, path)
+    classes = tuple(str(c)[2:] for c in t.columns if str(c).startswith("p_"))   # the model's, in id order
+    probs = prob_columns(t, path, classes)
     rows = [{"run": "predict", "dataset": _text(r.get("dataset")), "subject": _text(r.get("subject")),
              "clip": _text(r.get("clip")), "key": clip_key(_text(r.get("dataset")), _text(r.get("subject")),
                                                            _text(r.get("clip"))),
@@ -226,7 +231,7 @@ def predict_data(path: Path) -> dict:
              "pred": _text(r.get("label")), "p": [round(_probability(r[c], path, i + 2, c), 3) for c in probs]}
             for i, r in enumerate(t.to_dict("records"))]
     return {"kind": "recognition", "title": str(path), "runs": [{"run": "predict", "method": "", "protocol": "",
-                                                                "seed": ""}], "rows": rows, "classes": list(CLASSES),
+                                                                "seed": ""}], "rows": rows, "classes": list(classes),
             "scores": [], "images": {}, "note": "atnet predict's table: no images (view a run folder for them)."}
 
 
@@ -245,8 +250,9 @@ def image_source(run: Path, manifest: dict | None, inputs=None):
     """(runs.Inputs the run's clips are prepared from, or None; a sentence for the page). Corpus
     flags passed to view win; else the corpus run.json names; a `--features` run has no images."""
     from .runs import DEFAULT_CACHE, Inputs
+    classes = manifest["inputs"]["classes"] if manifest else "megc2019"   # the clips are read as the run read them
     if _given_flags(inputs):
-        return inputs, ""
+        return replace(inputs, classes=classes), ""
     jobs = inputs.jobs if inputs is not None else 2
     if manifest is None:
         settings = _settings(run)
@@ -262,15 +268,16 @@ def image_source(run: Path, manifest: dict | None, inputs=None):
     if source == "features":
         return None, f"No images: the run classified the features in {got['features']['path']}, which hold no images."
     if source == "apex-table":
-        return Inputs(apex_table=_as_given(got["apex_table"]), cache=cache, jobs=jobs), ""
+        return Inputs(apex_table=_as_given(got["apex_table"]), cache=cache, jobs=jobs, classes=classes), ""
     if source == "corpora":
         return Inputs(roots={n: _as_given(g) for n, g in got["roots"].items()},
                       sheets={n: _as_given(g) for n, g in got["sheets"].items()}, cache=cache, jobs=jobs,
-                      smic_apex=got["smic_apex"]), ""
+                      smic_apex=got["smic_apex"], classes=classes), ""
     if source == "synthetic":
-        return Inputs(synthetic=_as_given(got["synthetic"]), cache=cache, jobs=jobs, smic_apex=got["smic_apex"]), ""
+        return Inputs(synthetic=_as_given(got["synthetic"]), cache=cache, jobs=jobs, smic_apex=got["smic_apex"],
+                      classes=classes), ""
     if source == "default-synthetic":
-        return Inputs(cache=str(Path(_as_given(got["synthetic"])).parent), jobs=jobs), ""
+        return Inputs(cache=str(Path(_as_given(got["synthetic"])).parent), jobs=jobs, classes=classes), ""
     raise CorpusError(f"{run / NAME}: inputs.source is {source!r}, not a recognition run's; view a folder "
                       f"`atnet evaluate`, `reproduce` or `demo` wrote.")
 
@@ -554,9 +561,11 @@ def view(run: str | Path, out: str | Path, inputs=None, images: bool = True, thu
     if not run.exists():
         raise CorpusError(f"{run}: not found; pass a run folder (or the CSV `atnet spot` wrote).")
     manifest = manifest_of(run)
-    if manifest and manifest["classes"] != list(CLASSES):
-        raise CorpusError(f"{run / NAME}: classes is {manifest['classes']}, and this atnet's are {list(CLASSES)}; "
-                          f"view the run with the atnet that wrote it ({manifest['atnet']}).")
+    if manifest and manifest["class_set"] in classsets.names() and \
+            manifest["classes"] != list(classsets.get(manifest["class_set"]).classes):
+        raise CorpusError(f"{run / NAME}: classes is {manifest['classes']}, and this atnet's class set "
+                          f"{manifest['class_set']} has {list(classsets.get(manifest['class_set']).classes)}; view the "
+                          f"run with the atnet that wrote it ({manifest['atnet']}).")
     head = _columns(run) if run.is_file() else set()
     reads = run_reads(run)
     if "label" in head and "kind" not in head:     # atnet predict's table

@@ -205,11 +205,18 @@ class Arrays:
     volumes: list | None = None   # per sample (T, S, S) uint8 window frames, for the handcrafted baselines
     features: np.ndarray | None = None   # (N, D) the user's own per-clip features (`--features`), if any
     flow: np.ndarray | None = None   # (N, F, F, 3) float32 onset-apex flow: u, v, optical strain
+    classes: tuple[str, ...] = CLASSES   # the class set's classes, in id order (labels are among them)
+    class_set: str = "megc2019"          # the class set's name (data/classsets.py)
     _digests: dict = field(default_factory=dict, repr=False, compare=False)
 
     @property
     def y(self) -> np.ndarray:
-        return self.table["label"].map(CLASSES.index).to_numpy(np.int64)
+        """Class ids: each label's position in `classes`."""
+        ids = self.table["label"].map({c: i for i, c in enumerate(self.classes)})
+        if ids.isna().any():
+            raise CorpusError(f"label {self.table['label'][ids.isna()].iloc[0]!r} is not one of the classes "
+                              f"{', '.join(self.classes)}; read the corpora with the class set the run names.")
+        return ids.to_numpy(np.int64)
 
     def fingerprint(self, parts: tuple[str, ...] = ("apex", "adm", "volumes")) -> str:
         """A key of the rows and the named arrays (each hashed once, then remembered)."""
@@ -218,15 +225,19 @@ class Arrays:
                 arrays = getattr(self, part)
                 arrays = arrays if isinstance(arrays, list) else [arrays] if arrays is not None else []
                 self._digests[part] = [hashlib.sha256(a.tobytes()).hexdigest() for a in arrays]
+        classes = {} if self.classes == CLASSES else {"classes": list(self.classes)}   # megc2019's keys as before
         return make_key({"rows": self.table[["subject", "clip", "label"]].to_numpy().tolist(),
-                         **{part: self._digests[part] for part in parts}})
+                         **{part: self._digests[part] for part in parts}, **classes})
 
 
-def to_arrays(samples: list[Sample], prepared: list[Prepared]) -> Arrays:
+def to_arrays(samples: list[Sample], prepared: list[Prepared], classes: tuple[str, ...] = CLASSES,
+              class_set: str = "megc2019") -> Arrays:
+    """The prepared samples as arrays; `classes`: the class set's classes the labels are among."""
     table = pd.DataFrame({"dataset": [s.dataset for s in samples], "subject": [s.subject for s in samples],
                           "clip": [s.clip for s in samples], "label": [s.label for s in samples]})
     return Arrays(table, np.stack([p.apex for p in prepared]), np.stack([p.adm for p in prepared]),
-                  [p.volume for p in prepared], flow=np.stack([p.flow for p in prepared]))
+                  [p.volume for p in prepared], flow=np.stack([p.flow for p in prepared]), classes=tuple(classes),
+                  class_set=class_set)
 
 
 APEX_COLUMNS = ("dataset", "subject", "clip", "label", "image")
@@ -331,7 +342,8 @@ def table_file(table: str | Path, cell: str) -> Path:
     return Path(table).resolve().parent / str(cell).strip()
 
 
-def read_apex_table(path: str | Path, cfg: PrepConfig) -> tuple[Arrays, list[Exclusion]]:
+def read_apex_table(path: str | Path, cfg: PrepConfig, classes: tuple[str, ...] = CLASSES,
+                    class_set: str = "megc2019") -> tuple[Arrays, list[Exclusion]]:
     """An apex table (CSV: dataset, subject, clip, label, and `image`, `flow` or both; paths relative
     to the folder the CSV really is in, a symbolic link to it followed, or absolute), for corpora
     distributed as apex frames or as onset-apex flow images only. Each image gets the same face box
@@ -371,8 +383,9 @@ def read_apex_table(path: str | Path, cfg: PrepConfig) -> tuple[Arrays, list[Exc
             leave(f"subject {r['subject']!r} names the corpus {clash}, but the row's dataset is {r['dataset']}; fix "
                   f"one of the two")
             continue
-        if label not in CLASSES:
-            leave(f"label {r['label']!r} is not negative, positive or surprise")
+        label = {c.lower(): c for c in classes}.get(label)   # written in any letter case
+        if label is None:
+            leave(f"label {r['label']!r} is not one of the classes {', '.join(classes)}")
             continue
         crop = oa = None
         if "flow" in held:
@@ -403,4 +416,5 @@ def read_apex_table(path: str | Path, cfg: PrepConfig) -> tuple[Arrays, list[Exc
         raise CorpusError(f"{path}: no usable row ({len(excluded)} left out{first}).")
     apex = np.stack(crops) if "apex" in held else None
     adm_zero = np.zeros((len(rows), 2 * cfg.half_window, 2 * cfg.grid ** 2), np.float32) if apex is not None else None
-    return Arrays(pd.DataFrame(rows), apex, adm_zero, flow=np.stack(flows) if "flow" in held else None), excluded
+    return Arrays(pd.DataFrame(rows), apex, adm_zero, flow=np.stack(flows) if "flow" in held else None,
+                  classes=tuple(classes), class_set=class_set), excluded

@@ -31,7 +31,7 @@ from ..core.errors import CorpusError
 from ..core.readers import empty_cell, existing_file, one_line, read_table
 from ..data.datasets import Exclusion
 from ..data.prepare import Arrays
-from .metrics import DATASETS, confusion, read_megc_log, scores, summarize
+from .metrics import DATASETS, classes_of, confusion, read_megc_log, scores, summarize
 
 LABEL_COLUMNS = ("dataset", "subject", "clip", "label")
 KEY_COLUMNS = ("dataset", "subject", "clip")
@@ -51,18 +51,20 @@ def no_empty_cells(path, t: pd.DataFrame, columns) -> None:
             raise CorpusError(f"{path}: row {i + 2} has no {col}; fill it or delete the row.")
 
 
-def read_labels(path: str | Path) -> pd.DataFrame:
-    """`atnet corpus`'s CSV -> the label table (dataset, subject dataset-qualified, clip, label)."""
+def read_labels(path: str | Path, classes: tuple[str, ...] = CLASSES) -> pd.DataFrame:
+    """`atnet corpus`'s CSV -> the label table (dataset, subject dataset-qualified, clip, label, one
+    of `classes`: the class set's, written in any letter case)."""
     t = read_table(path, LABEL_COLUMNS, "a label table (`atnet corpus --out` writes one)")
     no_empty_cells(path, t, LABEL_COLUMNS)
     t = t[list(LABEL_COLUMNS)].astype(str).apply(lambda c: c.str.strip())
     t["dataset"] = t["dataset"].str.lower()
     known_datasets(path, t)
-    t["label"] = t["label"].str.lower()
-    bad = t[~t["label"].isin(CLASSES)]
+    spelt = {c.lower(): c for c in classes}
+    bad = t[~t["label"].str.lower().isin(spelt)]
     if len(bad):
-        raise CorpusError(f"{path}: row {bad.index[0] + 2} has label {bad['label'].iloc[0]!r}; the composite's "
-                          f"labels are {', '.join(CLASSES)} (map yours first, as `atnet corpus` does).")
+        raise CorpusError(f"{path}: row {bad.index[0] + 2} has label {bad['label'].iloc[0]!r}; the class set's "
+                          f"labels are {', '.join(classes)} (map yours first, as `atnet corpus --classes` does).")
+    t["label"] = t["label"].str.lower().map(spelt)
     t["subject"] = [qualified(d, s) for d, s in zip(t["dataset"], t["subject"])]
     once(path, t)
     return t.reset_index(drop=True)
@@ -185,37 +187,42 @@ def read_features(path: str | Path, table: pd.DataFrame, on_missing: str = "refu
     return x, table.iloc[kept].reset_index(drop=True), excluded
 
 
-def feature_arrays(path: str | Path, table: pd.DataFrame, on_missing: str = "refuse") -> tuple[Arrays, list[Exclusion]]:
+def feature_arrays(path: str | Path, table: pd.DataFrame, on_missing: str = "refuse", classes=CLASSES,
+                   class_set: str = "megc2019") -> tuple[Arrays, list[Exclusion]]:
     """Arrays holding the given features (no frames) for the protocol runner."""
     x, kept, excluded = read_features(path, table, on_missing)
-    return Arrays(kept, None, None, None, features=x), excluded
+    return Arrays(kept, None, None, None, features=x, classes=tuple(classes), class_set=class_set), excluded
 
 
 def read_predictions(path: str | Path) -> pd.DataFrame:
-    """A predictions CSV (dataset, subject, clip, truth, pred) or a MEGC 2019 log -> the table
-    (subject dataset-qualified, truth and pred class ids)."""
+    """A predictions CSV (dataset, subject, clip, truth, pred, and p_<class> columns naming its
+    classes in id order; without them the composite's three) or a MEGC 2019 log -> the table
+    (subject dataset-qualified, truth and pred class ids; `attrs["classes"]` its classes)."""
     path = existing_file(path, "a predictions file", "pass a run's predictions/NAME.csv or NAME.log")
     if path.suffix.lower() != ".csv":
-        return read_megc_log(path)
+        t = read_megc_log(path)
+        t.attrs["classes"] = CLASSES
+        return t
     columns = ("dataset", "subject", "clip", "truth", "pred")
     t = read_table(path, columns, "a predictions file")
+    classes = classes_of(t)
     if t.empty:
         raise CorpusError(f"{path}: has its header and no prediction row; pass a run's predictions/NAME.csv.")
     no_empty_cells(path, t, columns)
     t = t[list(columns)].astype(str).apply(lambda c: c.str.strip())
     t["dataset"] = t["dataset"].str.lower()
     known_datasets(path, t)
+    by_text = {**{c.lower(): i for i, c in enumerate(classes)}, **{str(i): i for i in range(len(classes))},
+               **{f"{i}.0": i for i in range(len(classes))}}
     for col in ("truth", "pred"):
         ids = []
         for i, v in enumerate(t[col].astype(str).str.strip().str.lower()):
-            if v in CLASSES:
-                ids.append(CLASSES.index(v))
-            elif v in ("0", "1", "2", "0.0", "1.0", "2.0"):
-                ids.append(int(float(v)))
-            else:
-                raise CorpusError(f"{path}: row {i + 2}, {col} is {v!r}; use class ids 0-2 or "
-                                  f"{', '.join(CLASSES)}.")
+            if v not in by_text:
+                raise CorpusError(f"{path}: row {i + 2}, {col} is {v!r}; use class ids 0-{len(classes) - 1} or "
+                                  f"{', '.join(classes)}.")
+            ids.append(by_text[v])
         t[col] = ids
+    t.attrs["classes"] = classes
     t["subject"] = [qualified(d, s) for d, s in zip(t["dataset"], t["subject"])]
     once(path, t)
     return t
@@ -249,8 +256,9 @@ def once(path, t: pd.DataFrame) -> None:
 
 
 def score(path: str | Path) -> list[dict]:
-    """Pooled Acc / UF1 / UAR (full set and per corpus) of a predictions file."""
-    return summarize(read_predictions(path))
+    """Pooled Acc / UF1 / UAR (full set and per corpus) of a predictions file, over its classes."""
+    t = read_predictions(path)
+    return summarize(t, t.attrs["classes"])
 
 
 def compare(a: pd.DataFrame, b: pd.DataFrame, n_boot: int = 2000, seed: int = 0, level: float = 0.95,
@@ -259,6 +267,11 @@ def compare(a: pd.DataFrame, b: pd.DataFrame, n_boot: int = 2000, seed: int = 0,
     bootstrap interval of A - B: the subjects (dataset-qualified) drawn with replacement, both runs
     scored on the same draw, pooled as the metric is. The two runs must hold the same clips with
     the same truth; a clip in one only is refused, naming it."""
+    classes = a.attrs.get("classes", CLASSES)
+    if tuple(b.attrs.get("classes", CLASSES)) != tuple(classes):
+        raise CorpusError(f"the runs score different classes ({names[0]}: {', '.join(classes)}; {names[1]}: "
+                          f"{', '.join(b.attrs.get('classes', CLASSES))}), so they are runs of different class sets; "
+                          f"compare runs of one class set.")
     key = ["subject", "clip"]
     m = a.merge(b, on=key, how="outer", suffixes=("_a", "_b"), indicator=True)
     only = m[m["_merge"] != "both"]
@@ -280,7 +293,7 @@ def compare(a: pd.DataFrame, b: pd.DataFrame, n_boot: int = 2000, seed: int = 0,
             continue
         subjects = sorted(set(part["subject"]))
         codes = part["subject"].map({s: i for i, s in enumerate(subjects)}).to_numpy()
-        n = len(CLASSES)
+        n = len(classes)
         # per subject confusion matrices, so a bootstrap draw is a sum of counts
         cm = {side: np.zeros((len(subjects), n, n), np.int64) for side in ("a", "b")}
         for side in ("a", "b"):
@@ -288,7 +301,7 @@ def compare(a: pd.DataFrame, b: pd.DataFrame, n_boot: int = 2000, seed: int = 0,
         draws = rng.integers(0, len(subjects), (n_boot, len(subjects)))
         counts = np.stack([np.bincount(d, minlength=len(subjects)) for d in draws])   # (n_boot, S)
         for metric in ("uf1", "uar"):
-            full = {s: scores(confusion(part["truth_a"], part[f"pred_{s}"]))[metric] for s in ("a", "b")}
+            full = {s: scores(confusion(part["truth_a"], part[f"pred_{s}"], n))[metric] for s in ("a", "b")}
             diffs = np.array([scores(np.tensordot(c, cm["a"], 1))[metric] - scores(np.tensordot(c, cm["b"], 1))[metric]
                               for c in counts])
             lo, hi = np.nanquantile(diffs, [(1 - level) / 2, (1 + level) / 2])

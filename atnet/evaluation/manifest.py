@@ -52,6 +52,7 @@ class RunInputs(BaseModel):
     labels: Given | None = None
     cache: Given | None = None
     smic_apex: str = "middle"
+    classes: str = "megc2019"             # --classes: a built-in set's name, or the absolute path of a set's file
 
 
 class Configs(BaseModel):
@@ -79,6 +80,7 @@ class Manifest(BaseModel):
     command: list[str]
     atnet: str
     classes: list[str]
+    class_set: str = "megc2019"           # runs written before class sets were all megc2019's
     inputs: RunInputs
     configs: Configs
     runs: list[Run]
@@ -91,7 +93,20 @@ def given(path) -> Given | None:
     return Given(given=os.fspath(path), path=os.path.abspath(path))
 
 
-def write_manifest(out: str | Path, kind: str, command, inputs: RunInputs, configs: dict, runs: list[dict]) -> Path:
+def check_class_set(out: str | Path, class_set: str) -> None:
+    """Refuse, before any work, to add runs of one class set to a run folder holding another's:
+    their tables and scores would be read as one."""
+    try:
+        m = manifest_of(out)
+    except CorpusError:   # damaged: write_manifest writes it anew, and says so
+        return
+    if m is not None and m["class_set"] != class_set:
+        raise CorpusError(f"{Path(out) / NAME}: this run folder holds runs of the class set {m['class_set']}, and "
+                          f"this command runs {class_set}; pass another --out.")
+
+
+def write_manifest(out: str | Path, kind: str, command, inputs: RunInputs, configs: dict, runs: list[dict],
+                   classes=CLASSES, class_set: str = "megc2019") -> Path:
     """Write OUT/run.json (checked first, atomically). The runs of an earlier command on the same
     folder (another method, protocol or seed) are kept; this command's replace theirs."""
     from .. import __version__
@@ -106,7 +121,8 @@ def write_manifest(out: str | Path, kind: str, command, inputs: RunInputs, confi
         new = [{k: r[k] for k in ("method", "protocol", "seed", "predictions")} for r in runs]
         mine = {r["predictions"] for r in new}
         raw = {"format": FORMAT, "kind": kind, "command": [str(a) for a in command or ()],
-               "atnet": __version__, "classes": list(CLASSES), "inputs": inputs.model_dump(),
+               "atnet": __version__, "classes": list(classes), "class_set": class_set,
+               "inputs": inputs.model_dump(),
                "configs": configs, "runs": [r for r in old if r["predictions"] not in mine] + new}
         try:
             m = Manifest.model_validate(raw)

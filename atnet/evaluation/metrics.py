@@ -5,7 +5,10 @@ positives, false positives and false negatives of each class are summed over eve
 
 Pooling is what MEGC 2019 and the paper report; it is not the mean of per-fold scores (a LOSO fold
 often holds one class only, where per-fold F1 is meaningless). A class with no sample in the set
-(N_c = 0) is left out of UAR and, when nothing was predicted as it either, out of UF1.
+(N_c = 0) is left out of UAR and, when nothing was predicted as it either, out of UF1. The classes
+are the class set's (k of them, ids 0..k-1): a predictions table names them in its p_<class>
+columns, in id order; each record also holds every class's F1, recall and count, and the
+pooled confusion matrix.
 
 The MEGC 2019 log is read and written: a `casme2 sub01` line opens each subject, then one line per
 clip `EP02_01f 1 1` (clip, truth, prediction; class ids negative 0, positive 1, surprise 2).
@@ -19,7 +22,7 @@ import numpy as np
 import pandas as pd
 
 from ..core.cache import write_atomic
-from ..core.classes import CLASSES, DATASETS, clip_identity
+from ..core.classes import CLASSES, COMPOSITE, DATASETS, clip_identity
 from ..core.errors import CorpusError
 from ..core.readers import existing_file, one_line
 
@@ -29,6 +32,24 @@ def confusion(truth, pred, n_classes: int = len(CLASSES)) -> np.ndarray:
     cm = np.zeros((n_classes, n_classes), np.int64)
     np.add.at(cm, (np.asarray(truth, np.int64), np.asarray(pred, np.int64)), 1)
     return cm
+
+
+def classes_of(preds: pd.DataFrame) -> tuple[str, ...]:
+    """The classes a predictions table scores, in id order, from its p_<class> columns (a table
+    without them, e.g. one read from a MEGC log, is the composite's three)."""
+    found = tuple(c[2:] for c in preds.columns if str(c).startswith("p_"))
+    return found or CLASSES
+
+
+def per_class(cm: np.ndarray, classes) -> dict[str, dict]:
+    """Each class's F1, recall and count (truth) from a pooled confusion matrix; None where undefined."""
+    cm = np.asarray(cm, np.float64)
+    tp, out = np.diag(cm), {}
+    for i, c in enumerate(classes):
+        den, n = 2 * tp[i] + cm[:, i].sum() - tp[i] + cm[i].sum() - tp[i], cm[i].sum()
+        out[c] = {"f1": float(2 * tp[i] / den) if den else None, "recall": float(tp[i] / n) if n else None,
+                  "n": int(n)}
+    return out
 
 
 def scores(cm: np.ndarray) -> dict[str, float]:
@@ -45,15 +66,18 @@ def scores(cm: np.ndarray) -> dict[str, float]:
             "n": int(cm.sum())}
 
 
-def summarize(preds: pd.DataFrame) -> list[dict]:
+def summarize(preds: pd.DataFrame, classes=None) -> list[dict]:
     """Pooled scores for the full set and each corpus of one predictions table (columns dataset,
-    truth, pred as class ids) -> [{"test_set", "acc", "uf1", "uar", "n"}]."""
-    out = [{"test_set": "full", **scores(confusion(preds["truth"], preds["pred"]))}]
-    for name in ("casme2", "samm", "smic"):
-        part = preds[preds["dataset"] == name]
-        if len(part):
-            out.append({"test_set": name, **scores(confusion(part["truth"], part["pred"]))})
-    return out
+    truth, pred as class ids; `classes` default: classes_of(preds)) -> [{"test_set", "acc", "uf1",
+    "uar", "n", "per_class", "confusion"}], the corpora in atnet's order."""
+    classes = tuple(classes or classes_of(preds))
+
+    def record(test_set, part):
+        cm = confusion(part["truth"], part["pred"], len(classes))
+        return {"test_set": test_set, **scores(cm), "per_class": per_class(cm, classes), "confusion": cm.tolist()}
+    present = set(preds["dataset"])
+    return [record("full", preds)] + [record(name, preds[preds["dataset"] == name])
+                                      for name in DATASETS + tuple(sorted(present - set(DATASETS))) if name in present]
 
 
 def write_megc_log(preds: pd.DataFrame, path: str | Path) -> None:
@@ -68,7 +92,8 @@ def write_megc_log(preds: pd.DataFrame, path: str | Path) -> None:
 
 def read_megc_log(path: str | Path) -> pd.DataFrame:
     """-> DataFrame(dataset, subject, clip, truth, pred). A subject line is a dataset name (casme2,
-    samm or smic) and a subject; every other line is a clip line with class ids 0-2. A malformed
+    samm or smic: the composite's, as MEGC 2019 logs are) and a subject; every other line is a clip
+    line with class ids 0-2. A malformed
     line, a clip listed twice for one subject, or a log with no clip line is one sentence naming
     the file and the line."""
     fix = "a MEGC 2019 log holds 'dataset subject' lines, each followed by 'clip truth pred' lines"
@@ -82,11 +107,11 @@ def read_megc_log(path: str | Path) -> pd.DataFrame:
         parts = line.split()
         if not parts:
             continue
-        if len(parts) == 2 and parts[0].lower() in DATASETS:
+        if len(parts) == 2 and parts[0].lower() in COMPOSITE:
             dataset, subject = parts[0].lower(), f"{parts[0].lower()}/{parts[1]}"
             continue
         if len(parts) != 3:
-            raise CorpusError(f"{path}:{i}: expected 'dataset subject' (dataset {', '.join(DATASETS)}) or "
+            raise CorpusError(f"{path}:{i}: expected 'dataset subject' (dataset {', '.join(COMPOSITE)}) or "
                               f"'clip truth pred', got {one_line(line, 80)!r}; fix the line or regenerate the log.")
         if subject is None:
             raise CorpusError(f"{path}:{i}: the clip line {one_line(line, 80)!r} comes before any 'dataset subject' "

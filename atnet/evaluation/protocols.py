@@ -23,7 +23,6 @@ from tqdm.auto import tqdm
 
 from ..core import parallel
 from ..core.cache import atomic, make_key, sweep
-from ..core.classes import CLASSES
 from ..core.errors import CorpusError
 from ..data.prepare import Arrays, PrepConfig
 from ..methods import INPUTS, BaselineConfig, Method, Settings, check_scores, get
@@ -121,9 +120,11 @@ def evaluate(method: str | Method, protocol: str, data: Arrays, cfg: Settings | 
     test samples. `cfg` is the run's Settings (or a TrainConfig, with `flow_backend`, `classifier`
     and `svm` for the rest). When `data.features` holds the user's own per-clip features, the
     method is `cfg.classifier`'s and `method` names the run (`name` likewise names its saved folds).
-    Returns the predictions table: dataset, subject, clip, fold, truth, pred (class ids) and one
-    score per class (softmax probabilities; for the SVMs, a softmax of their decision values)."""
-    settings = as_settings(cfg, flow_backend, classifier, svm)
+    Returns the predictions table: dataset, subject, clip, fold, truth, pred (class ids of the
+    clips' class set, data.classes) and one score per class, p_<class> (softmax probabilities; for
+    the SVMs, a softmax of their decision values)."""
+    settings = replace(as_settings(cfg, flow_backend, classifier, svm), classes=tuple(data.classes))
+    classes = settings.classes
     if data.features is not None and isinstance(method, str):   # your own features: the name is the run's
         name, method = name or method, get(settings.classifier, "--classifier")
     m = get(method) if isinstance(method, str) else method
@@ -139,7 +140,7 @@ def evaluate(method: str | Method, protocol: str, data: Arrays, cfg: Settings | 
     y = data.y
     for fold, tr, _ in folds:   # before any training: a classifier needs two classes to learn from
         if len(set(y[tr])) < 2:
-            held = CLASSES[int(y[tr][0])] if len(tr) else "nothing"
+            held = classes[int(y[tr][0])] if len(tr) else "nothing"
             raise CorpusError(f"{name} {protocol}: the training set of fold {fold} holds only {held}, and a "
                               f"classifier needs at least two classes; add clips of the other classes.")
     sweep(folds_dir)   # temporary files of a killed run
@@ -160,7 +161,7 @@ def evaluate(method: str | Method, protocol: str, data: Arrays, cfg: Settings | 
                                               for i, (_, tr, te) in enumerate(todo)), jobs)
     bar = tqdm(results, total=len(todo), desc=f"{name} {protocol}", disable=not progress)
     for probs, (fold, _, test) in zip(bar, todo):
-        probs = check_scores(f"{m.name} ({protocol}, fold {fold})", probs, len(test))   # a plug-in's, most likely
+        probs = check_scores(f"{m.name} ({protocol}, fold {fold})", probs, len(test), len(classes))   # a plug-in's
         if not np.isfinite(probs).all():   # never saved: a rerun trains the fold again
             fix = (f"the training diverged; run again with a lower --lr (now {config.lr:g})"
                    if hasattr(config, "lr") else "check the features for extreme values")
@@ -176,7 +177,7 @@ def evaluate(method: str | Method, protocol: str, data: Arrays, cfg: Settings | 
         part["fold"] = fold
         part["truth"] = y[test]
         part["pred"] = probs.argmax(1)
-        for c, name_c in enumerate(CLASSES):
+        for c, name_c in enumerate(classes):
             part[f"p_{name_c}"] = probs[:, c]
         out.append(part)
     return pd.concat(out).sort_index().reset_index(drop=True)

@@ -14,6 +14,7 @@ import pkgutil
 from dataclasses import dataclass, field
 from importlib import import_module
 
+from ..core.classes import CLASSES
 from ..data.prepare import PrepConfig
 from ..training import TrainConfig
 from .baselines import BaselineConfig
@@ -26,11 +27,14 @@ _loaded = False
 
 @dataclass(frozen=True)
 class Settings:
-    """What a run chose (flags, or a notebook's configs); each method takes its config from it."""
+    """What a run chose (flags, or a notebook's configs); each method takes its config from it.
+    `classes`: the class set's classes, in id order; a method's predict returns one score per class
+    (the protocols set it from the clips' class set)."""
     prep: PrepConfig = field(default_factory=PrepConfig)
     train: TrainConfig = field(default_factory=TrainConfig)
     baselines: BaselineConfig = field(default_factory=BaselineConfig)
     classifier: str = "logreg"
+    classes: tuple[str, ...] = CLASSES
 
 
 def _builtin() -> None:

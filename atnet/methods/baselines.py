@@ -23,7 +23,6 @@ import numpy as np
 from sklearn.svm import SVC
 
 from ..core import parallel
-from ..core.classes import CLASSES
 from ..core.errors import CorpusError
 from ..features import flow
 from ..features.hoof import hoof
@@ -130,13 +129,14 @@ class Handcrafted:
     """A baseline's config: the SVM's open choices and the flow backend (HOOF's flow)."""
     svm: BaselineConfig
     flow: str
+    n_classes: int = 3            # of the run's class set (the data's part of the key covers it)
 
 
 def make_method(name: str) -> Method:
     kind, k, n = parse(name)
 
     def config(settings) -> Handcrafted:
-        return Handcrafted(settings.baselines, settings.prep.flow)
+        return Handcrafted(settings.baselines, settings.prep.flow, len(settings.classes))
 
     def key(cfg: Handcrafted) -> dict:
         return {"flow": cfg.flow, **cfg.svm.key(name)}
@@ -150,7 +150,7 @@ def make_method(name: str) -> Method:
         return fit_svm(x["x"], y, cfg.svm)
 
     def predict(svm, x: dict, cfg: Handcrafted) -> np.ndarray:
-        return predict_svm(svm, x["x"], len(CLASSES))
+        return predict_svm(svm, x["x"], cfg.n_classes)
 
     what = (f"LBP-TOP, radii (3, 3, 3), {k} neighbours" if kind == "lbptop" else f"HOOF, {k} bins per flow") + \
         f", on the window's frames normalised to {n} by TIM; degree-2 polynomial SVM"

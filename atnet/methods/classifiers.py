@@ -32,7 +32,7 @@ from sklearn.pipeline import make_pipeline
 from sklearn.preprocessing import StandardScaler
 from sklearn.svm import LinearSVC
 
-from .registry import Method, no_config
+from .registry import Method, n_classes
 
 CLASSIFIERS = ("poly-svm", "linear-svm", "logreg")
 C_GRID = (0.001, 0.01, 0.1, 1.0, 10.0, 100.0)
@@ -157,10 +157,10 @@ def make_method(name: str, description: str) -> Method:
     def fit_x(x: dict, y, groups, _config):
         return fit(name, x["features"], y, groups)
 
-    def predict_x(model, x: dict, _config) -> np.ndarray:
-        return predict(name, model, x["features"])
+    def predict_x(model, x: dict, k: int) -> np.ndarray:
+        return predict(name, model, x["features"], k)
 
-    return Method(name, description, ("features",), fit_x, predict_x, config=no_config, key=key,
+    return Method(name, description, ("features",), fit_x, predict_x, config=n_classes, key=key,
                   group="classifier", init=f"your features, {name}")
 
 

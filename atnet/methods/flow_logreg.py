@@ -10,7 +10,7 @@ import torch
 import torch.nn.functional as F
 
 from . import classifiers
-from .registry import Method, no_config
+from .registry import Method, n_classes
 
 SIZE = 28
 
@@ -38,12 +38,12 @@ def load(tensors: dict, meta: dict):
     return classifiers.logreg_from(tensors)
 
 
-def predict(model, x: dict, _config) -> np.ndarray:
-    return classifiers.predict("logreg", model, x["features"])
+def predict(model, x: dict, k: int) -> np.ndarray:
+    return classifiers.predict("logreg", model, x["features"], k)
 
 
 METHODS = (Method("flow-logreg", "logistic regression on the flattened onset-apex flow (28 x 28 x 3), C chosen inside "
-                  "the fold (beyond the paper)", ("flow",), fit, predict, config=no_config, key=key,
+                  "the fold (beyond the paper)", ("flow",), fit, predict, config=n_classes, key=key,
                   features=features_of, save=save, load=load, group="beyond",
                   label="logistic regression, onset-apex flow (beyond the paper)",
                   init="none (linear model)"),)

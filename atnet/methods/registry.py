@@ -6,8 +6,9 @@ A method declares the inputs it reads (INPUTS), how its config comes from a run'
 four functions:
 
   fit(x, y, groups, config) -> fitted     x: {input: array}, the training clips only; y: class ids
-                                           0..2 (CLASSES); groups: dataset-qualified subjects
-  predict(fitted, x, config) -> (N, 3)    class scores of the test clips (rows sum to 1)
+                                           0..k-1 (the run's class set, Settings.classes; a
+                                           training fold may lack some); groups: dataset-qualified subjects
+  predict(fitted, x, config) -> (N, k)    class scores of the test clips (rows sum to 1), one per class
   save(fitted) -> {name: array}           optional: the tensors of a model file (`atnet train`)
   load(tensors, meta) -> fitted           optional: back from a model file (meta: its header)
 
@@ -45,6 +46,11 @@ def settings_itself(settings):
 def no_config(settings) -> None:
     """For a method with nothing to set."""
     return None
+
+
+def n_classes(settings) -> int:
+    """For a method whose only setting is the number of classes it scores (k of the class set)."""
+    return len(settings.classes)
 
 
 def repr_key(config) -> dict:
@@ -145,11 +151,12 @@ def unknown(name: str, what: str = "--method", choices=None) -> CorpusError:
                        f"them).")
 
 
-def check_scores(name: str, scores, n: int) -> np.ndarray:
-    """What a method's predict returned for n clips, as an (n, 3) float array of class probabilities;
-    anything else is one sentence naming the method (`name`) and what is wrong. Rows holding NaN or
-    inf are left to the caller, which knows why they come (a training that diverged)."""
-    fix = f"return an (n, {len(CLASSES)}) array of non-negative rows summing to 1, one row per clip"
+def check_scores(name: str, scores, n: int, k: int = len(CLASSES)) -> np.ndarray:
+    """What a method's predict returned for n clips, as an (n, k) float array of class probabilities
+    (k: the classes of the run's class set); anything else is one sentence naming the method
+    (`name`) and what is wrong. Rows holding NaN or inf are left to the caller, which knows why
+    they come (a training that diverged)."""
+    fix = f"return an (n, {k}) array of non-negative rows summing to 1, one row per clip and one column per class"
     try:
         raw = np.asarray(scores)
         if raw.dtype.kind in "USVc" or (raw.dtype.kind == "O" and any(isinstance(x, (str, bytes, complex))
@@ -160,7 +167,7 @@ def check_scores(name: str, scores, n: int) -> np.ndarray:
         why = str(e).splitlines()[0] if str(e) else type(e).__name__
         raise CorpusError(f"method {name}: predict returned {type(scores).__name__} that is not an array of numbers "
                           f"({why}); {fix}.") from None
-    if a.shape != (n, len(CLASSES)):
+    if a.shape != (n, k):
         raise CorpusError(f"method {name}: predict returned scores of shape {a.shape} for {n} clip(s); {fix}.")
     finite = np.isfinite(a).all(1)
     sums = a.sum(1)

@@ -33,10 +33,11 @@ class STSTNetConfig:
     batch_size: int = 256
     seed: int = 0
     device: str = "auto"
+    n_classes: int = 3            # of the run's class set (the data's part of the key covers it)
 
 
 def config(settings) -> STSTNetConfig:
-    return STSTNetConfig(seed=settings.train.seed, device=settings.train.device)
+    return STSTNetConfig(seed=settings.train.seed, device=settings.train.device, n_classes=len(settings.classes))
 
 
 def key(cfg: STSTNetConfig) -> dict:
@@ -59,7 +60,7 @@ def fit(x: dict, y, groups, cfg: STSTNetConfig) -> tuple[STSTNet, torch.Tensor]:
     device = resolve_device(cfg.device)
     inputs = images(x["flow"])
     mean = inputs.mean(dim=0)
-    net = STSTNet().to(device)
+    net = STSTNet(cfg.n_classes).to(device)
     opt = torch.optim.Adam(net.parameters(), lr=cfg.lr)
     data, labels = (inputs - mean).to(device), torch.from_numpy(np.array(y, np.int64)).to(device)
     gen = torch.Generator().manual_seed(cfg.seed)
@@ -90,7 +91,7 @@ def save(fitted) -> dict:
 
 
 def load(tensors: dict, meta: dict):
-    net = STSTNet()
+    net = STSTNet(len(meta["classes"]))
     state = {k[4:]: v for k, v in tensors.items() if k.startswith("net.")}
     try:
         net.load_state_dict(state, strict=True)

@@ -12,7 +12,6 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-from ..core.classes import CLASSES
 from ..core.errors import CorpusError
 from ..data.datasets.base import Exclusion, Sample
 from ..data.excluded import exclusions, report_excluded, say_fallbacks
@@ -375,7 +374,7 @@ def evaluate_spotting(roots: dict, out: str | Path, cfg: SpotConfig = SpotConfig
     if model is not None:
         labels, left = label_micro(model, results, proposals, cache, jobs)
         write_atomic(out / "labels.csv", labels.to_csv(index=False))
-        known = labels[labels["truth"].isin(CLASSES)] if len(labels) else labels
+        known = labels[labels["truth"].isin(model.classes)] if len(labels) else labels
         acc = float((known["label"] == known["truth"]).mean()) if len(known) else float("nan")
         text += ["", f"Spot, then recognise: {len(labels)} spotted micro-expressions labelled "
                  f"({len(left)} left out); on the {len(known)} that match an annotated, labelled micro-expression, "

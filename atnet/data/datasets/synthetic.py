@@ -32,7 +32,7 @@ from openpyxl import Workbook
 from tqdm.auto import tqdm
 
 from ...core import parallel
-from ...core.cache import write_atomic
+from ...core.cache import atomic, write_atomic
 
 # Landmarks on skimage.data.astronaut() (512 x 512), read off the image once by eye.
 LM = {
@@ -288,6 +288,23 @@ def write_clip(root: Path, shape: CorpusShape, plan: ClipPlan, seed: int) -> Non
         cv2.imwrite(str(d / frame_file(shape, plan, n)), img, q if shape.name != "smic" else [])
 
 
+OBJECTIVE_SHEET = "CASME2-ObjectiveClasses.xlsx"
+OBJECTIVE = (3, 1, 2)   # objective class of each expression: negative III (AU4), positive I (AU12), surprise II (AU1+2)
+
+
+def write_objective(root: Path, plans: dict[str, list[ClipPlan]]) -> None:
+    """CASME II's objective-class sheet (MEGC 2018), in the shape of the real one: Subject, Filename,
+    Objective Class; the left-out row EP99_01 is class 7."""
+    wb = Workbook()
+    ws = wb.active
+    ws.append(["Subject", "Filename", "Objective Class"])
+    for r in sorted([[f"{p.subject + 1:02d}", p.name, OBJECTIVE[p.label]] for p in plans["casme2"]]
+                    + [["01", "EP99_01", 7]]):
+        ws.append(r)
+    with atomic(root / "CASME2" / OBJECTIVE_SHEET) as tmp:
+        wb.save(tmp)
+
+
 def write_sheets(root: Path, plans: dict[str, list[ClipPlan]], seed: int) -> None:
     rng = np.random.default_rng([seed, 99])
     # CASME II: sheet 1, Subject, Filename, (blank), OnsetFrame, ApexFrame, OffsetFrame, (blank), AUs, Emotion
@@ -307,6 +324,7 @@ def write_sheets(root: Path, plans: dict[str, list[ClipPlan]], seed: int) -> Non
     wb.create_sheet("Sheet2")
     wb.create_sheet("Sheet3")
     wb.save(root / "CASME2" / "CASME2-coding-20140508.xlsx")
+    write_objective(root, plans)
     # SAMM: sheet MICRO_ONLY, a notes block, then the header row
     wb = Workbook()
     ws = wb.active
@@ -339,6 +357,8 @@ def synthesize(out: str | Path, seed: int = 0, full: bool = False, jobs: int = 2
                 "fraction": fraction or (1.0 if full else DEFAULT_FRACTION)}
     marker = out / "synth.json"
     if marker.exists() and _marker(marker) == settings:
+        if not (out / "CASME2" / OBJECTIVE_SHEET).exists():   # a corpus written before the objective sheet
+            write_objective(out, {"casme2": plan_corpus(SHAPES[0], seed, settings["subjects"][0], settings["fraction"])})
         return out
     for shape in SHAPES:
         shutil.rmtree(out / shape.folder, ignore_errors=True)

@@ -1,5 +1,7 @@
 """The paper's Table II (CDE: Acc / UF1 / UAR) and Table III (HDE: UF1 / UAR) in the paper's shape,
-our numbers beside the paper's, each row labelled with where it comes from."""
+our numbers beside the paper's, each row labelled with where it comes from (class set megc2019);
+for any other class set, one table per protocol of the same shape (rows = methods, columns = the
+full set and each corpus given), with no paper rows: the paper reports the composite only."""
 from __future__ import annotations
 
 import json
@@ -19,7 +21,9 @@ def labels() -> dict[str, str]:
 
 CDE_SETS = ("full", "casme2", "samm", "smic")
 HDE_SETS = ("casme2", "samm", "smic")
-SET_NAMES = {"full": "Full", "casme2": "CASME II", "samm": "SAMM", "smic": "SMIC"}
+SET_NAMES = {"full": "Full", "casme2": "CASME II", "samm": "SAMM", "smic": "SMIC", "casme3": "CAS(ME)^3",
+             "mmew": "MMEW"}
+MEGC2019 = "megc2019"   # the class set of the paper's tables
 
 
 class Record(BaseModel):
@@ -70,14 +74,15 @@ def _cell(rec: dict | None, keys) -> str:
     return " / ".join(one(k) for k in keys)
 
 
-def table_rows(ours: list[dict], protocol: str, sets, keys, ours_label: str) -> tuple[list[str], list[list[str]]]:
+def table_rows(ours: list[dict], protocol: str, sets, keys, ours_label: str,
+               with_paper: bool = True) -> tuple[list[str], list[list[str]]]:
     """Header and rows of a table: per method, our row and the paper's row (where it has one)."""
-    paper = {(r["method"], r["test_set"]): r for r in paper_records() if r["protocol"] == protocol}
+    paper = {(r["method"], r["test_set"]): r for r in paper_records() if r["protocol"] == protocol and with_paper}
     mine = {(r["method"], r["test_set"]): r for r in ours if r["protocol"] == protocol}
     names = labels()
     methods = [m for m in names if any(k[0] == m for k in mine)] + \
         sorted({k[0] for k in mine} - set(names))      # your own features' rows (`--features`) after the methods
-    head = ["method", "source"] + [f"{SET_NAMES[s]} {'/'.join(k.upper() if k != 'acc' else 'Acc' for k in keys)}"
+    head = ["method", "source"] + [f"{SET_NAMES.get(s, s)} {'/'.join(k.upper() if k != 'acc' else 'Acc' for k in keys)}"
                                    for s in sets]
     rows = []
     for m in methods:
@@ -106,6 +111,30 @@ def table_loso_corpus(ours: list[dict], ours_label: str = "ours") -> str:
     """Per-corpus LOSO (beyond the paper's tables): Acc / UF1 / UAR, pooled over all folds and per corpus."""
     return "Per-corpus LOSO (leave one subject out within each corpus; not in the paper): Acc / UF1 / UAR\n\n" + \
         _table(ours, "loso-corpus", CDE_SETS, ("acc", "uf1", "uar"), ours_label)
+
+
+def class_set_tables(ours: list[dict], class_set: str, ours_label: str = "ours") -> list[tuple[str, list, list]]:
+    """[(title, head, rows)]: one table per protocol run, Acc / UF1 / UAR for the full set and each
+    corpus present (a class set other than megc2019: no paper rows)."""
+    out = []
+    for protocol in dict.fromkeys(r["protocol"] for r in ours):
+        present = {r["test_set"] for r in ours if r["protocol"] == protocol}
+        sets = [s for s in ("full",) + tuple(SET_NAMES) if s in present] + sorted(present - set(SET_NAMES))
+        head, rows = table_rows(ours, protocol, sets, ("acc", "uf1", "uar"), ours_label, with_paper=False)
+        out.append((f"Class set {class_set}, {protocol}: Acc / UF1 / UAR", head, rows))
+    return out
+
+
+def tables_text(ours: list[dict], class_set: str = MEGC2019, ours_label: str = "ours") -> str:
+    """The tables of a run's records: Tables II and III (and per-corpus LOSO) for megc2019, else
+    class_set_tables."""
+    if class_set != MEGC2019:
+        return "\n\n".join(f"{title}\n\n{markdown(head, rows)}" for title, head, rows
+                            in class_set_tables(ours, class_set, ours_label))
+    text = table_ii(ours, ours_label) + "\n\n" + table_iii(ours, ours_label)
+    if any(r["protocol"] == "loso-corpus" for r in ours):
+        text += "\n\n" + table_loso_corpus(ours, ours_label)
+    return text
 
 
 def table_iii(ours: list[dict], ours_label: str = "ours") -> str:

@@ -21,9 +21,8 @@ import numpy as np
 import pandas as pd
 
 from ...core.cache import atomic, write_atomic
-from ...core.classes import CLASSES
 from .. import metrics
-from . import CDE_SETS, HDE_SETS, SET_NAMES, labels, markdown, paper_records, table_rows
+from . import CDE_SETS, HDE_SETS, MEGC2019, SET_NAMES, class_set_tables, labels, markdown, paper_records, table_rows
 
 TABLES = {"cde": ("Table II (CDE, leave one subject out): Acc / UF1 / UAR", CDE_SETS, ("acc", "uf1", "uar")),
           "hde": ("Table III (HDE, train on two corpora, test on the third): UF1 / UAR", HDE_SETS, ("uf1", "uar"))}
@@ -39,7 +38,7 @@ def run_records(loaded: list[tuple[dict, pd.DataFrame]]) -> list[dict]:
     """One record per run and test set, computed from its predictions."""
     out = []
     for run, preds in loaded:
-        for r in metrics.summarize(preds):
+        for r in metrics.summarize(preds, metrics.classes_of(preds)):
             out.append({"method": run["method"], "protocol": run["protocol"], "seed": run["seed"], **r})
     return out
 
@@ -63,11 +62,12 @@ def confusions(loaded: list[tuple[dict, pd.DataFrame]]) -> dict[tuple[str, str],
     cms: dict[tuple[str, str], np.ndarray] = {}
     for run, preds in loaded:
         key = (run["method"], run["protocol"])
-        cms[key] = cms.get(key, 0) + metrics.confusion(preds["truth"], preds["pred"])
+        k = len(metrics.classes_of(preds))
+        cms[key] = cms.get(key, 0) + metrics.confusion(preds["truth"], preds["pred"], k)
     return cms
 
 
-def _plots(summary: list[dict], cms: dict, n_seeds: dict, fig_dir: Path) -> list[Path]:
+def _plots(summary: list[dict], cms: dict, n_seeds: dict, fig_dir: Path, classes, class_set: str) -> list[Path]:
     import matplotlib
     matplotlib.use("Agg")
     import matplotlib.pyplot as plt
@@ -75,14 +75,15 @@ def _plots(summary: list[dict], cms: dict, n_seeds: dict, fig_dir: Path) -> list
     fig_dir.mkdir(parents=True, exist_ok=True)
     written = []
     for (method, protocol), cm in cms.items():
-        fig, ax = plt.subplots(figsize=(3.6, 3.2), dpi=100)
+        fig, ax = plt.subplots(figsize=(max(3.6, 0.6 * len(classes) + 1.8), max(3.2, 0.5 * len(classes) + 1.7)),
+                               dpi=100)
         ax.imshow(cm, cmap="Blues")
         for i in range(cm.shape[0]):
             for j in range(cm.shape[1]):
                 ax.text(j, i, int(cm[i, j]), ha="center", va="center",
                         color="white" if cm[i, j] > cm.max() / 2 else "black")
-        ax.set_xticks(range(len(CLASSES)), CLASSES, fontsize=8)
-        ax.set_yticks(range(len(CLASSES)), CLASSES, fontsize=8)
+        ax.set_xticks(range(len(classes)), classes, fontsize=8, rotation=45 if len(classes) > 3 else 0)
+        ax.set_yticks(range(len(classes)), classes, fontsize=8)
         ax.set_xlabel("predicted")
         ax.set_ylabel("truth")
         seeds = n_seeds[(method, protocol)]
@@ -95,7 +96,7 @@ def _plots(summary: list[dict], cms: dict, n_seeds: dict, fig_dir: Path) -> list
         plt.close(fig)
         written.append(path)
     paper = {(r["method"], r["protocol"], r["test_set"]): r for r in paper_records()}
-    for protocol, (_, sets, _) in TABLES.items():
+    for protocol, (_, sets, _) in (TABLES if class_set == MEGC2019 else {}).items():   # beside the paper's
         recs = {(r["method"], r["test_set"]): r for r in summary if r["protocol"] == protocol}
         names = labels()
         methods = [m for m in names if any(k[0] == m for k in recs)] + sorted({k[0] for k in recs} - set(names))
@@ -138,7 +139,9 @@ def write_report(folder: str | Path, runs: list[dict], context: dict, label: str
     summary = aggregate(records)
     cms = confusions(loaded)
     n_seeds = {(r["method"], r["protocol"]): r["n_seeds"] for r in summary}
-    figures = _plots(summary, cms, n_seeds, folder / "figures")
+    class_set = context.get("class_set", MEGC2019)
+    classes = metrics.classes_of(loaded[0][1]) if loaded else ()
+    figures = _plots(summary, cms, n_seeds, folder / "figures", classes, class_set)
     write_atomic(folder / "summary.json", json.dumps({"runs": records, "summary": summary}, indent=1))
 
     md = ["# ATNet reproduction report", ""]
@@ -149,8 +152,9 @@ def write_report(folder: str | Path, runs: list[dict], context: dict, label: str
     for line in context.get("notes", []):
         md += [line, ""]
         page.append(f"<p>{html.escape(line)}</p>")
-    for protocol, (title, sets, keys) in TABLES.items():
-        head, rows = table_rows(summary, protocol, sets, keys, label)
+    tables = [(title, *table_rows(summary, protocol, sets, keys, label)) for protocol, (title, sets, keys)
+              in TABLES.items()] if class_set == MEGC2019 else class_set_tables(summary, class_set, label)
+    for title, head, rows in tables:
         if not rows:
             continue
         md += [f"## {title}", "", markdown(head, rows), ""]
