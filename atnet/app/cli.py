@@ -98,6 +98,10 @@ from .outputs import fresh_folder
 from .runs import DEFAULT_CACHE
 
 
+TRACE_HELP = ("record every epoch's test predictions beside the final ones (epochs/), and report what picking each "
+              "test subject's best epoch would have given: shown, clearly marked, never used to choose anything")
+
+
 def build_parser() -> argparse.ArgumentParser:
     p = Parser(prog="atnet", description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     p.add_argument("--version", action="version", version=f"atnet {__version__}")
@@ -138,6 +142,7 @@ def build_parser() -> argparse.ArgumentParser:
                         "logistic regression), spatial-fer / atnet-fer (= --spatial-backbone fer-xception); default "
                         "atnet. With --task spot, spotters: lbp (default), mdmd, flow-tcn (learned, LOSO)")
     s.add_argument("--out", required=True, help="run folder: predictions, results.json, excluded.csv")
+    s.add_argument("--trace-epochs", action="store_true", help=TRACE_HELP)
     g = s.add_argument_group("your own features (README: 'Your own method under the same protocols')")
     g.add_argument("--features", metavar="PATH", help="per-clip features: a folder of dataset-subject-clip.npy|.mat|"
                                                       ".csv files (or with an index.csv), or one CSV table")
@@ -189,6 +194,7 @@ def build_parser() -> argparse.ArgumentParser:
     s.add_argument("--method", nargs="+", choices=runs.evaluate_methods(), default=None,
                    help="default: the twelve rows of the paper and three beyond it (fer-probe, spatial-fer, "
                         "atnet-fer); the apex methods only with --apex-table")
+    s.add_argument("--trace-epochs", action="store_true", help=TRACE_HELP)
     s.add_argument("--seeds", type=between(1, 100), default=3,
                    help="runs per network, seeds seed .. seed+N-1, 1 to 100 (default %(default)s)")
     s.add_argument("--preset", choices=("auto", "paper", "demo"), default="auto",

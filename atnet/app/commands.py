@@ -173,7 +173,8 @@ def cmd_evaluate(args) -> None:
                           "labels come from the corpus roots.")
     say_init(args, args.method)
     runs.evaluate_run(inputs_from(args), args.method, args.protocol, config_from(args, PrepConfig),
-                      config_from(args, TrainConfig), args.out, config_from(args, BaselineConfig), args.argv)
+                      config_from(args, TrainConfig), args.out, config_from(args, BaselineConfig), args.argv,
+                      args.trace_epochs)
 
 
 def cmd_report(args) -> None:
@@ -406,7 +407,7 @@ def cmd_reproduce(args) -> None:
     say_init(args, args.method or ["spatial"])
     runs.reproduce(inputs_from(args), args.out, args.method, args.protocol, args.seeds, args.preset,
                    config_from(args, PrepConfig), train_flags(args), svm=config_from(args, BaselineConfig),
-                   argv=args.argv)
+                   argv=args.argv, trace_epochs=args.trace_epochs)
 
 
 def cmd_view(args) -> None:

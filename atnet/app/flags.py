@@ -275,7 +275,7 @@ SPOT_PREP = {"face", "margin", "align", "box_file"}   # spot_prep's: the face sq
 OWN = {"features", "labels", "classifier", "on_missing", "name"}
 COMMON = {"cache", "jobs", "scheduler", "out", "task", "method"}
 APPLIES = {
-    ("evaluate", "recognise"): COMMON | CLIPS | PREP | TRAIN | BASELINE | {"protocol"},
+    ("evaluate", "recognise"): COMMON | CLIPS | PREP | TRAIN | BASELINE | {"protocol", "trace_epochs"},
     ("evaluate", "features"): COMMON - {"method"} | CLIPS | OWN | {"protocol"},
     ("evaluate", "features-labels"): COMMON - {"method", "cache"} | OWN | {"protocol"},
     ("evaluate", "spot"): COMMON | LONG | SPOTTING - TCN | SPOT_PREP | {"model"},

@@ -172,12 +172,14 @@ def load_and_prepare(inputs: Inputs, prep: PrepConfig, methods=(), protocols=())
 
 
 def run_evaluations(data, methods, protocols, settings: Settings, out: Path, jobs: int,
-                    seeds: list[int] | None = None) -> tuple[list[dict], list[dict]]:
+                    seeds: list[int] | None = None, trace_epochs: bool = False) -> tuple[list[dict], list[dict]]:
     """Evaluate and write predictions (CSV + MEGC log) and results.json (records merged by key).
     `methods` are registered names (with `data.features`: the names of your features' rows, each
     classified by settings.classifier). With `seeds`, each seeded method (a network) runs once per
     seed (files and records tagged with it); the others are deterministic and run once. Returns
-    (records, runs: which predictions file each run wrote)."""
+    (records, runs: which predictions file each run wrote). With `trace_epochs`, the methods trained
+    in epochs also write every epoch's test scores (epochs/NAME.csv) and what picking each test
+    fold's best epoch would have reported (epochs/NAME.json; write_inflation)."""
     (out / "predictions").mkdir(parents=True, exist_ok=True)
     sweep(out)   # temporary files of a killed run
     path = out / "results.json"
@@ -199,7 +201,9 @@ def run_evaluations(data, methods, protocols, settings: Settings, out: Path, job
                 run_settings = base if seed is None else replace(base, train=replace(base.train, seed=seed))
                 name = f"{row}-{protocol}" + ("" if seed is None else f"-seed{seed}")
                 preds = evaluate(method, protocol, data, run_settings, out / "folds", jobs=jobs,
-                                 name=row if data.features is not None else None)
+                                 name=row if data.features is not None else None, trace_epochs=trace_epochs)
+                if "epochs" in preds.attrs:
+                    write_inflation(out, name, preds, data.classes)
                 write_atomic(out / "predictions" / f"{name}.csv", preds.to_csv(index=False))
                 if data.class_set == classsets.DEFAULT:   # the MEGC 2019 log format is the composite's
                     metrics.write_megc_log(preds, out / "predictions" / f"{name}.log")
@@ -218,6 +222,25 @@ def run_evaluations(data, methods, protocols, settings: Settings, out: Path, job
     return records, runs
 
 
+def write_inflation(out: Path, name: str, preds: pd.DataFrame, classes) -> dict:
+    """epochs/NAME.csv (every epoch's test scores) and epochs/NAME.json: the scores at the last
+    epoch (what atnet reports) beside those of each test fold's best epoch (metrics.best_epoch_per_fold:
+    a choice on the test fold, which atnet never makes), full set; said in one line."""
+    epochs = preds.attrs["epochs"]
+    (out / "epochs").mkdir(exist_ok=True)
+    write_atomic(out / "epochs" / f"{name}.csv", epochs.to_csv(index=False))
+    final = metrics.summarize(preds, classes)[0]
+    picked = metrics.summarize(metrics.best_epoch_per_fold(epochs), classes)[0]
+    rec = {"run": name, "epochs": int(epochs["epoch"].max()),
+           "last_epoch": {k: final[k] for k in ("acc", "uf1", "uar", "n")},
+           "best_epoch_per_test_fold": {k: picked[k] for k in ("acc", "uf1", "uar", "n")}}
+    write_atomic(out / "epochs" / f"{name}.json", json.dumps(rec, indent=1))
+    print(f"{name}: at the last epoch UF1 {final['uf1']:.3f} UAR {final['uar']:.3f}; picking each test fold's best "
+          f"epoch (a choice on the test fold, never made here) would report UF1 {picked['uf1']:.3f} UAR "
+          f"{picked['uar']:.3f} ({picked['uf1'] - final['uf1']:+.3f})", flush=True)
+    return rec
+
+
 def print_tables(records: list[dict], label: str = "ours", class_set: str = classsets.DEFAULT) -> str:
     text = reports.tables_text(records, class_set, label)
     print("\n" + text + "\n")
@@ -225,7 +248,7 @@ def print_tables(records: list[dict], label: str = "ours", class_set: str = clas
 
 
 def evaluate_run(inputs: Inputs, methods, protocols, prep: PrepConfig, train: TrainConfig,
-                 out: str | Path, svm: BaselineConfig | None = None, argv=()) -> list[dict]:
+                 out: str | Path, svm: BaselineConfig | None = None, argv=(), trace_epochs: bool = False) -> list[dict]:
     """`atnet evaluate`: prepare, then every method under every protocol, written to `out`
     (predictions, MEGC logs, results.json, excluded.csv, settings.json, run.json; `argv`: the
     command line, for run.json). Returns the records."""
@@ -237,7 +260,8 @@ def evaluate_run(inputs: Inputs, methods, protocols, prep: PrepConfig, train: Tr
     svm = svm or BaselineConfig()
     configs = {"prep": asdict(prep), "train": asdict(train), "baselines": asdict(svm)}
     write_atomic(out / "settings.json", json.dumps(configs, indent=1))
-    records, done = run_evaluations(data, methods, protocols, Settings(prep, train, svm), out, inputs.jobs)
+    records, done = run_evaluations(data, methods, protocols, Settings(prep, train, svm), out, inputs.jobs,
+                                    trace_epochs=trace_epochs)
     write_manifest(out, "recognition", argv, inputs.manifest(), configs, done, data.classes, data.class_set)
     print_tables(records, class_set=data.class_set)
     return records
@@ -401,7 +425,7 @@ def train_recipe(preset: str, real: bool, overrides: dict | None = None) -> tupl
 def reproduce(inputs: Inputs, out: str | Path = "runs/reproduce", methods=None, protocols=PROTOCOLS,
               seeds: int = 3, preset: str = "auto", prep: PrepConfig | None = None,
               train_overrides: dict | None = None, command: str = "", svm: BaselineConfig | None = None,
-              argv=()) -> list[dict]:
+              argv=(), trace_epochs: bool = False) -> list[dict]:
     """`atnet reproduce`: every row of Tables II and III (or `methods`), networks once per seed,
     resumable fold by fold, with report.md / report.html / figures / summary.json. `argv`: the
     command line, for run.json and (unless `command` says otherwise) the report. Returns the
@@ -426,7 +450,8 @@ def reproduce(inputs: Inputs, out: str | Path = "runs/reproduce", methods=None, 
     svm = svm or BaselineConfig()
     configs = {"prep": asdict(prep), "train": asdict(train), "baselines": asdict(svm), "seeds": seeds}
     write_atomic(out / "settings.json", json.dumps(configs, indent=1))   # for an older `atnet view`
-    records, runs = run_evaluations(data, methods, protocols, Settings(prep, train, svm), out, inputs.jobs, seeds)
+    records, runs = run_evaluations(data, methods, protocols, Settings(prep, train, svm), out, inputs.jobs, seeds,
+                                    trace_epochs)
     write_manifest(out, "recognition", argv, inputs.manifest(), configs, runs, data.classes, data.class_set)
     wall = time.time() - t0
     log = out / "invocations.json"     # every command that worked on this folder, so a resumed run's cost adds up

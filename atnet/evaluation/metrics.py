@@ -80,6 +80,17 @@ def summarize(preds: pd.DataFrame, classes=None) -> list[dict]:
                                       for name in DATASETS + tuple(sorted(present - set(DATASETS))) if name in present]
 
 
+def best_epoch_per_fold(epochs: pd.DataFrame) -> pd.DataFrame:
+    """What test-fold selection reports (--trace-epochs; atnet never selects so): from the table of
+    every epoch's test scores (protocols.epoch_table), each fold's predictions at the epoch with the
+    most correct test clips, a tie going to the later epoch, as the public code of HTNet and
+    others keeps each test subject's best epoch. One row per clip, `epoch` the one picked."""
+    correct = epochs.assign(ok=epochs["truth"] == epochs["pred"]).groupby(["fold", "epoch"], sort=True)["ok"].sum()
+    best = {fold: int(s[s == s.max()].index.get_level_values("epoch").max()) for fold, s in correct.groupby("fold")}
+    picked = epochs[epochs["epoch"] == epochs["fold"].map(best)]
+    return picked.reset_index(drop=True)
+
+
 def write_megc_log(preds: pd.DataFrame, path: str | Path) -> None:
     """One block per dataset-qualified subject, in the table's order of first appearance."""
     lines = []

@@ -69,14 +69,18 @@ def splits(protocol: str, table: pd.DataFrame) -> list[tuple[str, np.ndarray, np
 
 
 def fit_predict_fold(method: Method, x: dict, y: np.ndarray, groups: np.ndarray, train: np.ndarray,
-                     test: np.ndarray, config, threads: int) -> np.ndarray:
+                     test: np.ndarray, config, threads: int, trace: bool = False):
     """One fold (a task for parallel.run): `method` fitted on the training clips, scores of the test
-    clips, on `threads` BLAS and torch threads."""
+    clips, on `threads` BLAS and torch threads. With `trace` (a method that has one): (scores, the
+    test clips' scores after each epoch), recorded only, never used to choose anything."""
     with threadpool_limits(threads):
         if "torch" in sys.modules:
             sys.modules["torch"].set_num_threads(threads)
-        fitted = method.fit({k: v[train] for k, v in x.items()}, y[train], groups[train], config)
-        return method.predict(fitted, {k: v[test] for k, v in x.items()}, config)
+        x_train, x_test = {k: v[train] for k, v in x.items()}, {k: v[test] for k, v in x.items()}
+        if trace:
+            fitted, epochs = method.trace(x_train, y[train], groups[train], config, x_test)
+            return method.predict(fitted, x_test, config), epochs
+        return method.predict(method.fit(x_train, y[train], groups[train], config), x_test, config)
 
 
 _FEATURES: dict = {}   # (method, data, config key) -> a method's label-free features, computed once per process
@@ -106,6 +110,11 @@ def _fold_file(folder: Path, method: str, protocol: str, fold: str, key: str) ->
     return folder / f"{safe}-{protocol}-{re.sub(r'[^A-Za-z0-9]+', '_', fold)}-{key[:16]}.npy"
 
 
+def _trace_file(fold_file: Path) -> Path:
+    """Where a fold's per-epoch test scores are kept (--trace-epochs): folds/trace/, same name."""
+    return fold_file.parent / "trace" / fold_file.name
+
+
 def as_settings(cfg, flow_backend: str, classifier: str, svm) -> Settings:
     """A run's Settings: given, or built from a TrainConfig and the older keyword arguments."""
     if isinstance(cfg, Settings):
@@ -115,14 +124,17 @@ def as_settings(cfg, flow_backend: str, classifier: str, svm) -> Settings:
 
 def evaluate(method: str | Method, protocol: str, data: Arrays, cfg: Settings | TrainConfig, folds_dir: str | Path,
              jobs: int = 1, progress: bool = True, flow_backend: str = "dis", classifier: str = "logreg",
-             svm=None, name: str | None = None) -> pd.DataFrame:
+             svm=None, name: str | None = None, trace_epochs: bool = False) -> pd.DataFrame:
     """Train `method` (a registered name or a Method) once per fold of `protocol` and predict its
     test samples. `cfg` is the run's Settings (or a TrainConfig, with `flow_backend`, `classifier`
     and `svm` for the rest). When `data.features` holds the user's own per-clip features, the
     method is `cfg.classifier`'s and `method` names the run (`name` likewise names its saved folds).
     Returns the predictions table: dataset, subject, clip, fold, truth, pred (class ids of the
     clips' class set, data.classes) and one score per class, p_<class> (softmax probabilities; for
-    the SVMs, a softmax of their decision values)."""
+    the SVMs, a softmax of their decision values). With `trace_epochs`, a method trained in epochs
+    (Method.trace) also records each fold's test scores after every epoch, beside its fold
+    (folds/trace/); the table's attrs["epochs"] then holds them (epoch_table), and the final
+    predictions are the same as without."""
     settings = replace(as_settings(cfg, flow_backend, classifier, svm), classes=tuple(data.classes))
     classes = settings.classes
     if data.features is not None and isinstance(method, str):   # your own features: the name is the run's
@@ -144,7 +156,12 @@ def evaluate(method: str | Method, protocol: str, data: Arrays, cfg: Settings | 
             raise CorpusError(f"{name} {protocol}: the training set of fold {fold} holds only {held}, and a "
                               f"classifier needs at least two classes; add clips of the other classes.")
     sweep(folds_dir)   # temporary files of a killed run
-    todo = [f for f in folds if not _fold_file(folds_dir, name, protocol, f[0], key).exists()]
+    trace = trace_epochs and m.trace is not None
+    if trace:
+        (folds_dir / "trace").mkdir(exist_ok=True)
+        sweep(folds_dir / "trace")
+    todo = [f for f in folds if not _fold_file(folds_dir, name, protocol, f[0], key).exists()
+            or (trace and not _trace_file(_fold_file(folds_dir, name, protocol, f[0], key)).exists())]
     if progress:   # says what a rerun reuses: finished folds are never recomputed
         tag = f" seed {config.seed}" if m.seeded and hasattr(config, "seed") else ""
         print(f"{name} {protocol}{tag}: {len(folds) - len(todo)} of {len(folds)} folds already saved, "
@@ -157,10 +174,11 @@ def evaluate(method: str | Method, protocol: str, data: Arrays, cfg: Settings | 
 
     def fold_config(i: int):
         return replace(config, device=devices[i % len(devices)]) if len(devices) > 1 else config
-    results = parallel.run(fit_predict_fold, ((m, x, y, groups, tr, te, fold_config(i), threads)
+    results = parallel.run(fit_predict_fold, ((m, x, y, groups, tr, te, fold_config(i), threads, trace)
                                               for i, (_, tr, te) in enumerate(todo)), jobs)
     bar = tqdm(results, total=len(todo), desc=f"{name} {protocol}", disable=not progress)
     for probs, (fold, _, test) in zip(bar, todo):
+        probs, epochs = probs if trace else (probs, None)
         probs = check_scores(f"{m.name} ({protocol}, fold {fold})", probs, len(test), len(classes))   # a plug-in's
         if not np.isfinite(probs).all():   # never saved: a rerun trains the fold again
             fix = (f"the training diverged; run again with a lower --lr (now {config.lr:g})"
@@ -168,6 +186,9 @@ def evaluate(method: str | Method, protocol: str, data: Arrays, cfg: Settings | 
             raise CorpusError(f"{name} {protocol}: fold {fold} gave NaN or infinite class scores for "
                               f"{int((~np.isfinite(probs)).any(1).sum())} of its {len(probs)} clips, so nothing of "
                               f"it is saved; {fix}.")
+        if epochs is not None:   # first, so a saved fold always has its trace
+            with atomic(_trace_file(_fold_file(folds_dir, name, protocol, fold, key))) as tmp, open(tmp, "wb") as f:
+                np.save(f, np.asarray(epochs, np.float32))
         with atomic(_fold_file(folds_dir, name, protocol, fold, key)) as tmp, open(tmp, "wb") as f:
             np.save(f, probs.astype(np.float32))
     out = []
@@ -180,4 +201,23 @@ def evaluate(method: str | Method, protocol: str, data: Arrays, cfg: Settings | 
         for c, name_c in enumerate(classes):
             part[f"p_{name_c}"] = probs[:, c]
         out.append(part)
-    return pd.concat(out).sort_index().reset_index(drop=True)
+    preds = pd.concat(out).sort_index().reset_index(drop=True)
+    if trace:
+        preds.attrs["epochs"] = epoch_table(data, folds, y, classes,
+                                            [np.load(_trace_file(_fold_file(folds_dir, name, protocol, f, key)))
+                                             for f, _, _ in folds])
+    return preds
+
+
+def epoch_table(data: Arrays, folds, y: np.ndarray, classes, traces: list[np.ndarray]) -> pd.DataFrame:
+    """Every test clip's scores after every epoch: dataset, subject, clip, fold, epoch (1..E), truth,
+    pred, p_<class> (the last epoch's rows are the predictions)."""
+    out = []
+    for (fold, _, test), scores in zip(folds, traces):
+        for e, probs in enumerate(scores, 1):
+            part = data.table.iloc[test][["dataset", "subject", "clip"]].copy()
+            part["fold"], part["epoch"], part["truth"], part["pred"] = fold, e, y[test], probs.argmax(1)
+            for c, name_c in enumerate(classes):
+                part[f"p_{name_c}"] = probs[:, c]
+            out.append(part)
+    return pd.concat(out, ignore_index=True)

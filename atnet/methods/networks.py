@@ -6,6 +6,8 @@ as a model file (its state dict; the header holds the settings)."""
 from __future__ import annotations
 
 from dataclasses import asdict, dataclass, replace
+
+import numpy as np
 from importlib.resources import files
 from pathlib import Path
 
@@ -66,6 +68,16 @@ def fitter(network: str):
     return fit
 
 
+def tracer(network: str):
+    def fit_trace(x: dict, y, groups, cfg: NetConfig, x_test: dict):
+        """fit, and the test clips' scores after every epoch, (epochs, n, k) (--trace-epochs)."""
+        seen = []
+        net = fit_network(network, x.get("apex"), x.get("adm"), y, cfg, n_classes=cfg.n_classes, flow=x.get("flow"),
+                          on_epoch=lambda model, _: seen.append(predict(model, x_test, cfg)))
+        return net, np.stack(seen)
+    return fit_trace
+
+
 def predict(net: ATNet, x: dict, cfg: TrainConfig):
     return predict_network(net, x.get("apex"), x.get("adm"), cfg, flow=x.get("flow"))
 
@@ -100,7 +112,7 @@ def network(name: str, description: str, inputs: tuple[str, ...], label: str, ba
             group: str = "paper", key_inputs: tuple[str, ...] = ("apex", "adm")) -> Method:
     net = base or name
     return Method(name, description, inputs, fitter(net), predict, config=train_config, key=key, save=save,
-                  load=loader(net), seeded=True, group=group, label=label, init=init_text(net), base=base,
+                  load=loader(net), trace=tracer(net), seeded=True, group=group, label=label, init=init_text(net), base=base,
                   key_inputs=key_inputs, adjust=adjust)
 
 

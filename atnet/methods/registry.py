@@ -11,6 +11,10 @@ four functions:
   predict(fitted, x, config) -> (N, k)    class scores of the test clips (rows sum to 1), one per class
   save(fitted) -> {name: array}           optional: the tensors of a model file (`atnet train`)
   load(tensors, meta) -> fitted           optional: back from a model file (meta: its header)
+  trace(x, y, groups, config, x_test)     optional, for a method trained in epochs: fit, and the test
+      -> (fitted, (epochs, n, k))         clips' scores after each epoch (--trace-epochs: recorded to
+                                           show what picking an epoch on the test fold would report;
+                                           never used to choose anything)
 
 A method made outside atnet registers itself with `register(Method(...))` (or an entry point in
 the group "atnet.methods" naming a Method) and then runs in evaluate, reproduce, train, predict and
@@ -71,6 +75,7 @@ class Method:
     features: Callable | None = None      # (x, config, jobs) -> x: label-free, computed once over all clips
     save: Callable | None = None
     load: Callable | None = None
+    trace: Callable | None = None         # (x, y, groups, config, x_test) -> (fitted, (epochs, n, k) test scores)
     seeded: bool = False                  # starts from random weights: reproduce runs it once per seed
     group: str = "yours"                  # one of GROUPS
     label: str = ""                       # its row in the tables (default: the name)

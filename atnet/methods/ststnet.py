@@ -55,7 +55,7 @@ def images(flow: np.ndarray) -> torch.Tensor:
     return x.contiguous()
 
 
-def fit(x: dict, y, groups, cfg: STSTNetConfig) -> tuple[STSTNet, torch.Tensor]:
+def fit(x: dict, y, groups, cfg: STSTNetConfig, on_epoch=None) -> tuple[STSTNet, torch.Tensor]:
     seed_everything(cfg.seed)
     device = resolve_device(cfg.device)
     inputs = images(x["flow"])
@@ -75,7 +75,23 @@ def fit(x: dict, y, groups, cfg: STSTNetConfig) -> tuple[STSTNet, torch.Tensor]:
             opt.zero_grad(set_to_none=True)
             loss.backward()
             opt.step()
+        if on_epoch is not None:   # --trace-epochs: the test clips' scores, changing nothing of the training
+            on_epoch(net, mean)
+            net.train()
     return net.cpu().eval(), mean
+
+
+def fit_trace(x: dict, y, groups, cfg: STSTNetConfig, x_test: dict):
+    """fit, and the test clips' scores after every epoch, (epochs, n, k) (--trace-epochs)."""
+    seen = []
+    test = images(x_test["flow"])
+
+    @torch.no_grad()
+    def record(net, mean):
+        net.eval()
+        seen.append(torch.softmax(net((test - mean).to(next(net.parameters()).device)), dim=1).cpu().numpy())
+    fitted = fit(x, y, groups, cfg, record)
+    return fitted, np.stack(seen)
 
 
 @torch.no_grad()
@@ -104,4 +120,4 @@ def load(tensors: dict, meta: dict):
 
 METHODS = (Method("ststnet", "STSTNet (Liong et al. 2019) on the onset-apex flow, as released but tested at the "
                   "last epoch (beyond the paper)", ("flow",), fit, predict, config=config, key=key, save=save,
-                  load=load, seeded=True, group="beyond", label="STSTNet, onset-apex flow (beyond the paper)"),)
+                  load=load, trace=fit_trace, seeded=True, group="beyond", label="STSTNet, onset-apex flow (beyond the paper)"),)

@@ -134,11 +134,14 @@ def epoch_order(labels: np.ndarray, balance: bool, rng: np.random.Generator) -> 
 
 def fit(method: str, apex: np.ndarray, adm: np.ndarray, labels: np.ndarray, cfg: TrainConfig,
         src_size: int | None = None, n_classes: int = 3, spatial_state: dict | None = None,
-        flow: np.ndarray | None = None) -> ATNet:
+        flow: np.ndarray | None = None, on_epoch=None) -> ATNet:
     """Train one model on the given arrays: apex (N, S, S) uint8, adm (N, 64, 128) (either None
     where the method's streams do not read it); from scratch, or
     with the spatial stream started from cfg.init_spatial or `spatial_state` (a ResNet10 state dict,
-    e.g. mapped from ImageNet; keys it lacks start new). The classifier head is always new."""
+    e.g. mapped from ImageNet; keys it lacks start new). The classifier head is always new.
+    `on_epoch(model, epoch)`, if given, is called after each epoch (the model back in training mode
+    after it): --trace-epochs records the test clips' scores there, which change nothing of the
+    training (no random draw, no weight, no statistic)."""
     seed_everything(cfg.seed)
     device = resolve_device(cfg.device)
     try:
@@ -172,7 +175,7 @@ def fit(method: str, apex: np.ndarray, adm: np.ndarray, labels: np.ndarray, cfg:
     dtype = torch.bfloat16 if cfg.amp == "bf16" else torch.float16
     scaler = torch.amp.GradScaler("cuda", enabled=use_amp and cfg.amp == "fp16")
     model.train()
-    for _ in range(cfg.epochs):
+    for epoch in range(cfg.epochs):
         order = epoch_order(np.asarray(labels), cfg.balance, rng)
         for i in range(0, len(order), cfg.batch_size):
             b = torch.from_numpy(order[i:i + cfg.batch_size])
@@ -189,6 +192,9 @@ def fit(method: str, apex: np.ndarray, adm: np.ndarray, labels: np.ndarray, cfg:
             scaler.step(opt)
             scaler.update()
         sched.step()
+        if on_epoch is not None:
+            on_epoch(model, epoch)
+            model.train()
     return model
 
 
