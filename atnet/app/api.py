@@ -324,7 +324,8 @@ def train(samples: list[Sample], method: str = "atnet", prep: PrepConfig | None 
     if hasattr(fitted, "cpu"):
         fitted = fitted.cpu().eval()
     meta = header(cs.classes, cs.name, method=spec.fold_name, prep=asdict(prep), train=asdict(settings.train),
-                  adm_dim=int(arrays.adm.shape[-1]), corpus=corpus_summary(kept, cs.classes), packages=package_versions(),
+                  adm_dim=int(arrays.adm.shape[-1]), corpus=corpus_summary(kept, cs.classes),
+                  packages=package_versions(),
                   date=time.strftime("%Y-%m-%dT%H:%M:%S%z"))
     return Model(fitted, prep, settings.train, meta), excluded
 

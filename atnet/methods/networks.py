@@ -112,7 +112,8 @@ def network(name: str, description: str, inputs: tuple[str, ...], label: str, ba
             group: str = "paper", key_inputs: tuple[str, ...] = ("apex", "adm")) -> Method:
     net = base or name
     return Method(name, description, inputs, fitter(net), predict, config=train_config, key=key, save=save,
-                  load=loader(net), trace=tracer(net), seeded=True, group=group, label=label, init=init_text(net), base=base,
+                  load=loader(net), trace=tracer(net), seeded=True, group=group, label=label, init=init_text(net),
+                  base=base,
                   key_inputs=key_inputs, adjust=adjust)
 
 

@@ -120,4 +120,5 @@ def load(tensors: dict, meta: dict):
 
 METHODS = (Method("ststnet", "STSTNet (Liong et al. 2019) on the onset-apex flow, as released but tested at the "
                   "last epoch (beyond the paper)", ("flow",), fit, predict, config=config, key=key, save=save,
-                  load=load, trace=fit_trace, seeded=True, group="beyond", label="STSTNet, onset-apex flow (beyond the paper)"),)
+                  load=load, trace=fit_trace, seeded=True, group="beyond",
+                  label="STSTNet, onset-apex flow (beyond the paper)"),)

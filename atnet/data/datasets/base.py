@@ -140,8 +140,8 @@ def sheet_labels(dataset: str, rows: pd.DataFrame, sheet: Path, columns: dict, s
     rule = classes.rule(dataset)
     column = columns.get(rule.column)
     if column is None or column not in rows.columns:
-        raise CorpusError(f"{sheet}: the class set {classes.name} reads the {rule.column} class of each {dataset} clip, "
-                          f"and this sheet has no such column; give the sheet that holds it.")
+        raise CorpusError(f"{sheet}: the class set {classes.name} reads the {rule.column} class of each {dataset} "
+                          f"clip, and this sheet has no such column; give the sheet that holds it.")
     names = [f"{subject_name(r[columns['subject']])}/{str(r[columns['clip']]).strip()}" for _, r in rows.iterrows()]
     repeats = first_rows(names, list(rows.index))
     out = []

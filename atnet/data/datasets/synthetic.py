@@ -358,7 +358,8 @@ def synthesize(out: str | Path, seed: int = 0, full: bool = False, jobs: int = 2
     marker = out / "synth.json"
     if marker.exists() and _marker(marker) == settings:
         if not (out / "CASME2" / OBJECTIVE_SHEET).exists():   # a corpus written before the objective sheet
-            write_objective(out, {"casme2": plan_corpus(SHAPES[0], seed, settings["subjects"][0], settings["fraction"])})
+            plan = plan_corpus(SHAPES[0], seed, settings["subjects"][0], settings["fraction"])
+            write_objective(out, {"casme2": plan})
         return out
     for shape in SHAPES:
         shutil.rmtree(out / shape.folder, ignore_errors=True)
