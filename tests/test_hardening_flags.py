@@ -66,7 +66,8 @@ def mode_argv(cmd: str, mode: str, tmp: Path) -> list[str]:
             ("spot", "named"): ["spot", "V", "--out", out + ".csv"],
             ("spot", "file"): ["spot", "V", "--spotter", str(tmp / "s.safetensors"), "--out", out + ".csv"],
             ("synth", "clips"): ["synth", out], ("synth", "long"): ["synth", out, "--long"],
-            ("synth", "macro"): ["synth", out, "--macro"]}[cmd, mode]
+            ("synth", "macro"): ["synth", out, "--macro"],
+            ("synth", "corpus"): ["synth", out, "--corpus", "mmew"]}[cmd, mode]
 
 
 def mode_of(argv) -> str | None:
@@ -136,7 +137,10 @@ def test_the_flag_tables_name_flags_that_exist():
     (["predict", "M", "--synthetic", "S", "--apex", "3", "--out", "P.csv"], r"--apex sets the apex of every INPUT.*"
                                                                              r"no INPUT .* is given"),
     (["predict", "M", "CLIP", "--subjects", "casme2/sub01", "--out", "P.csv"], r"--subjects .* no --casme2, --samm, "
-                                                                                r"--smic or --synthetic is given"),
+                                                                                r"--smic, --casme3, --mmew or "
+                                                                                r"--synthetic is given"),
+    (["synth", "OUT", "--corpus", "mmew", "--long"], r"--long and --corpus: .* give one of them"),
+    (["synth", "OUT", "--corpus", "casme3", "--full"], r"--full is the size of the clip corpora .* drop --corpus"),
     (["corpus", "--casme2-sheet", "X.xlsx", "--samm", "S", "--out", "P.csv"], r"--casme2-sheet names CASME II's "
                                                                                r"spreadsheet, and no --casme2"),
     (["spot", "--samm-lv", "LV", "--fps", "30", "--out", "P.csv"], r"--fps is the frame rate .* no VIDEO"),

@@ -5,6 +5,7 @@ the same name (paper values as defaults), so nothing is hidden in code.
 
   atnet synth OUT [--full]                     write the synthetic CASME II / SAMM / SMIC-HS corpora
   atnet synth OUT --long [--clean]             synthetic long videos (SAMM-LV, CAS(ME)^2 layouts), realistic
+  atnet synth OUT --corpus casme3|mmew         synthetic CAS(ME)^3 part A or MMEW, in their layouts and workbooks
   atnet prepare [corpora] [prep flags]         faces, crops, flow, ADM -> the on-disk cache
   atnet faces CLIP --out faces.csv            per-frame face, landmarks and crop of a video or folder
   atnet evaluate --protocol cde|hde --method M [corpora] --out DIR [flags]
@@ -29,6 +30,7 @@ the same name (paper values as defaults), so nothing is hidden in code.
 
 Corpora: --casme2 ROOT --samm ROOT --smic ROOT (any subset), or --synthetic ROOT (written there
 first if it is not already); with none given, the synthetic corpus under the cache folder.
+--casme3 ROOT (CAS(ME)^3 part A) and --mmew ROOT are read with a class set that serves them.
 Class sets: --classes megc2019 (default: the composite's negative, positive, surprise), casme2-5,
 samm-5, megc2018-objective, casme3-3/4/7, mmew-6/5, or a JSON file of your own (`atnet classes`).
 """
@@ -113,6 +115,8 @@ def build_parser() -> argparse.ArgumentParser:
                                                         "CK+, Oulu-CASIA, JAFFE and MUG (for pretraining)")
     s.add_argument("--long", action="store_true", help="instead, long videos in the layouts of SAMM Long Videos and "
                                                        "CAS(ME)^2 with their workbooks (for spotting)")
+    s.add_argument("--corpus", choices=("casme3", "mmew"), help="instead, CAS(ME)^3 part A or MMEW in their layouts "
+                                                                 "with their annotation workbooks (small frames)")
     s.add_argument("--clean", action="store_true", help="with --long: the first, clean long videos (weak noise and "
                                                         "head motion, small blinks, shaded expressions) instead of the "
                                                         "realistic ones")

@@ -51,6 +51,15 @@ def cmd_synth(args) -> None:
             print(f"{root}: {c['videos']} videos of {c['subjects']} subjects, {c['micro']} micro- and {c['macro']} "
                   f"macro-expressions")
         return
+    if args.corpus:  # CAS(ME)^3 part A or MMEW, read back with the class set of all its emotions
+        from ..data.datasets import synthetic_more
+        write, classes = {"casme3": (synthetic_more.synthesize_casme3, "casme3-7"),
+                          "mmew": (synthetic_more.synthesize_mmew, "mmew-6")}[args.corpus]
+        root = write(args.out, seed=args.seed, jobs=args.jobs)
+        c = load_corpora({args.corpus: root}, classes=classes)
+        print(f"{root}: {len(c.samples)} micro-expressions of {len({s.subject for s in c.samples})} subjects in the "
+              f"class set {classes} ({len(c.excluded)} annotation rows left out, as in the real sheet)")
+        return
     root = synthetic.synthesize(args.out, seed=args.seed, full=args.full, jobs=args.jobs)
     corpus = load_corpora(synthetic.roots(root))
     print(f"{root}: {len(corpus.samples)} clips, {len({s.subject for s in corpus.samples})} subjects "

@@ -102,13 +102,23 @@ def train_flags(args) -> dict:
     return given_flags(args, TrainConfig)
 
 
+CLIP_CORPORA = ("casme2", "samm", "smic", "casme3", "mmew")   # --NAME ROOT
+SERVED_APART = ("casme3", "mmew")                              # ... read with a class set of their own
+CLIP_SHEETS = {   # --NAME-sheet FILE: Inputs.sheets[NAME]
+    "casme2": "the casme2 spreadsheet, if not inside its root",
+    "samm": "the samm spreadsheet, if not inside its root",
+    "casme2_objective": "CASME II's objective-class sheet (CASME2-ObjectiveClasses.xlsx), read by --classes "
+                        "megc2018-objective, if not beside its coding sheet",
+    "casme3": "CAS(ME)^3's label workbook (cas(me)3_part_A_ME_label_JpgIndex_v2.xlsx), if not inside its root",
+    "casme3_wrong": "CAS(ME)^3's list of rows wrongly labelled in v1, if not beside its label workbook",
+    "mmew": "MMEW's annotation sheet (MMEW_Micro_Exp.xlsx or a CSV export), if not inside its root"}
+
+
 def inputs_from(args) -> Inputs:
     """Where the clips come from, from the corpora flags."""
-    sheets = {n: getattr(args, f"{n}_sheet") for n in ("casme2", "samm", "casme2_objective")
-              if getattr(args, f"{n}_sheet", None)}
-    return Inputs(roots={n: getattr(args, n, None) for n in ("casme2", "samm", "smic") if getattr(args, n, None)},
-                  sheets=sheets, synthetic=getattr(args, "synthetic", None),
-                  apex_table=getattr(args, "apex_table", None),
+    return Inputs(roots={n: getattr(args, n, None) for n in CLIP_CORPORA if getattr(args, n, None)},
+                  sheets={n: getattr(args, f"{n}_sheet") for n in CLIP_SHEETS if getattr(args, f"{n}_sheet", None)},
+                  synthetic=getattr(args, "synthetic", None), apex_table=getattr(args, "apex_table", None),
                   cache=args.cache, jobs=args.jobs, smic_apex=getattr(args, "smic_apex", "middle"),
                   classes=getattr(args, "classes", None) or classsets.DEFAULT)
 
@@ -128,13 +138,11 @@ def class_set_type(text: str) -> str:
 
 def add_corpus_flags(p: argparse.ArgumentParser, smic_apex: bool = True, classes: bool = True) -> None:
     g = p.add_argument_group("corpora")
-    for name in ("casme2", "samm", "smic"):
-        g.add_argument(f"--{name}", metavar="ROOT", help=f"{name} root as unpacked (README: 'Your corpora')")
-    for name in ("casme2", "samm"):
-        g.add_argument(f"--{name}-sheet", metavar="XLSX", help=f"the {name} spreadsheet, if not inside its root")
-    g.add_argument("--casme2-objective-sheet", metavar="XLSX", help="CASME II's objective-class sheet "
-                   "(CASME2-ObjectiveClasses.xlsx), read by --classes megc2018-objective, if not beside its coding "
-                   "sheet")
+    for name in CLIP_CORPORA:
+        apart = " (with a class set that serves it, not megc2019)" if name in SERVED_APART else ""
+        g.add_argument(f"--{name}", metavar="ROOT", help=f"{name} root as unpacked (README: 'Your corpora'){apart}")
+    for name, text in CLIP_SHEETS.items():
+        g.add_argument(f"--{name.replace('_', '-')}-sheet", metavar="FILE" if name == "mmew" else "XLSX", help=text)
     if classes:
         g.add_argument("--classes", type=class_set_type, metavar="SET", default=classsets.DEFAULT,
                        help=f"the class set the clips are labelled by: {', '.join(classsets.names())} (default "
@@ -195,13 +203,14 @@ def spot_prep(args) -> PrepConfig:
 
 
 # Every path flag a command reads, and the suffixes of the files it reads inside a folder given there.
-READ_FLAGS = {**{n: CORPUS for n in ("casme2", "samm", "smic", "synthetic", "samm_lv", "casme_sq", "ckplus", "oulu",
-                                     "jaffe", "mug")},
+READ_FLAGS = {**{n: CORPUS for n in ("casme2", "samm", "smic", "casme3", "synthetic", "samm_lv", "casme_sq", "ckplus",
+                                     "oulu", "jaffe", "mug")},
+              "mmew": CORPUS | {".csv"},   # its annotation may be a CSV export
               **{n: FRAMES for n in ("inputs", "input", "clip")},
               "features": FEATURES,
               **{n: CORPUS for n in ("model", "a", "b", "megc_log", "predictions", "clips", "apex_table", "labels",
-                                     "casme2_sheet", "casme2_objective_sheet",
-                                     "samm_sheet", "samm_lv_sheet", "casme_sq_sheet", "box_file",
+                                     "casme2_sheet", "casme2_objective_sheet", "samm_sheet", "casme3_sheet",
+                                     "casme3_wrong_sheet", "mmew_sheet", "samm_lv_sheet", "casme_sq_sheet", "box_file",
                                      "init_spatial", "init_imagenet", "spotter", "run")}}
 # --out (synth: OUT) is a folder for these commands; elsewhere a file
 RUN_FOLDERS = ("evaluate", "reproduce", "demo", "synth", "export-flows")
@@ -271,8 +280,7 @@ def given_options(parser: argparse.ArgumentParser, argv: list[str]) -> dict[str,
 PREP, TRAIN, BASELINE = ({f.name for f in fields(c)} for c in (PrepConfig, TrainConfig, BaselineConfig))
 SPOTTING = {f.name for f in fields(SpotConfig)} - {"spotter"} | {"auto_p"}
 TCN = {f for f in SPOTTING if f.startswith("tcn_")}   # the learned spotter's (flow-tcn) alone
-CLIPS = {"casme2", "samm", "smic", "casme2_sheet", "samm_sheet", "casme2_objective_sheet", "synthetic", "smic_apex",
-         "apex_table", "classes"}
+CLIPS = {*CLIP_CORPORA, *(f"{n}_sheet" for n in CLIP_SHEETS), "synthetic", "smic_apex", "apex_table", "classes"}
 LONG = {"samm_lv", "samm_lv_sheet", "casme_sq", "casme_sq_sheet"}
 SPOT_PREP = {"face", "margin", "align", "box_file"}   # spot_prep's: the face square of long videos
 OWN = {"features", "labels", "classifier", "on_missing", "name"}
@@ -288,6 +296,7 @@ APPLIES = {
     ("spot", "named"): COMMON | LONG | SPOTTING - TCN | {"input", "fps", "model", "spotter", "face"},
     ("spot", "file"): COMMON | LONG | {"input", "fps", "model", "spotter", "face", "eyes"},   # the rest: the file's
     ("synth", "clips"): {"out", "full", "seed", "jobs", "clean"},   # --clean without --long: cmd_synth says so
+    ("synth", "corpus"): {"out", "corpus", "seed", "jobs", "clean"},
     ("synth", "long"): {"out", "long", "clean", "seed", "jobs"},
     ("synth", "macro"): {"out", "macro", "seed", "jobs", "clean"},
 }
@@ -313,6 +322,7 @@ MODE_TEXT = {   # (command, mode): how the sentence names it, and what to do ins
                        "file's, and of the spotting settings only --eyes is read", "drop it, or pass --spotter lbp or "
                        "mdmd"),
     ("synth", "clips"): ("atnet synth` (the clip corpora", "drop it, or add --long (long videos) or --macro"),
+    ("synth", "corpus"): ("atnet synth --corpus` (CAS(ME)^3 part A or MMEW, at one size", "drop it, or drop --corpus"),
     ("synth", "long"): ("atnet synth --long` (long videos", "drop it, or drop --long"),
     ("synth", "macro"): ("atnet synth --macro` (the macro-expression corpora", "drop it, or drop --macro"),
 }
@@ -330,17 +340,20 @@ GOES_WITH = [   # (command or None for all, flag, the flags one of which it need
     (None, "casme2_sheet", ("casme2",), "names CASME II's spreadsheet"),
     (None, "samm_sheet", ("samm",), "names SAMM's spreadsheet"),
     (None, "casme2_objective_sheet", ("casme2",), "names CASME II's objective-class sheet"),
+    (None, "casme3_sheet", ("casme3",), "names CAS(ME)^3's label workbook"),
+    (None, "casme3_wrong_sheet", ("casme3",), "names CAS(ME)^3's list of rows wrongly labelled in v1"),
+    (None, "mmew_sheet", ("mmew",), "names MMEW's annotation sheet"),
     (None, "samm_lv_sheet", ("samm_lv",), "names SAMM Long Videos' workbook"),
     (None, "casme_sq_sheet", ("casme_sq",), "names CAS(ME)^2's workbook"),
     ("predict", "onset", ("inputs",), "sets the onset of every INPUT (--clips rows and corpora carry their own)"),
     ("predict", "offset", ("inputs",), "sets the offset of every INPUT (--clips rows and corpora carry their own)"),
     ("predict", "apex", ("inputs",), "sets the apex of every INPUT (--clips rows and corpora carry their own)"),
-    ("predict", "subjects", ("casme2", "samm", "smic", "synthetic"), "chooses among the corpora's clips"),
-    ("predict", "leave_out_subjects", ("casme2", "samm", "smic", "synthetic"), "chooses among the corpora's clips"),
+    ("predict", "subjects", (*CLIP_CORPORA, "synthetic"), "chooses among the corpora's clips"),
+    ("predict", "leave_out_subjects", (*CLIP_CORPORA, "synthetic"), "chooses among the corpora's clips"),
     ("spot", "fps", ("input",), "is the frame rate of the frame folders given as VIDEO"),
 ]
 NEEDS_TEXT = {("inputs",): "INPUT (frame folders or videos)", ("input",): "VIDEO (frame folders)",
-              ("casme2", "samm", "smic", "synthetic"): "--casme2, --samm, --smic or --synthetic"}
+              (*CLIP_CORPORA, "synthetic"): "--casme2, --samm, --smic, --casme3, --mmew or --synthetic"}
 
 
 def mode(args) -> str | None:
@@ -354,9 +367,10 @@ def mode(args) -> str | None:
     if args.cmd == "spot":
         return "named" if args.spotter in SPOTTERS else "file"
     if args.cmd == "synth":
-        if args.long and args.macro:
-            raise CorpusError("--long and --macro: each writes other corpora; give one of them.")
-        return "long" if args.long else "macro" if args.macro else "clips"
+        both = [f for f, v in (("--long", args.long), ("--macro", args.macro), ("--corpus", args.corpus)) if v]
+        if len(both) > 1:
+            raise CorpusError(f"{' and '.join(both)}: each writes other corpora; give one of them.")
+        return "long" if args.long else "macro" if args.macro else "corpus" if args.corpus else "clips"
     return None
 
 

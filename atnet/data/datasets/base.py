@@ -97,14 +97,26 @@ def list_frames(folder: Path) -> tuple[tuple[str, ...], tuple[int, ...]]:
 
 def check_frames(dataset: str, name: str, folder: Path, onset: int, apex: int, offset: int):
     """Frames of a listed clip, or the reason it cannot be used (as a string)."""
+    got = read_folder(folder)
+    return got if isinstance(got, str) else check_listed(folder, *got, onset, apex, offset)
+
+
+def read_folder(folder: Path) -> tuple[tuple[str, ...], tuple[int, ...]] | str:
+    """list_frames of a folder, or the reason it cannot be read (as a string)."""
     try:
         if not folder.is_dir():
             return f"no folder {folder}"
-        frames, numbers = list_frames(folder)
+        return list_frames(folder)
     except CorpusError as e:
         return str(e)
     except OSError as e:   # e.g. a name longer than the file system allows
         return f"{folder}: cannot be read as a folder ({e.strerror})"
+
+
+def check_listed(folder: Path, frames: tuple[str, ...], numbers: tuple[int, ...], onset: int, apex: int,
+                 offset: int):
+    """check_frames on a folder listed already (list_frames): a video holding several clips is
+    listed once for all of them."""
     if not frames:
         return f"no image files in {folder}"
     if not (onset <= apex <= offset):
