@@ -26,7 +26,7 @@ from ..core.cache import atomic, sweep, write_atomic
 from ..core.provenance import package_versions
 from ..core.readers import read_json
 from ..data import classsets
-from ..data.datasets import Corpus, CorpusError, load_corpora, synthetic, to_frame
+from ..data.datasets import Corpus, CorpusError, load_corpora, synthetic, synthetic_more, to_frame
 from ..data.excluded import exclusions, report_excluded, report_fallbacks
 from ..data.prepare import PrepConfig, prepare_all, read_apex_table, table_inputs, to_arrays
 from ..evaluation import metrics, reports
@@ -100,18 +100,28 @@ class Inputs:
         return classsets.get(self.classes)
 
     def corpus_roots(self) -> dict:
+        """The roots read: the real ones given, or the synthetic corpora the class set serves (the
+        composite's three; CAS(ME)^3 and MMEW in ROOT/CASME3 and ROOT/MMEW). A synthetic corpus you
+        name is used as it is; the default one, and a part you name that is not there, is written to
+        match."""
         real = {n: r for n, r in self.roots.items() if r}
         if real:
             return real
-        root = Path(self.synthetic or Path(self.cache) / "synthetic")
-        if not (self.synthetic and (root / "synth.json").exists()):  # a corpus you name is used as it is
-            synthetic.synthesize(root, jobs=self.jobs)                  # the default one is (re)built to match
-        served = {n: r for n, r in synthetic.roots(root).items() if self.class_set().serves(n)}
+        root, cs = Path(self.synthetic or Path(self.cache) / "synthetic"), self.class_set()
+        served = {}
+        if any(cs.serves(n) for n in synthetic.roots(root)):
+            if not (self.synthetic and (root / "synth.json").exists()):
+                synthetic.synthesize(root, jobs=self.jobs)
+            served = {n: r for n, r in synthetic.roots(root).items() if cs.serves(n)}
+        for name, write in (("casme3", synthetic_more.synthesize_casme3), ("mmew", synthetic_more.synthesize_mmew)):
+            if cs.serves(name):
+                folder = root / {"casme3": "CASME3", "mmew": "MMEW"}[name]
+                served[name] = folder if self.synthetic and (folder / "synth.json").exists() else \
+                    write(root, jobs=self.jobs)
         if not served:
-            raise CorpusError(f"--classes {self.class_set().name}: the class set serves "
-                              f"{', '.join(self.class_set().corpora)}, and the synthetic corpus holds "
-                              f"{', '.join(synthetic.roots(root))}; give the corpora it serves.")
-        return served   # the synthetic corpora the class set serves
+            raise CorpusError(f"--classes {cs.name}: the class set serves {', '.join(cs.corpora)}, none of which the "
+                              f"synthetic corpus can stand in for; give the corpora it serves.")
+        return served
 
     def corpus(self) -> Corpus:
         return load_corpora(self.corpus_roots(), self.sheets, self.class_set())
