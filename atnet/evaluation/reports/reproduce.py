@@ -5,8 +5,9 @@ deterministic and run once) left a predictions table in DIR/predictions. From th
 this module computes the pooled Acc / UF1 / UAR per run, their mean and standard deviation over
 seeds, the confusion matrices, and writes:
 
-  DIR/report.md, DIR/report.html    Tables II and III beside the paper's numbers; settings, seeds,
-                                    package versions, wall time; the figures
+  DIR/report.md, DIR/report.html    Tables II and III beside the paper's numbers (and one table per
+                                    protocol beyond them that ran); settings, seeds, package
+                                    versions, wall time; the figures
   DIR/summary.json                  the numbers of the tables (mean, std, n_seeds per cell)
   DIR/figures/confusion-M-P.png     pooled confusion matrix per method and protocol (summed over seeds)
   DIR/figures/bars-P.png            UF1 per test set and method (mean, std as error bars), paper as dots
@@ -23,7 +24,7 @@ import pandas as pd
 from ...core.cache import atomic, write_atomic
 from ...core.classes import CLASSES
 from .. import metrics
-from . import CDE_SETS, HDE_SETS, SET_NAMES, labels, markdown, paper_records, table_rows
+from . import CDE_SETS, HDE_SETS, SET_NAMES, beyond, beyond_title, labels, markdown, paper_records, table_rows
 
 TABLES = {"cde": ("Table II (CDE, leave one subject out): Acc / UF1 / UAR", CDE_SETS, ("acc", "uf1", "uar")),
           "hde": ("Table III (HDE, train on two corpora, test on the third): UF1 / UAR", HDE_SETS, ("uf1", "uar"))}
@@ -149,7 +150,9 @@ def write_report(folder: str | Path, runs: list[dict], context: dict, label: str
     for line in context.get("notes", []):
         md += [line, ""]
         page.append(f"<p>{html.escape(line)}</p>")
-    for protocol, (title, sets, keys) in TABLES.items():
+    tables = [(p, *t) for p, t in TABLES.items()] + [(p, beyond_title(p), CDE_SETS, ("acc", "uf1", "uar"))
+                                                     for p in beyond(summary)]   # loso-corpus, k-fold-subjects
+    for protocol, title, sets, keys in tables:
         head, rows = table_rows(summary, protocol, sets, keys, label)
         if not rows:
             continue
