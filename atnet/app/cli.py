@@ -47,7 +47,8 @@ from ..data import faces
 from ..data.datasets import CorpusError
 from ..data.long import FPS_RANGE
 from ..data.prepare import PrepConfig
-from ..evaluation.protocols import ALL_PROTOCOLS, PROTOCOLS
+from ..evaluation import splits
+from ..evaluation.protocols import PROTOCOLS
 from ..features.apex_spot import METHODS as SPOT_METHODS
 from ..methods.baselines import BaselineConfig
 from ..spotting.learned import NAME as LEARNED
@@ -104,6 +105,18 @@ TRACE_HELP = ("record every epoch's test predictions beside the final ones (epoc
               "test subject's best epoch would have given: shown, clearly marked, never used to choose anything")
 
 
+def protocols_help() -> str:
+    """Every registered protocol with its description, for --protocol's help."""
+    return "; ".join(f"{p}: {splits.get(p).description}" for p in splits.names()).replace("%", "%%")
+
+
+def add_folds_flag(s: argparse.ArgumentParser) -> None:
+    s.add_argument("--folds", type=between(2, 100), default=splits.K_DEFAULT, metavar="K",
+                   help="K, 2 to 100, for --protocol k-fold-subjects only (default %(default)s, as DFME's 10-fold "
+                        "protocol); one K per run folder: its predictions are METHOD-k-fold-subjects.csv, so a "
+                        "second K replaces the first's")
+
+
 def build_parser() -> argparse.ArgumentParser:
     p = Parser(prog="atnet", description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     p.add_argument("--version", action="version", version=f"atnet {__version__}")
@@ -139,8 +152,9 @@ def build_parser() -> argparse.ArgumentParser:
     s.add_argument("--apex-table", metavar="CSV", help="corpora as apex frames only: a CSV of dataset, subject, "
                                                        "clip, label, image (for the apex methods: spatial, "
                                                        "micro-attention, fer-probe, spatial-fer)")
-    s.add_argument("--protocol", nargs="+", choices=ALL_PROTOCOLS, default=["cde"],
-                   help="cde, hde (the paper's) or loso-corpus (LOSO within each corpus alone); default cde")
+    s.add_argument("--protocol", nargs="+", choices=splits.names(), default=["cde"],
+                   help=protocols_help() + "; default cde")
+    add_folds_flag(s)
     s.add_argument("--method", nargs="+", choices=runs.evaluate_methods() + tuple(SPOTTERS), default=None,
                    help="networks, baselines, and beyond the paper: fer-probe (fer's frozen FER2013 network + "
                         "logistic regression), spatial-fer / atnet-fer (= --spatial-backbone fer-xception); default "
@@ -194,7 +208,9 @@ def build_parser() -> argparse.ArgumentParser:
     s = sub.add_parser("reproduce", help="every row of Tables II and III, resumable, with a report (MD, HTML, PNG)")
     add_corpus_flags(s)
     s.add_argument("--apex-table", metavar="CSV", help="apex frames only (the apex methods' rows)")
-    s.add_argument("--protocol", nargs="+", choices=PROTOCOLS, default=list(PROTOCOLS))
+    s.add_argument("--protocol", nargs="+", choices=splits.names(), default=list(PROTOCOLS),
+                   help=protocols_help() + f"; default {' '.join(PROTOCOLS)}")
+    add_folds_flag(s)
     s.add_argument("--method", nargs="+", choices=runs.evaluate_methods(), default=None,
                    help="default: the twelve rows of the paper and three beyond it (fer-probe, spatial-fer, "
                         "atnet-fer); the apex methods only with --apex-table")

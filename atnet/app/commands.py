@@ -175,7 +175,7 @@ def cmd_evaluate(args) -> None:
     args.method = args.method or ["atnet"]
     if args.features:   # your own features: no frames are read or prepared
         runs.evaluate_features(args.features, args.protocol, args.out, args.labels, inputs_from(args),
-                               args.classifier, args.name, args.on_missing, argv=args.argv)
+                               args.classifier, args.name, args.on_missing, argv=args.argv, folds=args.folds)
         return
     if args.labels:
         raise CorpusError("--labels goes with --features (labels for your own features); without --features the "
@@ -183,7 +183,7 @@ def cmd_evaluate(args) -> None:
     say_init(args, args.method)
     runs.evaluate_run(inputs_from(args), args.method, args.protocol, config_from(args, PrepConfig),
                       config_from(args, TrainConfig), args.out, config_from(args, BaselineConfig), args.argv,
-                      args.trace_epochs)
+                      args.trace_epochs, args.folds)
 
 
 def cmd_report(args) -> None:
@@ -416,7 +416,7 @@ def cmd_reproduce(args) -> None:
     say_init(args, args.method or ["spatial"])
     runs.reproduce(inputs_from(args), args.out, args.method, args.protocol, args.seeds, args.preset,
                    config_from(args, PrepConfig), train_flags(args), svm=config_from(args, BaselineConfig),
-                   argv=args.argv, trace_epochs=args.trace_epochs)
+                   argv=args.argv, trace_epochs=args.trace_epochs, folds=args.folds)
 
 
 def cmd_view(args) -> None:

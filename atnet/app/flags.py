@@ -11,6 +11,7 @@ from ..core.config import between, ranged_type
 from ..data import classsets, faces
 from ..data.datasets import CorpusError
 from ..data.prepare import PrepConfig
+from ..evaluation import splits
 from ..features import BACKENDS as FLOW_BACKENDS
 from ..features.adm import MEANS as ADM_MEANS
 from ..methods.baselines import CHOICES as BASELINE_CHOICES
@@ -286,9 +287,9 @@ SPOT_PREP = {"face", "margin", "align", "box_file"}   # spot_prep's: the face sq
 OWN = {"features", "labels", "classifier", "on_missing", "name"}
 COMMON = {"cache", "jobs", "scheduler", "out", "task", "method"}
 APPLIES = {
-    ("evaluate", "recognise"): COMMON | CLIPS | PREP | TRAIN | BASELINE | {"protocol", "trace_epochs"},
-    ("evaluate", "features"): COMMON - {"method"} | CLIPS | OWN | {"protocol"},
-    ("evaluate", "features-labels"): COMMON - {"method", "cache"} | OWN | {"protocol"},
+    ("evaluate", "recognise"): COMMON | CLIPS | PREP | TRAIN | BASELINE | {"protocol", "folds", "trace_epochs"},
+    ("evaluate", "features"): COMMON - {"method"} | CLIPS | OWN | {"protocol", "folds"},
+    ("evaluate", "features-labels"): COMMON - {"method", "cache"} | OWN | {"protocol", "folds"},
     ("evaluate", "spot"): COMMON | LONG | SPOTTING - TCN | SPOT_PREP | {"model"},
     ("evaluate", "spot-tcn"): COMMON | LONG | SPOTTING | SPOT_PREP | {"model"},
     ("train", "recognise"): COMMON | CLIPS | PREP | TRAIN | {"preset", "subjects", "leave_out_subjects"},
@@ -335,6 +336,7 @@ WHAT = [   # what a flag is, for the sentence; the first group holding it
     ({"method"}, "the choice of methods"),
     (PREP, "a setting of the frames' preparation"), (TRAIN | {"preset"}, "a training setting"),
     (BASELINE, "a setting of the handcrafted baselines"), ({"protocol"}, "a recognition protocol"),
+    ({"folds"}, "the number of folds of a recognition protocol"),
 ]
 GOES_WITH = [   # (command or None for all, flag, the flags one of which it needs, what it does)
     (None, "casme2_sheet", ("casme2",), "names CASME II's spreadsheet"),
@@ -395,6 +397,10 @@ def check_applies(args, given: dict[str, str]) -> None:
             need = NEEDS_TEXT.get(needs, " or ".join("--" + n.replace("_", "-") for n in needs))
             raise CorpusError(f"{given[dest]} {does}, and no {need} is given, so it would be ignored; pass "
                               f"{need}, or drop {given[dest]}.")
+    takes = [p for p in splits.names() if splits.get(p).takes_folds]   # k-fold-subjects
+    if "folds" in given and not set(takes) & set(getattr(args, "protocol", None) or []):
+        raise CorpusError(f"--folds is K of --protocol {' or '.join(takes)}, and no such protocol is given, so it "
+                          f"would be ignored; add --protocol {takes[0]}, or drop --folds.")
 
 
 class Parser(argparse.ArgumentParser):

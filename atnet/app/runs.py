@@ -152,9 +152,9 @@ def smic_apex(samples, inputs: Inputs, prep: PrepConfig):
     return [by_key.get(s.key, s) for s in samples if s.dataset != "smic" or s.key in by_key], failed
 
 
-def load_and_prepare(inputs: Inputs, prep: PrepConfig, methods=(), protocols=()):
+def load_and_prepare(inputs: Inputs, prep: PrepConfig, methods=(), protocols=(), folds: int | None = None):
     """(Arrays, exclusions table): the clips read and prepared (cached); that the methods and
-    protocols can run on them is checked before any clip is prepared."""
+    protocols (k-fold-subjects with K = `folds`) can run on them is checked before any clip is prepared."""
     for m in methods:
         registry.get(m)   # an unknown name is refused before any work
     if inputs.apex_table:
@@ -170,7 +170,7 @@ def load_and_prepare(inputs: Inputs, prep: PrepConfig, methods=(), protocols=())
         return data, exclusions(failed)
     corpus = inputs.corpus()
     for protocol in protocols:
-        check_protocol(protocol, to_frame(corpus.samples))
+        check_protocol(protocol, to_frame(corpus.samples), folds)
     samples, unspotted = smic_apex(corpus.samples, inputs, prep)
     kept, prepared, failed = prepare_all(samples, prep, Path(inputs.cache) / "prepared", jobs=inputs.jobs)
     excluded = exclusions(corpus.excluded + unspotted + failed)
@@ -182,14 +182,16 @@ def load_and_prepare(inputs: Inputs, prep: PrepConfig, methods=(), protocols=())
 
 
 def run_evaluations(data, methods, protocols, settings: Settings, out: Path, jobs: int,
-                    seeds: list[int] | None = None, trace_epochs: bool = False) -> tuple[list[dict], list[dict]]:
+                    seeds: list[int] | None = None, trace_epochs: bool = False,
+                    folds: int | None = None) -> tuple[list[dict], list[dict]]:
     """Evaluate and write predictions (CSV + MEGC log) and results.json (records merged by key).
     `methods` are registered names (with `data.features`: the names of your features' rows, each
     classified by settings.classifier). With `seeds`, each seeded method (a network) runs once per
     seed (files and records tagged with it); the others are deterministic and run once. Returns
     (records, runs: which predictions file each run wrote). With `trace_epochs`, the methods trained
     in epochs also write every epoch's test scores (epochs/NAME.csv) and what picking each test
-    fold's best epoch would have reported (epochs/NAME.json; write_inflation)."""
+    fold's best epoch would have reported (epochs/NAME.json; write_inflation). `folds`: K of
+    k-fold-subjects (default 10)."""
     (out / "predictions").mkdir(parents=True, exist_ok=True)
     sweep(out)   # temporary files of a killed run
     path = out / "results.json"
@@ -211,7 +213,8 @@ def run_evaluations(data, methods, protocols, settings: Settings, out: Path, job
                 run_settings = base if seed is None else replace(base, train=replace(base.train, seed=seed))
                 name = f"{row}-{protocol}" + ("" if seed is None else f"-seed{seed}")
                 preds = evaluate(method, protocol, data, run_settings, out / "folds", jobs=jobs,
-                                 name=row if data.features is not None else None, trace_epochs=trace_epochs)
+                                 name=row if data.features is not None else None, trace_epochs=trace_epochs,
+                                 folds=folds)
                 if "epochs" in preds.attrs:
                     write_inflation(out, name, preds, data.classes)
                 write_atomic(out / "predictions" / f"{name}.csv", preds.to_csv(index=False))
@@ -258,20 +261,21 @@ def print_tables(records: list[dict], label: str = "ours", class_set: str = clas
 
 
 def evaluate_run(inputs: Inputs, methods, protocols, prep: PrepConfig, train: TrainConfig,
-                 out: str | Path, svm: BaselineConfig | None = None, argv=(), trace_epochs: bool = False) -> list[dict]:
+                 out: str | Path, svm: BaselineConfig | None = None, argv=(), trace_epochs: bool = False,
+                 folds: int | None = None) -> list[dict]:
     """`atnet evaluate`: prepare, then every method under every protocol, written to `out`
     (predictions, MEGC logs, results.json, excluded.csv, settings.json, run.json; `argv`: the
-    command line, for run.json). Returns the records."""
+    command line, for run.json; `folds`: K of k-fold-subjects). Returns the records."""
     out = Path(out)
     check_class_set(out, inputs.class_set().name)
     out.mkdir(parents=True, exist_ok=True)
-    data, excluded = load_and_prepare(inputs, prep, methods, protocols)
+    data, excluded = load_and_prepare(inputs, prep, methods, protocols, folds)
     report_excluded(excluded, out)
     svm = svm or BaselineConfig()
     configs = {"prep": asdict(prep), "train": asdict(train), "baselines": asdict(svm)}
     write_atomic(out / "settings.json", json.dumps(configs, indent=1))
     records, done = run_evaluations(data, methods, protocols, Settings(prep, train, svm), out, inputs.jobs,
-                                    trace_epochs=trace_epochs)
+                                    trace_epochs=trace_epochs, folds=folds)
     write_manifest(out, "recognition", argv, inputs.manifest(), configs, done, data.classes, data.class_set)
     print_tables(records, class_set=data.class_set)
     return records
@@ -346,12 +350,13 @@ def export_flows(inputs: Inputs, prep: PrepConfig, out: str | Path, fmt: str = "
 
 def evaluate_features(features: str | Path, protocols, out: str | Path, labels: str | Path | None = None,
                       inputs: Inputs | None = None, classifier: str = "logreg", name: str | None = None,
-                      on_missing: str = "refuse", jobs: int | None = None, argv=()) -> list[dict]:
+                      on_missing: str = "refuse", jobs: int | None = None, argv=(),
+                      folds: int | None = None) -> list[dict]:
     """`atnet evaluate --features`: your per-clip features (byo.read_features's formats) through the
     same protocols, classified by `classifier` (the registry's group "classifier"); labels and subjects from
     `labels` (`atnet corpus`'s CSV) or from the corpora of `inputs`. Folds run `jobs` at a time
     (default: inputs.jobs, 2). Writes what evaluate_run writes under the row `name` (default
-    features-CLASSIFIER). Returns the records."""
+    features-CLASSIFIER); `folds`: K of k-fold-subjects. Returns the records."""
     from ..evaluation import byo
     if classifier not in registry.names("classifier"):
         raise CorpusError(f"--classifier {classifier}: unknown; choose one of "
@@ -366,17 +371,17 @@ def evaluate_features(features: str | Path, protocols, out: str | Path, labels: 
         corpus = (inputs or Inputs()).corpus()
         table, excluded = to_frame(corpus.samples)[["dataset", "subject", "clip", "label"]], list(corpus.excluded)
     for protocol in protocols:
-        check_protocol(protocol, table)
+        check_protocol(protocol, table, folds)
     data, left = byo.feature_arrays(features, table, on_missing, cs.classes, cs.name)
     report_excluded(exclusions(excluded + left), out)
     for protocol in protocols:   # again, on what has features
-        check_protocol(protocol, data.table)
+        check_protocol(protocol, data.table, folds)
     name = name or f"features-{classifier}"
     write_atomic(out / "settings.json", json.dumps({"features": str(features), "labels": str(labels or ""),
                                                     "classifier": classifier, "name": name,
                                                     "dimensions": int(data.features.shape[1])}, indent=1))
     jobs = jobs or (inputs or Inputs()).jobs
-    records, done = run_evaluations(data, [name], protocols, Settings(classifier=classifier), out, jobs)
+    records, done = run_evaluations(data, [name], protocols, Settings(classifier=classifier), out, jobs, folds=folds)
     write_manifest(out, "recognition", argv, (inputs or Inputs()).manifest(features, labels),
                    {"classifier": classifier}, done, cs.classes, cs.name)
     print_tables(records, class_set=cs.name)
@@ -435,11 +440,11 @@ def train_recipe(preset: str, real: bool, overrides: dict | None = None) -> tupl
 def reproduce(inputs: Inputs, out: str | Path = "runs/reproduce", methods=None, protocols=PROTOCOLS,
               seeds: int = 3, preset: str = "auto", prep: PrepConfig | None = None,
               train_overrides: dict | None = None, command: str = "", svm: BaselineConfig | None = None,
-              argv=(), trace_epochs: bool = False) -> list[dict]:
+              argv=(), trace_epochs: bool = False, folds: int | None = None) -> list[dict]:
     """`atnet reproduce`: every row of Tables II and III (or `methods`), networks once per seed,
     resumable fold by fold, with report.md / report.html / figures / summary.json. `argv`: the
-    command line, for run.json and (unless `command` says otherwise) the report. Returns the
-    summary rows (mean and std over seeds)."""
+    command line, for run.json and (unless `command` says otherwise) the report; `folds`: K of
+    k-fold-subjects. Returns the summary rows (mean and std over seeds)."""
     from ..evaluation.reports.reproduce import write_report
     t0 = time.time()
     out = Path(out)
@@ -450,7 +455,7 @@ def reproduce(inputs: Inputs, out: str | Path = "runs/reproduce", methods=None, 
     preset, train = train_recipe(preset, real, train_overrides)
     seeds = [train.seed + i for i in range(seeds)]
     methods = list(methods or (table_methods(inputs.apex_table) if inputs.apex_table else reproduce_methods()))
-    data, excluded = load_and_prepare(inputs, prep, methods)
+    data, excluded = load_and_prepare(inputs, prep, methods, protocols, folds)
     report_excluded(excluded, out)
     source = (f"apex table {inputs.apex_table}" if inputs.apex_table else "real corpora" if real
               else "synthetic (seed 0, default size)")
@@ -461,7 +466,7 @@ def reproduce(inputs: Inputs, out: str | Path = "runs/reproduce", methods=None, 
     configs = {"prep": asdict(prep), "train": asdict(train), "baselines": asdict(svm), "seeds": seeds}
     write_atomic(out / "settings.json", json.dumps(configs, indent=1))   # for an older `atnet view`
     records, runs = run_evaluations(data, methods, protocols, Settings(prep, train, svm), out, inputs.jobs, seeds,
-                                    trace_epochs)
+                                    trace_epochs, folds)
     write_manifest(out, "recognition", argv, inputs.manifest(), configs, runs, data.classes, data.class_set)
     wall = time.time() - t0
     log = out / "invocations.json"     # every command that worked on this folder, so a resumed run's cost adds up

@@ -46,14 +46,19 @@ from ..core.errors import CorpusError
 from ..core.readers import empty_cell, one_line, read_table, whole_number
 from ..data import classsets
 from ..data.prepare import table_file
-from ..evaluation import reports
+from ..evaluation import reports, splits
 from ..evaluation.byo import once
 from ..evaluation.manifest import NAME, manifest_of, run_of
 from .outputs import CORPUS, FRAMES, Read, check_writes
 
 THUMB = 72         # px, clip thumbnails (apex crop, flow)
 FRAME = 112        # px, a spotted interval's frames
-PRED_NAME = re.compile(r"^(?P<method>.+?)-(?P<protocol>cde|hde|loso-corpus)(?:-seed(?P<seed>\d+))?$")
+
+
+def pred_name() -> re.Pattern:
+    """A predictions file's stem, METHOD-PROTOCOL[-seedN], for every registered protocol."""
+    protocols = "|".join(re.escape(p) for p in splits.names())
+    return re.compile(rf"^(?P<method>.+?)-(?P<protocol>{protocols})(?:-seed(?P<seed>\d+))?$")
 
 
 def jpeg(img: np.ndarray, side: int, quality: int = 75) -> str:
@@ -181,7 +186,7 @@ def recognition_data(run: Path, inputs=None, images: bool = True, manifest: dict
     classes = tuple(manifest["classes"]) if manifest else CLASSES
     for f in sorted((run / "predictions").glob("*.csv")):
         entry = run_of(manifest, f.name)
-        m = PRED_NAME.match(f.stem)
+        m = pred_name().match(f.stem)
         name = f.stem
         t = read_table(f, KEY_COLUMNS + ("truth", "pred"), "a predictions table (a run folder atnet wrote)")
         _full(t, f, KEY_COLUMNS + ("truth", "pred"))

@@ -5,6 +5,10 @@ per fold and writes every test sample's prediction.
   hde  holdout database evaluation: train on two corpora, test on the third (3 folds)
   loso-corpus  leave one subject out within each corpus alone: a fold trains on the other subjects
        of the held-out subject's corpus only (an extra of SPEC section 8; many papers report it)
+  k-fold-subjects  K subject-independent folds (`folds`, default 10)
+
+The protocols themselves are objects in a registry (splits.py: register, get, names); the functions
+here take their names.
 
 Each finished fold is saved on its own (atomically, keyed by the data and the settings), so an
 interrupted run resumes where it stopped and a rerun with the same settings trains nothing.
@@ -27,45 +31,21 @@ from ..core.errors import CorpusError
 from ..data.prepare import Arrays, PrepConfig
 from ..methods import INPUTS, BaselineConfig, Method, Settings, check_scores, get
 from ..training import TrainConfig
+from .splits import PAPER, get as get_protocol, loso, names  # noqa: F401  (loso: imported from here before splits.py)
 
-PROTOCOLS = ("cde", "hde")                        # the paper's (the demo and reproduce run these)
-ALL_PROTOCOLS = PROTOCOLS + ("loso-corpus",)
-
-
-def loso(groups) -> list[tuple[str, np.ndarray, np.ndarray]]:
-    """Leave one group out: [(group, train indices, test indices)], groups in sorted order."""
-    groups = np.asarray(groups)
-    return [(str(g), np.flatnonzero(groups != g), np.flatnonzero(groups == g)) for g in sorted(set(groups))]
+PROTOCOLS = PAPER                                 # the paper's cde, hde (the demo and reproduce run these)
+ALL_PROTOCOLS = names()                           # every registered protocol
 
 
-def check_protocol(protocol: str, table: pd.DataFrame) -> None:
-    """One sentence when the samples (columns dataset, subject) cannot be split by `protocol`:
-    called before any clip is prepared, and again on what preparation kept."""
-    if protocol not in ALL_PROTOCOLS:
-        raise CorpusError(f"--protocol {protocol}: unknown; choose one of {', '.join(ALL_PROTOCOLS)}.")
-    if protocol == "cde" and table["subject"].nunique() < 2:
-        held = ", ".join(sorted(set(table["subject"]))) or "none"
-        raise CorpusError(f"--protocol cde leaves one subject out, so it needs at least two subjects; the clips "
-                          f"given hold {held}: add corpora or subjects.")
-    if protocol == "loso-corpus":
-        counts = table.groupby("dataset")["subject"].nunique()
-        if (counts < 2).any():
-            name = counts[counts < 2].index[0]
-            raise CorpusError(f"--protocol loso-corpus leaves one subject out within each corpus, so each corpus "
-                              f"needs at least two subjects; {name} has {counts[name]}: add its subjects or leave "
-                              f"the corpus out.")
-    if protocol == "hde" and table["dataset"].nunique() < 2:
-        held = ", ".join(sorted(set(table["dataset"]))) or "none"
-        raise CorpusError(f"--protocol hde trains on the other corpora and tests on one, so it needs at least two "
-                          f"corpora; the clips given are from {held}: add --casme2, --samm or --smic.")
+def check_protocol(protocol: str, table: pd.DataFrame, folds: int | None = None) -> None:
+    """One sentence when the samples (columns dataset, subject) cannot be split by `protocol` (with
+    K = `folds` for k-fold-subjects): called before any clip is prepared, and again on what
+    preparation kept."""
+    get_protocol(protocol).check(table, folds)
 
 
-def splits(protocol: str, table: pd.DataFrame) -> list[tuple[str, np.ndarray, np.ndarray]]:
-    check_protocol(protocol, table)
-    if protocol == "loso-corpus":   # the same folds as CDE, each trained on its own corpus only
-        same = table["dataset"].to_numpy()
-        return [(name, tr[same[tr] == same[te[0]]], te) for name, tr, te in loso(table["subject"])]
-    return loso(table["subject"] if protocol == "cde" else table["dataset"])
+def splits(protocol: str, table: pd.DataFrame, folds: int | None = None) -> list[tuple[str, np.ndarray, np.ndarray]]:
+    return get_protocol(protocol).split(table, folds)
 
 
 def fit_predict_fold(method: Method, x: dict, y: np.ndarray, groups: np.ndarray, train: np.ndarray,
@@ -124,7 +104,7 @@ def as_settings(cfg, flow_backend: str, classifier: str, svm) -> Settings:
 
 def evaluate(method: str | Method, protocol: str, data: Arrays, cfg: Settings | TrainConfig, folds_dir: str | Path,
              jobs: int = 1, progress: bool = True, flow_backend: str = "dis", classifier: str = "logreg",
-             svm=None, name: str | None = None, trace_epochs: bool = False) -> pd.DataFrame:
+             svm=None, name: str | None = None, folds: int | None = None, trace_epochs: bool = False) -> pd.DataFrame:
     """Train `method` (a registered name or a Method) once per fold of `protocol` and predict its
     test samples. `cfg` is the run's Settings (or a TrainConfig, with `flow_backend`, `classifier`
     and `svm` for the rest). When `data.features` holds the user's own per-clip features, the
@@ -148,7 +128,8 @@ def evaluate(method: str | Method, protocol: str, data: Arrays, cfg: Settings | 
     key_of = m.key(config)
     parts = tuple(dict.fromkeys(m.key_inputs + m.inputs)) if m.key_inputs else m.inputs
     key = make_key({"data": data.fingerprint(parts), "cfg": key_of, "method": name})
-    folds = splits(protocol, data.table)
+    # `folds`: K of k-fold-subjects (the protocol's part of the fold files' names carries it), then the folds
+    as_named, folds = get_protocol(protocol).file_part(folds), splits(protocol, data.table, folds)
     y = data.y
     for fold, tr, _ in folds:   # before any training: a classifier needs two classes to learn from
         if len(set(y[tr])) < 2:
@@ -160,8 +141,8 @@ def evaluate(method: str | Method, protocol: str, data: Arrays, cfg: Settings | 
     if trace:
         (folds_dir / "trace").mkdir(exist_ok=True)
         sweep(folds_dir / "trace")
-    todo = [f for f in folds if not _fold_file(folds_dir, name, protocol, f[0], key).exists()
-            or (trace and not _trace_file(_fold_file(folds_dir, name, protocol, f[0], key)).exists())]
+    todo = [f for f in folds if not _fold_file(folds_dir, name, as_named, f[0], key).exists()
+            or (trace and not _trace_file(_fold_file(folds_dir, name, as_named, f[0], key)).exists())]
     if progress:   # says what a rerun reuses: finished folds are never recomputed
         tag = f" seed {config.seed}" if m.seeded and hasattr(config, "seed") else ""
         print(f"{name} {protocol}{tag}: {len(folds) - len(todo)} of {len(folds)} folds already saved, "
@@ -187,13 +168,13 @@ def evaluate(method: str | Method, protocol: str, data: Arrays, cfg: Settings | 
                               f"{int((~np.isfinite(probs)).any(1).sum())} of its {len(probs)} clips, so nothing of "
                               f"it is saved; {fix}.")
         if epochs is not None:   # first, so a saved fold always has its trace
-            with atomic(_trace_file(_fold_file(folds_dir, name, protocol, fold, key))) as tmp, open(tmp, "wb") as f:
+            with atomic(_trace_file(_fold_file(folds_dir, name, as_named, fold, key))) as tmp, open(tmp, "wb") as f:
                 np.save(f, np.asarray(epochs, np.float32))
-        with atomic(_fold_file(folds_dir, name, protocol, fold, key)) as tmp, open(tmp, "wb") as f:
+        with atomic(_fold_file(folds_dir, name, as_named, fold, key)) as tmp, open(tmp, "wb") as f:
             np.save(f, probs.astype(np.float32))
     out = []
     for fold, _, test in folds:
-        probs = np.load(_fold_file(folds_dir, name, protocol, fold, key))
+        probs = np.load(_fold_file(folds_dir, name, as_named, fold, key))
         part = data.table.iloc[test][["dataset", "subject", "clip"]].copy()
         part["fold"] = fold
         part["truth"] = y[test]
@@ -204,7 +185,7 @@ def evaluate(method: str | Method, protocol: str, data: Arrays, cfg: Settings | 
     preds = pd.concat(out).sort_index().reset_index(drop=True)
     if trace:
         preds.attrs["epochs"] = epoch_table(data, folds, y, classes,
-                                            [np.load(_trace_file(_fold_file(folds_dir, name, protocol, f, key)))
+                                            [np.load(_trace_file(_fold_file(folds_dir, name, as_named, f, key)))
                                              for f, _, _ in folds])
     return preds
 

@@ -5,8 +5,9 @@ deterministic and run once) left a predictions table in DIR/predictions. From th
 this module computes the pooled Acc / UF1 / UAR per run, their mean and standard deviation over
 seeds, the confusion matrices, and writes:
 
-  DIR/report.md, DIR/report.html    Tables II and III beside the paper's numbers; settings, seeds,
-                                    package versions, wall time; the figures
+  DIR/report.md, DIR/report.html    Tables II and III beside the paper's numbers (and one table per
+                                    protocol beyond them that ran); settings, seeds, package
+                                    versions, wall time; the figures
   DIR/summary.json                  the numbers of the tables (mean, std, n_seeds per cell)
   DIR/figures/confusion-M-P.png     pooled confusion matrix per method and protocol (summed over seeds)
   DIR/figures/bars-P.png            UF1 per test set and method (mean, std as error bars), paper as dots
@@ -22,7 +23,8 @@ import pandas as pd
 
 from ...core.cache import atomic, write_atomic
 from .. import metrics
-from . import CDE_SETS, HDE_SETS, MEGC2019, SET_NAMES, class_set_tables, labels, markdown, paper_records, table_rows
+from . import (CDE_SETS, HDE_SETS, MEGC2019, SET_NAMES, beyond, beyond_title, class_set_tables, labels, markdown,
+               paper_records, table_rows)
 
 TABLES = {"cde": ("Table II (CDE, leave one subject out): Acc / UF1 / UAR", CDE_SETS, ("acc", "uf1", "uar")),
           "hde": ("Table III (HDE, train on two corpora, test on the third): UF1 / UAR", HDE_SETS, ("uf1", "uar"))}
@@ -166,8 +168,12 @@ def write_report(folder: str | Path, runs: list[dict], context: dict, label: str
     for line in context.get("notes", []):
         md += [line, ""]
         page.append(f"<p>{html.escape(line)}</p>")
-    tables = [(title, *table_rows(summary, protocol, sets, keys, label)) for protocol, (title, sets, keys)
-              in TABLES.items()] if class_set == MEGC2019 else class_set_tables(summary, class_set, label)
+    if class_set == MEGC2019:   # Tables II and III, then loso-corpus, k-fold-subjects
+        tables = [(title, *table_rows(summary, p, sets, keys, label)) for p, (title, sets, keys) in TABLES.items()]
+        tables += [(beyond_title(p), *table_rows(summary, p, CDE_SETS, ("acc", "uf1", "uar"), label))
+                   for p in beyond(summary)]
+    else:
+        tables = class_set_tables(summary, class_set, label)
     for title, head, rows in tables:
         if not rows:
             continue
