@@ -227,7 +227,7 @@ class Model:
     @property
     def classes(self) -> tuple[str, ...]:
         """The classes it labels with, in id order (its class set's)."""
-        return tuple(self.meta["classes"])
+        return tuple(self.meta.get("classes", classsets.megc2019().classes))
 
     @property
     def class_set(self) -> str:
@@ -344,8 +344,8 @@ def load_model(path: str | Path, device: str = "cpu") -> Model:
 def describe(meta: dict) -> str:
     """`atnet info`: the model file's metadata in a few lines."""
     c = meta["corpus"]
-    lines = [f"method {meta['method']}, class set {meta.get('class_set', classsets.DEFAULT)} ("
-             f"{', '.join(meta['classes'])}); atnet {meta['atnet']}, "
+    lines = [f"method {meta['method']}, classes {', '.join(meta['classes'])} (class set "
+             f"{meta.get('class_set', classsets.DEFAULT)}); atnet {meta['atnet']}, "
              f"model file format {meta['format']}, written {meta.get('date', '?')}",
              f"trained on {c['samples']} {'images' if meta.get('kind') == 'pretrained-spatial' else 'clips'} of "
              f"{c['subjects']} subjects (sample-list digest {c['digest'][:16]}):"]

@@ -257,7 +257,7 @@ def image_source(run: Path, manifest: dict | None, inputs=None):
     from .runs import DEFAULT_CACHE, Inputs
     classes = manifest["inputs"]["classes"] if manifest else "megc2019"   # the clips are read as the run read them
     if _given_flags(inputs):
-        return replace(inputs, classes=classes), ""
+        return (inputs if inputs.classes == classes else replace(inputs, classes=classes)), ""
     jobs = inputs.jobs if inputs is not None else 2
     if manifest is None:
         settings = _settings(run)
