@@ -219,7 +219,7 @@ def shared_name_corpus(tiny_corpus, root: Path) -> Path:
     shutil.copytree(Path(tiny_corpus) / "CASME2", root)
     frames = root / "CASME2_RAW_selected"
     (frames / "sub02" / "EP04_01f").rename(frames / "sub02" / "EP01_01f")
-    sheet = next(root.glob("*.xlsx"))
+    sheet = next(root.glob("CASME2-coding-*.xlsx"))   # not the objective-class sheet beside it
     book = openpyxl.load_workbook(sheet)
     for row in book.active.iter_rows(min_row=2):
         if str(row[0].value) in ("2", "02") and row[1].value == "EP04_01f":

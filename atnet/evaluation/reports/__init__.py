@@ -137,7 +137,7 @@ def class_set_tables(ours: list[dict], class_set: str, ours_label: str = "ours")
     out = []
     for protocol in dict.fromkeys(r["protocol"] for r in ours):
         present = {r["test_set"] for r in ours if r["protocol"] == protocol}
-        sets = [s for s in ("full",) + tuple(SET_NAMES) if s in present] + sorted(present - set(SET_NAMES))
+        sets = [s for s in SET_NAMES if s in present] + sorted(present - set(SET_NAMES))   # full first
         head, rows = table_rows(ours, protocol, sets, ("acc", "uf1", "uar"), ours_label, with_paper=False)
         out.append((f"Class set {class_set}, {protocol}: Acc / UF1 / UAR", head, rows))
     return out
