@@ -171,3 +171,25 @@ def test_a_model_trained_with_samm_5_saves_loads_and_predicts_its_five_classes(t
     assert [c for c in table.columns if c.startswith("p_")] == [f"p_{c}" for c in back.classes]
     assert set(table["label"]) <= set(back.classes) and set(table["dataset"]) == {"samm"}
     assert "class set samm-5" in api.describe(back.meta)
+
+
+def test_atnet_classes_counts_each_set_on_the_corpora_given(tiny_corpus, capsys):
+    main(["classes", "--synthetic", str(tiny_corpus)])
+    text = capsys.readouterr().out
+    assert "megc2019 (built-in)" in text and "casme3-7 (built-in)" in text and "used by:" in text
+    assert f"on {tiny_corpus / 'CASME2'}: negative 2, positive 2, surprise 2; 6 clips" in text
+    assert f"on {tiny_corpus / 'CASME2'}: I 2, II 2, III 2, IV 0, V 0; 6 clips" in text   # the objective sheet
+
+
+def test_compare_refuses_runs_of_two_class_sets(tmp_path):
+    from atnet.evaluation import byo
+    rows = [("casme2", "sub01", "EP01", 0, 0), ("casme2", "sub02", "EP02", 1, 1)]
+    for name, classes in (("a", ("negative", "positive", "surprise")), ("b", ("happiness", "disgust"))):
+        t = pd.DataFrame(rows, columns=["dataset", "subject", "clip", "truth", "pred"])
+        for c in classes:
+            t[f"p_{c}"] = 1 / len(classes)
+        t.to_csv(tmp_path / f"{name}.csv", index=False)
+    a, b = byo.read_predictions(tmp_path / "a.csv"), byo.read_predictions(tmp_path / "b.csv")
+    assert b.attrs["classes"] == ("happiness", "disgust")
+    with pytest.raises(CorpusError, match="runs of different class sets"):
+        byo.compare(a, b)

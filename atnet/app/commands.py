@@ -379,7 +379,9 @@ def cmd_corpus(args) -> None:
 
 def cmd_classes(args) -> None:
     inputs = inputs_from(args)
-    print(runs.describe_class_sets(inputs if inputs.roots or inputs.synthetic else None, args.classes))
+    named = any(a == "--classes" or a.startswith("--classes=") for a in args.argv)   # else every set
+    print(runs.describe_class_sets(inputs if inputs.roots or inputs.synthetic else None,
+                                   args.classes if named else None))
 
 
 def cmd_score(args) -> None:
