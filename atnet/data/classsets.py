@@ -25,11 +25,11 @@ from functools import lru_cache
 from importlib import resources
 from pathlib import Path
 
-from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
+from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 
 from ..core.classes import CLASSES, CORPORA
 from ..core.errors import CorpusError
-from ..core.readers import existing_file, one_line
+from ..core.readers import read_json
 
 DEFAULT = "megc2019"
 COLUMNS = ("emotion", "objective")
@@ -157,13 +157,6 @@ def _build(raw: dict, source: str) -> ClassSet:
     return ClassSet(s.name, tuple(s.classes), rules, s.description, tuple(s.papers), source)
 
 
-def _complaint(e: ValidationError) -> str:
-    err = e.errors()[0]
-    where = "".join(f"[{p}]" if isinstance(p, int) else f".{p}" for p in err["loc"]).lstrip(".") or "the top level"
-    what = "is missing" if err["type"] == "missing" else one_line(err["msg"], 160)
-    return f"{where}: {what}"
-
-
 @lru_cache(maxsize=1)
 def builtin() -> dict[str, ClassSet]:
     raw = json.loads(resources.files("atnet.data").joinpath("class_sets.json").read_text())
@@ -178,15 +171,7 @@ def read(path: str | Path) -> ClassSet:
     """A user's class set from a JSON file; anything that does not fit the schema is one sentence."""
     fix = "a class set is {\"name\", \"classes\": [...], \"corpora\": {corpus: {\"map\": {...}}}} as in " \
           "atnet/data/class_sets.json"
-    path = existing_file(path, "a class-set JSON file", fix)
-    try:
-        raw = json.loads(path.read_text())
-    except (OSError, ValueError, RecursionError) as e:
-        raise CorpusError(f"{path}: not valid JSON ({one_line(e)}); {fix}.") from None
-    try:
-        s = _build(raw, str(path))
-    except ValidationError as e:
-        raise CorpusError(f"{path}: {_complaint(e)}; {fix}.") from None
+    s = _build(read_json(path, _SetSchema, fix), str(path))   # the schema's complaint is one sentence there
     if s.name in builtin():
         raise CorpusError(f"{path}: names its class set {s.name!r}, which is a built-in set's name; rename it so "
                           f"that runs of the two are never taken for one another.")
