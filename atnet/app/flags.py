@@ -289,7 +289,7 @@ COMMON = {"cache", "jobs", "scheduler", "out", "task", "method"}
 APPLIES = {
     ("evaluate", "recognise"): COMMON | CLIPS | PREP | TRAIN | BASELINE | {"protocol", "folds", "trace_epochs"},
     ("evaluate", "features"): COMMON - {"method"} | CLIPS | OWN | {"protocol", "folds"},
-    ("evaluate", "features-labels"): COMMON - {"method", "cache"} | OWN | {"protocol", "folds"},
+    ("evaluate", "features-labels"): COMMON - {"method", "cache"} | OWN | {"protocol", "folds", "classes"},
     ("evaluate", "spot"): COMMON | LONG | SPOTTING - TCN | SPOT_PREP | {"model"},
     ("evaluate", "spot-tcn"): COMMON | LONG | SPOTTING | SPOT_PREP | {"model"},
     ("train", "recognise"): COMMON | CLIPS | PREP | TRAIN | {"preset", "subjects", "leave_out_subjects"},
