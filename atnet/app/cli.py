@@ -13,6 +13,7 @@ the same name (paper values as defaults), so nothing is hidden in code.
   atnet corpus [corpora] --out table.csv       the Sample table of a class set, counts and what was left out
   atnet classes [corpora]                      every class set (--classes NAME): classes, maps, counts on corpora
   atnet score --megc-log FILE                  Acc / UF1 / UAR of a MEGC 2019 log, in total and per corpus
+  atnet score --strs PRED --truth TRUTH        STRS (spot-then-recognise score) of intervals with emotions
   atnet demo [--out DIR]                       all of it on the synthetic corpus, in minutes
   atnet reproduce [corpora] [--seeds N]        all twelve rows of Tables II and III, resumable, with a report
   atnet train [corpora] --method M --out MODEL one model on every clip given -> a model file (.safetensors)
@@ -93,6 +94,7 @@ from .flags import (
     apex_flag,
     check_applies,
     check_outputs,
+    class_set_type,
     device_type,
     file_name,
     given_options,
@@ -236,9 +238,18 @@ def build_parser() -> argparse.ArgumentParser:
                                        "corpora given")
     add_corpus_flags(s)
     s.set_defaults(func=cmd_classes)
-    s = sub.add_parser("score", help="pooled Acc / UF1 / UAR of a MEGC 2019 log or a predictions CSV")
+    s = sub.add_parser("score", help="pooled Acc / UF1 / UAR of a MEGC 2019 log or a predictions CSV; STRS of "
+                                     "spot-then-recognise intervals")
     s.add_argument("--megc-log", metavar="FILE")
     s.add_argument("--predictions", metavar="FILE", help="CSV of dataset, subject, clip, truth, pred (or a MEGC log)")
+    s.add_argument("--strs", metavar="PREDICTIONS", help="spot-then-recognise CSV of subject, video, onset, offset, "
+                                                         "emotion: its STRS (MEGC 2023-2025) against --truth")
+    s.add_argument("--truth", metavar="TRUTH", help="the ground truth of --strs, a CSV of the same columns")
+    s.add_argument("--mode", choices=("reference", "strict", "both"), default="both",
+                   help="STRS as the challenge's reference code computes it, atnet's strict one-to-one scoring, or "
+                        "both (default; docs/strs.md)")
+    s.add_argument("--classes", type=class_set_type, metavar="SET",
+                   help="the analysis classes of --strs: a class set's (e.g. megc2019); default the truth's emotions")
     s.set_defaults(func=cmd_score)
     s = sub.add_parser("compare", help="A - B per corpus with a paired bootstrap interval over subjects")
     s.add_argument("a", metavar="A", help="predictions CSV or MEGC log (e.g. RUN/predictions/atnet-cde.csv)")

@@ -385,12 +385,33 @@ def cmd_classes(args) -> None:
 
 
 def cmd_score(args) -> None:
-    if (args.megc_log is None) == (args.predictions is None):
-        raise CorpusError("give one of --megc-log FILE or --predictions FILE.")
+    if sum(x is not None for x in (args.megc_log, args.predictions, args.strs)) != 1:
+        raise CorpusError("give one of --megc-log FILE, --predictions FILE or --strs PREDICTIONS --truth TRUTH.")
+    if args.strs:
+        return score_strs(args)
     preds = metrics.read_megc_log(args.megc_log) if args.megc_log else byo.read_predictions(args.predictions)
     print("| test set | n | Acc | UF1 | UAR |\n| --- | --- | --- | --- | --- |")
     for r in metrics.summarize(preds, preds.attrs.get("classes")):
         print(f"| {r['test_set']} | {r['n']} | {r['acc']:.4f} | {r['uf1']:.4f} | {r['uar']:.4f} |")
+
+
+def score_strs(args) -> None:
+    from ..spotting import strs
+    if not args.truth:
+        raise CorpusError("--strs PREDICTIONS is scored against --truth TRUTH (the same columns); add it.")
+    pred, truth = strs.read_str_table(args.strs), strs.read_str_table(args.truth)
+    classes = classsets.get(args.classes).classes if args.classes else None
+    modes = strs.MODES if args.mode == "both" else (args.mode,)
+    results = {m: strs.strs(pred, truth, m, classes) for m in modes}
+    named = f"the class set {args.classes}" if args.classes else "the emotions in the truth"
+    print(f"STRS of {args.strs} against {args.truth}; analysis classes ({named}): "
+          f"{', '.join(results[modes[0]]['classes'])}\n")
+    print(strs.table(results))
+    outside = results[modes[0]]["outside"]
+    if outside:
+        print(f"\nTruth intervals whose emotion is not among the classes (spotting counts them, the analysis does "
+              f"not): {', '.join(f'{e} {n}' for e, n in outside.items())}; map their emotions onto the classes first "
+              f"to analyse them.")
 
 
 def cmd_compare(args) -> None:

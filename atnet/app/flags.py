@@ -209,8 +209,8 @@ READ_FLAGS = {**{n: CORPUS for n in ("casme2", "samm", "smic", "casme3", "synthe
               "mmew": CORPUS | {".csv"},   # its annotation may be a CSV export
               **{n: FRAMES for n in ("inputs", "input", "clip")},
               "features": FEATURES,
-              **{n: CORPUS for n in ("model", "a", "b", "megc_log", "predictions", "clips", "apex_table", "labels",
-                                     "casme2_sheet", "casme2_objective_sheet", "samm_sheet", "casme3_sheet",
+              **{n: CORPUS for n in ("model", "a", "b", "megc_log", "predictions", "strs", "truth", "clips",
+                                     "apex_table", "labels", "casme2_sheet", "casme2_objective_sheet", "samm_sheet", "casme3_sheet",
                                      "casme3_wrong_sheet", "mmew_sheet", "samm_lv_sheet", "casme_sq_sheet", "box_file",
                                      "init_spatial", "init_imagenet", "spotter", "run")}}
 # --out (synth: OUT) is a folder for these commands; elsewhere a file
@@ -353,8 +353,12 @@ GOES_WITH = [   # (command or None for all, flag, the flags one of which it need
     ("predict", "subjects", (*CLIP_CORPORA, "synthetic"), "chooses among the corpora's clips"),
     ("predict", "leave_out_subjects", (*CLIP_CORPORA, "synthetic"), "chooses among the corpora's clips"),
     ("spot", "fps", ("input",), "is the frame rate of the frame folders given as VIDEO"),
+    ("score", "truth", ("strs",), "is the ground truth of spot-then-recognise predictions"),
+    ("score", "mode", ("strs",), "chooses how STRS is computed"),
+    ("score", "classes", ("strs",), "names the analysis classes of STRS"),
 ]
 NEEDS_TEXT = {("inputs",): "INPUT (frame folders or videos)", ("input",): "VIDEO (frame folders)",
+              ("strs",): "--strs PREDICTIONS",
               (*CLIP_CORPORA, "synthetic"): "--casme2, --samm, --smic, --casme3, --mmew or --synthetic"}
 
 

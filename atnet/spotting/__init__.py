@@ -5,6 +5,7 @@
   spotting/metric.py                             the MEGC metric (IoU >= 0.5, one-to-one, summed over videos)
   spotting/method.py                             the training-free reference method (feature difference)
   spotting/run.py                                spot a video or a corpus, score it, label what was spotted
+  spotting/strs.py                               STRS, the spot-then-recognise score (MEGC 2023-2025), two modes
 """
 from ..data.long import FPS_RANGE, KINDS, Interval, LongCorpus, LongVideo
 
