@@ -203,7 +203,8 @@ PRED_HEAD = "dataset,subject,clip,truth,pred\n"
      r"rows 2 and 3 are both clip ep02_01F of casme2/sub01 \(names compared ignoring letter case\)"),
     ("casme2,Sub01,a,0,0\ncasme2,sub01,A,1,1\n", r"rows 2 and 3 are both clip A"),
     ("casme2,sub01,a,0,0\nckplus,sub01,b,1,1\n", r"row 3 names dataset 'ckplus'; use one of casme2, samm, smic, "
-                                                 r"casme3, mmew \(a row of another dataset would count in the full set"),
+                                                 r"casme3, mmew \(a row of another dataset would count in the full "
+                                                 r"set"),
     ("casme2,samm/006,a,0,0\n", r"row 2: subject 'samm/006' names the corpus samm, but the row's dataset is casme2"),
     ("casme2,,a,0,0\n", r"row 2 has no subject; fill it or delete the row"),
     ("casme2,sub01,,0,0\n", r"row 2 has no clip"),

@@ -165,7 +165,8 @@ def test_a_k_fold_table_is_reported_as_loso_corpus_is():
                                                           "not in the paper): Acc / UF1 / UAR")
 
 
-@pytest.mark.parametrize("argv", [["evaluate", "--folds", "5"], ["evaluate", "--protocol", "cde", "hde", "--folds", "5"],
+@pytest.mark.parametrize("argv", [["evaluate", "--folds", "5"],
+                                  ["evaluate", "--protocol", "cde", "hde", "--folds", "5"],
                                   ["evaluate", "--features", "F.csv", "--folds", "3"], ["reproduce", "--folds", "3"]])
 def test_folds_without_k_fold_subjects_is_refused(argv, tmp_path, monkeypatch):
     from atnet.app import cli

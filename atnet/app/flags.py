@@ -210,8 +210,9 @@ READ_FLAGS = {**{n: CORPUS for n in ("casme2", "samm", "smic", "casme3", "synthe
               **{n: FRAMES for n in ("inputs", "input", "clip")},
               "features": FEATURES,
               **{n: CORPUS for n in ("model", "a", "b", "megc_log", "predictions", "strs", "truth", "clips",
-                                     "apex_table", "labels", "casme2_sheet", "casme2_objective_sheet", "samm_sheet", "casme3_sheet",
-                                     "casme3_wrong_sheet", "mmew_sheet", "samm_lv_sheet", "casme_sq_sheet", "box_file",
+                                     "apex_table", "labels", "casme2_sheet", "casme2_objective_sheet", "samm_sheet",
+                                     "casme3_sheet", "casme3_wrong_sheet", "mmew_sheet", "samm_lv_sheet",
+                                     "casme_sq_sheet", "box_file",
                                      "init_spatial", "init_imagenet", "spotter", "run")}}
 # --out (synth: OUT) is a folder for these commands; elsewhere a file
 RUN_FOLDERS = ("evaluate", "reproduce", "demo", "synth", "export-flows")
