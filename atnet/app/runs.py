@@ -113,10 +113,11 @@ class Inputs:
             if not (self.synthetic and (root / "synth.json").exists()):
                 synthetic.synthesize(root, jobs=self.jobs)
             served = {n: r for n, r in synthetic.roots(root).items() if cs.serves(n)}
-        for name, write in (("casme3", synthetic_more.synthesize_casme3), ("mmew", synthetic_more.synthesize_mmew)):
-            if cs.serves(name):
-                folder = root / {"casme3": "CASME3", "mmew": "MMEW"}[name]
-                served[name] = folder if self.synthetic and (folder / "synth.json").exists() else \
+        for shape, write in ((synthetic_more.CASME3, synthetic_more.synthesize_casme3),
+                             (synthetic_more.MMEW, synthetic_more.synthesize_mmew)):
+            if cs.serves(shape.name):
+                folder = root / shape.folder
+                served[shape.name] = folder if self.synthetic and (folder / "synth.json").exists() else \
                     write(root, jobs=self.jobs)
         if not served:
             raise CorpusError(f"--classes {cs.name}: the class set serves {', '.join(cs.corpora)}, none of which the "
@@ -157,6 +158,7 @@ def load_and_prepare(inputs: Inputs, prep: PrepConfig, methods=(), protocols=(),
     protocols (k-fold-subjects with K = `folds`) can run on them is checked before any clip is prepared."""
     for m in methods:
         registry.get(m)   # an unknown name is refused before any work
+    cs = inputs.class_set()   # read once (a set of your own is a file)
     if inputs.apex_table:
         held = table_inputs(inputs.apex_table)
         fits = registry.reading_only(held)
@@ -165,7 +167,6 @@ def load_and_prepare(inputs: Inputs, prep: PrepConfig, methods=(), protocols=(),
             needs = [i for i in registry.get(wrong[0]).inputs if i not in held]
             raise CorpusError(f"{inputs.apex_table}: the table holds {' and '.join(sorted(held))} only, and --method "
                               f"{wrong[0]} reads {registry.INPUTS[needs[0]]}; use --method {' '.join(fits)}.")
-        cs = inputs.class_set()
         data, failed = read_apex_table(inputs.apex_table, prep, cs.classes, cs.name)
         return data, exclusions(failed)
     corpus = inputs.corpus()
@@ -178,7 +179,7 @@ def load_and_prepare(inputs: Inputs, prep: PrepConfig, methods=(), protocols=(),
         report_excluded(excluded, None)
         raise CorpusError("no clip could be prepared; see the reasons listed above.")
     report_fallbacks(kept, prepared, prep)
-    return to_arrays(kept, prepared, inputs.class_set().classes, inputs.class_set().name), excluded
+    return to_arrays(kept, prepared, cs.classes, cs.name), excluded
 
 
 def run_evaluations(data, methods, protocols, settings: Settings, out: Path, jobs: int,
